@@ -1,0 +1,49 @@
+# Posluha: one obvious way to run everything. `make help` lists the targets.
+SHELL := /bin/bash
+GO ?= go
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
+BINARIES := posluha bpmn2asl
+
+.PHONY: help build test test-go test-conformance deps bench fuzz lint run clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+deps: ## install what the tests need (npm reference tools); idempotent
+	@[ -d node_modules/jsonata ] || npm ci --no-audit --no-fund
+
+build: ## build every binary into bin/
+	@mkdir -p bin
+	$(GO) build -o bin/posluha ./local/cmd/posluha
+	$(GO) build -o bin/bpmn2asl ./bpmn2asl/cmd/bpmn2asl
+
+test: deps build test-go test-conformance ## run every test (what CI runs)
+
+test-go: ## go vet and the Go tests
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+
+test-conformance: build ## ASL and JSONata conformance corpora through `posluha exec`
+	ENGINE_CMD="$$(cd ../shared/conformance/asl/adapters && pwd)/posluha-exec $(CURDIR)/bin/posluha" \
+	  node ../shared/conformance/asl/run.mjs --dir cases,cases-task -j 2
+	ENGINE_CMD="$$(cd ../shared/conformance/asl/adapters && pwd)/posluha-exec $(CURDIR)/bin/posluha" \
+	  node ../shared/conformance/asl/run.mjs --dir "$$(cd ../shared/conformance/jsonata/cases && pwd)" -j 2
+
+bench: deps build ## benchmarks (ratios against peers in the same run); see docs/benchmarks.md
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+fuzz: ## run every fuzz target for FUZZTIME each (default 60s)
+	@for p in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list 'Fuzz.*' $$p | grep ^Fuzz); do \
+	    echo "== $$p $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $${FUZZTIME:-60s} $$p || exit 1; \
+	  done; done
+
+lint: ## go vet + staticcheck
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+run: build ## the local stack with the demo services
+	./bin/posluha serve
+
+clean: ## remove build output
+	rm -rf bin
