@@ -4,7 +4,7 @@ GO ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 BINARIES := posluha bpmn2asl
 
-.PHONY: help build test test-go test-conformance deps bench fuzz lint run clean
+.PHONY: help build test test-go test-conformance conformance-floors deps bench fuzz lint run clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -23,11 +23,13 @@ test-go: ## go vet and the Go tests
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
 
-test-conformance: build ## ASL and JSONata conformance corpora through `posluha exec`
-	ENGINE_CMD="$$(cd ../shared/conformance/asl/adapters && pwd)/posluha-exec $(CURDIR)/bin/posluha" \
-	  node ../shared/conformance/asl/run.mjs --dir cases,cases-task -j 2
-	ENGINE_CMD="$$(cd ../shared/conformance/asl/adapters && pwd)/posluha-exec $(CURDIR)/bin/posluha" \
-	  node ../shared/conformance/asl/run.mjs --dir "$$(cd ../shared/conformance/jsonata/cases && pwd)" -j 2
+test-conformance: build ## ASL and JSONata conformance corpora through `posluha exec` (floors in local/conformance/floors.txt)
+	local/conformance/run asl asl/cases asl/cases-task
+	local/conformance/run jsonata jsonata/cases
+
+conformance-floors: build ## raise the conformance floors to what passes now
+	UPDATE_FLOORS=1 local/conformance/run asl asl/cases asl/cases-task
+	UPDATE_FLOORS=1 local/conformance/run jsonata jsonata/cases
 
 bench: deps build ## benchmarks (ratios against peers in the same run); see docs/benchmarks.md
 	$(GO) test -run '^$$' -bench . -benchmem ./...
