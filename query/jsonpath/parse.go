@@ -178,13 +178,13 @@ func (p *parser) segments(path *Path, inFilter bool) error {
 }
 
 // dotName reads a property name in dot notation. Like Jayway it takes any
-// character up to '.', '[' or '(' and rejects blanks; in a filter it also
+// character up to '.', '[' or '(' and rejects blanks (and a stray ']'); in a filter it also
 // stops at operator characters.
 func (p *parser) dotName(inFilter bool) (string, error) {
 	start := p.pos
 	for !p.eof() {
 		c := p.peek()
-		if c == '.' || c == '[' || c == '(' {
+		if c == '.' || c == '[' || c == '(' || c == ']' {
 			break
 		}
 		if inFilter && strings.IndexByte(" \t\n\r)]<>=!&|,", c) >= 0 {
