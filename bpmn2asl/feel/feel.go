@@ -5,14 +5,20 @@
 // Process variables become Step Functions variables: FEEL `x.y` is emitted
 // as JSONata `$x.y`. Anything outside the supported subset is reported as an
 // *Error carrying the offending position and a hint; nothing passes through
-// untranslated.
+// untranslated. doc.go lists the subset and where the JSONata result
+// deliberately differs from FEEL.
 package feel
 
-import "fmt"
+import (
+	"fmt"
+	"sort"
+	"unicode/utf8"
+)
 
 // Error is a translation failure positioned within the FEEL source.
-// Offset is the 0-based byte offset; Line and Column are 1-based (Column
-// counts runes) so that diagnostics can point into the BPMN attribute.
+// Offset is the 0-based byte offset into src; Line and Column are 1-based
+// (Column counts runes) so that diagnostics can point into the BPMN
+// attribute. Hint, when set, suggests a fix.
 type Error struct {
 	Offset int
 	Line   int
@@ -27,16 +33,92 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%d:%d: %s", e.Line, e.Column, e.Msg)
 }
 
+// newError positions msg at byte offset off of src.
+func newError(src string, off int, msg, hint string) *Error {
+	off = max(0, min(off, len(src)))
+	line, col := 1, 1
+	for i, r := range src[:off] {
+		_ = i
+		if r == '\n' {
+			line++
+			col = 1
+		} else {
+			col++
+		}
+	}
+	_ = utf8.RuneError
+	return &Error{Offset: off, Line: line, Column: col, Msg: msg, Hint: hint}
+}
+
 // Translate turns a FEEL expression (optionally prefixed with '=') into the
 // text of an equivalent JSONata expression, without the {% %} delimiters.
 // Errors are always of type *Error.
 func Translate(src string) (string, error) {
-	return "", &Error{Line: 1, Column: 1, Msg: "not implemented yet"}
+	r, err := translate(src)
+	if err != nil {
+		return "", err
+	}
+	return r.text, nil
+}
+
+// TranslateCondition is Translate for gateway conditions: the result always
+// evaluates to a JSONata boolean (never undefined or a non-boolean), which a
+// Step Functions Choice rule requires. FEEL's null and non-boolean results
+// become false, as in Zeebe where a condition that is not true is not taken.
+func TranslateCondition(src string) (string, error) {
+	r, err := translate(src)
+	if err != nil {
+		return "", err
+	}
+	if r.typ == kBool && r.total {
+		return r.text, nil
+	}
+	return wrap(r, pCmp+1) + " = true", nil
 }
 
 // Names returns the free variable names (first path segments) that the
-// expression reads, sorted and without duplicates, so the compiler can
-// check them against the process variables. Errors are *Error.
+// expression reads, sorted and without duplicates, so the compiler can check
+// them against the process variables. Names inside a list filter's
+// predicate are not reported: FEEL resolves them against the list item's
+// members first, so they need not be process variables. Errors are *Error.
 func Names(src string) ([]string, error) {
-	return nil, &Error{Line: 1, Column: 1, Msg: "not implemented yet"}
+	g, _, err := run(src)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(g.free))
+	for n := range g.free {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+func translate(src string) (js, error) {
+	_, r, err := run(src)
+	if err != nil {
+		return js{}, err
+	}
+	return r, nil
+}
+
+// run parses and generates; it is the only place that recovers the
+// generator's bailout panic.
+func run(src string) (g *gen, r js, err error) {
+	n, perr := parse(src)
+	if perr != nil {
+		return nil, js{}, perr
+	}
+	g = &gen{src: src, free: map[string]bool{}}
+	defer func() {
+		if x := recover(); x != nil {
+			b, ok := x.(bailout)
+			if !ok {
+				panic(x)
+			}
+			g, r, err = nil, js{}, b.err
+		}
+	}()
+	r = g.expr(n, nil)
+	return g, r, nil
 }

@@ -1,0 +1,740 @@
+package feel
+
+import (
+	"encoding/json"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// kind is the static type the generator knows for an emitted expression.
+// Variables are kUnknown; literals, operators and built-ins refine it, and
+// the generator uses it to pick JSONata operators (+ versus &) and to skip
+// runtime type guards.
+type kind int
+
+const (
+	kUnknown kind = iota
+	kNum
+	kStr
+	kBool
+	kNull
+	kList
+	kCtx
+	kDate     // ISO date string yyyy-mm-dd
+	kDateTime // ISO date-time string
+	kTime     // ISO time string
+	kDuration // literal duration, emitted as its ISO string
+)
+
+// JSONata binding powers of the emitted top-level operator; an operand
+// is parenthesised when its power is below what the operator requires.
+const (
+	pCond  = 20
+	pOr    = 25
+	pAnd   = 30
+	pCmp   = 40
+	pAdd   = 50
+	pMul   = 60
+	pUnary = 70
+	pPath  = 90
+	pAtom  = 100
+)
+
+// js is an emitted JSONata expression with what the generator knows of it.
+type js struct {
+	text   string
+	prec   int
+	typ    kind
+	total  bool   // never evaluates to undefined
+	simple bool   // cheap and pure: may be repeated instead of bound to a variable
+	inner  string // for list-wrapped filters "[inner]": the unwrapped path
+	ctor   bool   // text is one JSONata array constructor [...]
+	num    float64
+	isNum  bool  // a numeric literal with value num
+	ms     int64 // kDuration: milliseconds (days-time durations)
+	ym     bool  // kDuration: has years or months
+}
+
+// wrap returns e's text, parenthesised unless its binding power is at
+// least min.
+func wrap(e js, min int) string {
+	if e.prec < min {
+		return "(" + e.text + ")"
+	}
+	return e.text
+}
+
+// scope maps FEEL local names (quantifier variables, function parameters,
+// context entries) to JSONata variables. A filter scope marks a list
+// filter predicate, where FEEL looks names up in the current item first.
+type scope struct {
+	parent *scope
+	vars   map[string]string
+	filter bool
+}
+
+type gen struct {
+	src  string
+	tmp  int
+	free map[string]bool
+}
+
+func (g *gen) fail(off int, msg, hint string) {
+	panic(bailout{newError(g.src, off, msg, hint)})
+}
+
+// temp returns a fresh block-local JSONata variable. Process variables may
+// not start with "__", so these never shadow them.
+func (g *gen) temp() string {
+	g.tmp++
+	return "$__" + strconv.Itoa(g.tmp)
+}
+
+// bind evaluates e once: if it is not simple it is assigned to a temporary
+// in a JSONata block, and f builds the result from the reference.
+func (g *gen) bind(e js, f func(v js) js) js {
+	if e.simple {
+		return f(e)
+	}
+	name := g.temp()
+	v := e
+	v.text, v.prec, v.simple, v.inner, v.ctor = name, pAtom, true, "", false
+	body := f(v)
+	body.text = "(" + name + " := " + e.text + "; " + body.text + ")"
+	body.prec, body.simple, body.inner, body.ctor = pAtom, false, "", false
+	return body
+}
+
+var asciiIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// jsonataKeywords must be back-quoted as member names.
+var jsonataKeywords = map[string]bool{"and": true, "or": true, "in": true, "true": true, "false": true, "null": true, "function": true}
+
+// memberName renders a FEEL member name as a JSONata path step.
+func memberName(n string) string {
+	if asciiIdent.MatchString(n) && !jsonataKeywords[n] {
+		return n
+	}
+	return "`" + n + "`"
+}
+
+// quote renders s as a JSONata string literal (JSON escaping is valid
+// JSONata).
+func quote(s string) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // strings always encode; invalid UTF-8 becomes U+FFFD
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+func strJS(s string, t kind) js {
+	return js{text: quote(s), prec: pAtom, typ: t, total: true, simple: true}
+}
+
+func boolJS(b bool) js {
+	return js{text: strconv.FormatBool(b), prec: pAtom, typ: kBool, total: true, simple: true}
+}
+
+func numJS(f float64) js {
+	text := strconv.FormatFloat(f, 'f', -1, 64)
+	if math.Abs(f) >= 1e21 || (f != 0 && math.Abs(f) < 1e-6) {
+		text = strconv.FormatFloat(f, 'g', -1, 64)
+	}
+	prec := pAtom
+	if f < 0 {
+		prec = pUnary
+	}
+	return js{text: text, prec: prec, typ: kNum, total: true, simple: true, num: f, isNum: true}
+}
+
+// checkVar validates a process variable name for use as a Step Functions
+// variable and returns its JSONata reference.
+func (g *gen) checkVar(n *ident) string {
+	switch {
+	case n.quoted || !asciiIdent.MatchString(n.name):
+		g.fail(n.off, "variable name \""+n.name+"\" is not an identifier",
+			"Step Functions variables must match [A-Za-z_][A-Za-z0-9_]*; rename the process variable")
+	case strings.HasPrefix(n.name, "__"):
+		g.fail(n.off, "variable names starting with \"__\" are reserved", "rename the process variable")
+	case n.name == "states":
+		g.fail(n.off, "variable name \"states\" is reserved by Step Functions ($states)", "rename the process variable")
+	case jsonataFunctions[n.name]:
+		g.fail(n.off, "variable name \""+n.name+"\" clashes with the JSONata function $"+n.name,
+			"rename the process variable (JSONata variables and functions share one namespace)")
+	}
+	return "$" + n.name
+}
+
+// local picks the JSONata variable for a FEEL local name: the same name
+// when that is safe, otherwise a temporary.
+func (g *gen) local(name string) string {
+	if asciiIdent.MatchString(name) && !strings.HasPrefix(name, "__") && name != "states" && !jsonataFunctions[name] {
+		return "$" + name
+	}
+	return g.temp()
+}
+
+// ref resolves a bare name through the scopes.
+func (g *gen) ref(n *ident, s *scope) js {
+	for sc := s; sc != nil; sc = sc.parent {
+		if v, ok := sc.vars[n.name]; ok && !n.quoted {
+			return js{text: v, prec: pAtom, simple: true}
+		}
+		if sc.filter {
+			if n.name == "item" && !n.quoted {
+				return js{text: "$", prec: pAtom, simple: true}
+			}
+			// FEEL looks the name up in the item first, then outside.
+			outer := g.ref(n, sc.parent)
+			m := memberName(n.name)
+			return js{text: "($exists(" + m + ") ? " + m + " : " + outer.text + ")", prec: pAtom}
+		}
+	}
+	v := g.checkVar(n)
+	g.free[n.name] = true
+	return js{text: v, prec: pAtom, simple: true}
+}
+
+// boolish coerces e for a boolean context: FEEL only treats true as true,
+// so a value of unknown type is compared with true.
+func boolish(e js) js {
+	if e.typ == kBool {
+		return e
+	}
+	return js{text: wrap(e, pCmp+1) + " = true", prec: pCmp, typ: kBool, total: true}
+}
+
+// not translates FEEL not(x); non-boolean and null inputs give false.
+func not(e js) js {
+	if e.typ == kBool && e.total {
+		return js{text: "$not(" + e.text + ")", prec: pAtom, typ: kBool, total: true}
+	}
+	return js{text: wrap(e, pCmp+1) + " = false", prec: pCmp, typ: kBool, total: true}
+}
+
+func (g *gen) expr(n node, s *scope) js {
+	switch n := n.(type) {
+	case *numLit:
+		f, err := strconv.ParseFloat(n.text, 64)
+		if err != nil || math.IsInf(f, 0) {
+			g.fail(n.off, "number "+n.text+" is out of range", "")
+		}
+		return numJS(f)
+	case *strLit:
+		return strJS(n.val, kStr)
+	case *boolLit:
+		return boolJS(n.val)
+	case *nullLit:
+		return js{text: "null", prec: pAtom, typ: kNull, total: true, simple: true}
+	case *ident:
+		return g.ref(n, s)
+	case *member:
+		return g.member(n, s)
+	case *filter:
+		return g.filter(n, s)
+	case *call:
+		return g.call(n, s)
+	case *unary:
+		x := g.expr(n.x, s)
+		switch {
+		case x.isNum:
+			return numJS(-x.num)
+		case x.typ == kDuration:
+			x.ms = -x.ms
+			if strings.HasPrefix(x.text, `"-`) {
+				x.text = `"` + x.text[2:]
+			} else {
+				x.text = `"-` + x.text[1:]
+			}
+			return x
+		case x.typ != kNum && x.typ != kUnknown:
+			g.fail(n.off, "unary minus needs a number", "")
+		}
+		return js{text: "-" + wrap(x, pUnary), prec: pUnary, typ: kNum}
+	case *binary:
+		return g.binary(n, s)
+	case *ifExpr:
+		c := boolish(g.expr(n.c, s))
+		th, el := g.expr(n.th, s), g.expr(n.els, s)
+		r := js{text: wrap(c, pCond+1) + " ? " + wrap(th, pCond+1) + " : " + wrap(el, pCond+1), prec: pCond, total: th.total && el.total}
+		if th.typ == el.typ {
+			r.typ = th.typ
+		}
+		return r
+	case *quant:
+		return g.quant(n, n.iters, s)
+	case *inExpr:
+		return g.in(n, s)
+	case *between:
+		x := g.expr(n.x, s)
+		return g.bind(x, func(x js) js {
+			return g.order(n.off, x, []bound{{">=", g.expr(n.lo, s)}, {"<=", g.expr(n.hi, s)}})
+		})
+	case *listLit:
+		parts := make([]string, len(n.elems))
+		for i, e := range n.elems {
+			parts[i] = g.expr(e, s).text
+		}
+		return js{text: "[" + strings.Join(parts, ", ") + "]", prec: pAtom, typ: kList, total: true, ctor: true}
+	case *ctxLit:
+		return g.context(n, s)
+	case *fnDef:
+		g.fail(n.off, "function definitions are only supported as the second argument of sort()", "")
+	case *rangeLit:
+		g.fail(n.off, "ranges are only supported after 'in'", "write: x in [1..10]")
+	case *cmpTest:
+		g.fail(n.off, "unary tests are only supported after 'in'", "write: x in (> 5)")
+	}
+	g.fail(n.pos(), "unsupported expression", "")
+	return js{}
+}
+
+func (g *gen) member(n *member, s *scope) js {
+	x := g.expr(n.x, s)
+	if x.typ == kDuration || x.typ == kDate || x.typ == kDateTime || x.typ == kTime {
+		g.fail(n.off, "properties of dates, times and durations are not supported", "")
+	}
+	step := memberName(n.name)
+	switch {
+	case x.inner != "":
+		// Keep FEEL's list result: JSONata would unwrap a singleton.
+		in := x.inner + "." + step
+		return js{text: "[" + in + "]", prec: pAtom, typ: kList, total: true, inner: in, ctor: true}
+	case x.typ == kList:
+		in := wrap(x, pPath) + "." + step
+		return js{text: "[" + in + "]", prec: pAtom, typ: kList, total: true, inner: in, ctor: true}
+	}
+	return js{text: wrap(x, pPath) + "." + step, prec: pPath, simple: x.simple && x.prec >= pPath}
+}
+
+func (g *gen) filter(n *filter, s *scope) js {
+	x := g.expr(n.x, s)
+	base := wrap(x, pPath)
+	if x.inner != "" {
+		base = x.inner
+		if strings.HasSuffix(base, "]") {
+			// A second filter must apply to the list, not to each step.
+			base = x.text
+		}
+	}
+	inner := &scope{parent: s, filter: true}
+	p := g.expr(n.pred, inner)
+	switch {
+	case p.isNum:
+		// FEEL indexes from 1 (negative from the end); JSONata from 0.
+		i := p.num
+		if i != math.Trunc(i) {
+			g.fail(n.pred.pos(), "list index must be an integer", "")
+		}
+		if i == 0 {
+			g.fail(n.pred.pos(), "FEEL list indexes start at 1", "use xs[1] for the first element and xs[-1] for the last")
+		}
+		if i > 0 {
+			i--
+		}
+		return js{text: base + "[" + numJS(i).text + "]", prec: pPath}
+	case p.typ == kBool:
+		in := base + "[" + p.text + "]"
+		return js{text: "[" + in + "]", prec: pAtom, typ: kList, total: true, inner: in, ctor: true}
+	case p.typ == kNum:
+		q := g.bind(p, func(v js) js {
+			return js{text: v.text + " > 0 ? " + v.text + " - 1 : " + v.text, prec: pCond}
+		})
+		return js{text: base + "[" + q.text + "]", prec: pPath}
+	case p.typ == kUnknown:
+		// Decided at run time, as in FEEL: a number indexes, a boolean filters.
+		q := g.bind(p, func(v js) js {
+			return js{text: `$type(` + v.text + `) = "number" ? (` + v.text + " > 0 ? " + v.text + " - 1 : " + v.text + ") : " + v.text + " = true", prec: pCond}
+		})
+		return js{text: base + "[" + q.text + "]", prec: pPath}
+	}
+	g.fail(n.pred.pos(), "a filter must be a boolean condition or a number index", "")
+	return js{}
+}
+
+func (g *gen) context(n *ctxLit, s *scope) js {
+	// Later entries may read earlier ones ({a: 1, b: a + 1}); only then is
+	// a block with local variables needed.
+	needBlock := false
+	for i := 1; i < len(n.vals) && !needBlock; i++ {
+		names := map[string]bool{}
+		collectNames(n.vals[i], names)
+		for _, k := range n.keys[:i] {
+			if names[k] {
+				needBlock = true
+			}
+		}
+	}
+	parts := make([]string, len(n.keys))
+	if !needBlock {
+		for i, k := range n.keys {
+			parts[i] = quote(k) + ": " + g.expr(n.vals[i], s).text
+		}
+		return js{text: "{" + strings.Join(parts, ", ") + "}", prec: pAtom, typ: kCtx, total: true}
+	}
+	inner := &scope{parent: s, vars: map[string]string{}}
+	var stmts []string
+	for i, k := range n.keys {
+		v := g.expr(n.vals[i], inner)
+		name := g.local(k)
+		stmts = append(stmts, name+" := "+v.text)
+		inner.vars[k] = name
+		parts[i] = quote(k) + ": " + name
+	}
+	stmts = append(stmts, "{"+strings.Join(parts, ", ")+"}")
+	return js{text: "(" + strings.Join(stmts, "; ") + ")", prec: pAtom, typ: kCtx, total: true}
+}
+
+// collectNames gathers every bare name in the subtree (an over-approximation
+// of its free names).
+func collectNames(n node, out map[string]bool) {
+	switch n := n.(type) {
+	case *ident:
+		out[n.name] = true
+	case *member:
+		collectNames(n.x, out)
+	case *filter:
+		collectNames(n.x, out)
+		collectNames(n.pred, out)
+	case *call:
+		for _, a := range n.args {
+			collectNames(a, out)
+		}
+	case *unary:
+		collectNames(n.x, out)
+	case *binary:
+		collectNames(n.l, out)
+		collectNames(n.r, out)
+	case *ifExpr:
+		collectNames(n.c, out)
+		collectNames(n.th, out)
+		collectNames(n.els, out)
+	case *quant:
+		for _, it := range n.iters {
+			collectNames(it.in, out)
+		}
+		collectNames(n.sat, out)
+	case *inExpr:
+		collectNames(n.x, out)
+		for _, t := range n.tests {
+			collectNames(t, out)
+		}
+	case *between:
+		collectNames(n.x, out)
+		collectNames(n.lo, out)
+		collectNames(n.hi, out)
+	case *listLit:
+		for _, e := range n.elems {
+			collectNames(e, out)
+		}
+	case *ctxLit:
+		for _, e := range n.vals {
+			collectNames(e, out)
+		}
+	case *fnDef:
+		collectNames(n.body, out)
+	case *rangeLit:
+		collectNames(n.lo, out)
+		collectNames(n.hi, out)
+	case *cmpTest:
+		collectNames(n.x, out)
+	}
+}
+
+func (g *gen) quant(n *quant, iters []iter, s *scope) js {
+	it := iters[0]
+	xs := g.expr(it.in, s)
+	v := g.local(it.name)
+	inner := &scope{parent: s, vars: map[string]string{it.name: v}}
+	var body js
+	if len(iters) > 1 {
+		body = g.quant(n, iters[1:], inner)
+	} else {
+		body = boolish(g.expr(n.sat, inner))
+	}
+	fn := "function(" + v + ") { " + body.text + " }"
+	if !n.every {
+		return js{text: "$count($filter(" + xs.text + ", " + fn + ")) > 0", prec: pCmp, typ: kBool, total: true}
+	}
+	return g.bind(xs, func(x js) js {
+		return js{text: "$count($filter(" + x.text + ", " + fn + ")) = $count(" + x.text + ")", prec: pCmp, typ: kBool, total: true}
+	})
+}
+
+// bound is one ordering comparison against x.
+type bound struct {
+	op string
+	y  js
+}
+
+// family groups static types by how JSONata orders them.
+func family(t kind) string {
+	switch t {
+	case kNum:
+		return "number"
+	case kStr, kDate, kTime:
+		return "string"
+	}
+	return ""
+}
+
+// order emits x op1 y1 and x op2 y2 ... with FEEL's typing: JSONata raises
+// an error when ordering mismatched types or null, FEEL yields null; here
+// such comparisons are false, guarded by $type checks where the static
+// types are unknown. x must be simple (bound by the caller).
+func (g *gen) order(off int, x js, bs []bound) js {
+	ops := append([]js{x}, make([]js, len(bs))...)
+	for i, b := range bs {
+		ops[i+1] = b.y
+	}
+	millis := false
+	for _, o := range ops {
+		switch o.typ {
+		case kDateTime:
+			millis = true
+		case kDuration, kBool, kNull, kList, kCtx:
+			g.fail(off, "cannot order "+typeName(o.typ)+" values", "compare numbers, strings, dates or date-times")
+		}
+	}
+	var parts, pre []string
+	if millis {
+		// Date-times may carry different offsets: compare instants.
+		for i := range ops {
+			ops[i] = js{text: "$toMillis(" + ops[i].text + ")", prec: pAtom, typ: kNum}
+		}
+	} else {
+		fam, guard := "", false
+		for _, o := range ops {
+			f := family(o.typ)
+			if f == "" {
+				guard = true
+			} else if fam != "" && f != fam {
+				g.fail(off, "cannot compare a number with a string", "FEEL would yield null here")
+			} else {
+				fam = f
+			}
+		}
+		for i := 1; i < len(ops) && guard; i++ {
+			if !ops[i].simple {
+				// Guarded operands are read twice: evaluate them once.
+				t := g.temp()
+				pre = append(pre, t+" := "+ops[i].text)
+				ops[i].text, ops[i].prec, ops[i].simple = t, pAtom, true
+			}
+		}
+		for i, o := range ops {
+			switch {
+			case family(o.typ) != "":
+			case fam != "":
+				parts = append(parts, `$type(`+o.text+`) = "`+fam+`"`)
+			case i == 0:
+				parts = append(parts, `$type(`+o.text+`) in ["number", "string"]`)
+			default:
+				parts = append(parts, `$type(`+o.text+`) = $type(`+ops[0].text+`)`)
+			}
+		}
+	}
+	for i, b := range bs {
+		parts = append(parts, wrap(ops[0], pCmp+1)+" "+b.op+" "+wrap(ops[i+1], pCmp+1))
+	}
+	r := andJoin(parts)
+	if len(pre) > 0 {
+		r = js{text: "(" + strings.Join(pre, "; ") + "; " + r.text + ")", prec: pAtom, typ: kBool, total: true}
+	}
+	return r
+}
+
+func andJoin(parts []string) js {
+	if len(parts) == 1 {
+		return js{text: parts[0], prec: pCmp, typ: kBool, total: true}
+	}
+	return js{text: strings.Join(parts, " and "), prec: pAnd, typ: kBool, total: true}
+}
+
+func typeName(t kind) string {
+	return [...]string{"unknown", "number", "string", "boolean", "null", "list", "context", "date", "date and time", "time", "duration"}[t]
+}
+
+// equal emits FEEL a = b. JSONata's = is deep equality and false when a
+// side is undefined; FEEL's null = null is true and a missing variable is
+// null, so comparisons with the null literal test for absence too.
+func (g *gen) equal(off int, a, b js) js {
+	switch {
+	case a.typ == kNull && b.typ == kNull:
+		return boolJS(true)
+	case b.typ == kNull:
+		return js{text: "$not(" + wrap(a, pCmp+1) + " != null)", prec: pAtom, typ: kBool, total: true}
+	case a.typ == kNull:
+		return g.equal(off, b, a)
+	case a.typ == kDuration || b.typ == kDuration:
+		if a.typ == kDuration && b.typ == kDuration && !a.ym && !b.ym {
+			return boolJS(a.ms == b.ms)
+		}
+		g.fail(off, "comparing durations is only supported between literal days-time durations", "")
+	case a.typ == kDateTime || b.typ == kDateTime:
+		return js{text: "$toMillis(" + a.text + ") = $toMillis(" + b.text + ")", prec: pCmp, typ: kBool, total: true}
+	}
+	return js{text: wrap(a, pCmp+1) + " = " + wrap(b, pCmp+1), prec: pCmp, typ: kBool, total: true}
+}
+
+// notEqual emits FEEL a != b as the negation of a = b (JSONata's != is
+// false when a side is undefined, FEEL's null != 1 is true).
+func (g *gen) notEqual(off int, a, b js) js {
+	switch {
+	case b.typ == kNull && a.typ != kNull:
+		return js{text: wrap(a, pCmp+1) + " != null", prec: pCmp, typ: kBool, total: true}
+	case a.typ == kNull && b.typ != kNull:
+		return g.notEqual(off, b, a)
+	case a.total && b.total && a.typ != kDateTime && b.typ != kDateTime && a.typ != kDuration && b.typ != kDuration:
+		return js{text: wrap(a, pCmp+1) + " != " + wrap(b, pCmp+1), prec: pCmp, typ: kBool, total: true}
+	}
+	return js{text: "$not(" + g.equal(off, a, b).text + ")", prec: pAtom, typ: kBool, total: true}
+}
+
+func (g *gen) binary(n *binary, s *scope) js {
+	switch n.op {
+	case "and", "or":
+		l, r := boolish(g.expr(n.l, s)), boolish(g.expr(n.r, s))
+		p := pAnd
+		if n.op == "or" {
+			p = pOr
+		}
+		return js{text: wrap(l, p) + " " + n.op + " " + wrap(r, p+1), prec: p, typ: kBool, total: true}
+	case "=":
+		return g.equal(n.off, g.expr(n.l, s), g.expr(n.r, s))
+	case "!=":
+		return g.notEqual(n.off, g.expr(n.l, s), g.expr(n.r, s))
+	case "<", "<=", ">", ">=":
+		l, r := g.expr(n.l, s), g.expr(n.r, s)
+		return g.bind(l, func(l js) js {
+			return g.order(n.off, l, []bound{{n.op, r}})
+		})
+	}
+	return g.arith(n, g.expr(n.l, s), g.expr(n.r, s))
+}
+
+func isTemporal(t kind) bool { return t == kDate || t == kDateTime || t == kTime }
+
+func (g *gen) arith(n *binary, l, r js) js {
+	for _, o := range []js{l, r} {
+		switch o.typ {
+		case kBool, kNull, kList, kCtx:
+			g.fail(n.off, "cannot use "+typeName(o.typ)+" values with '"+n.op+"'", "")
+		}
+	}
+	if l.typ == kDuration || r.typ == kDuration || isTemporal(l.typ) || isTemporal(r.typ) {
+		return g.dateArith(n, l, r)
+	}
+	switch n.op {
+	case "+":
+		switch {
+		case l.typ == kStr || r.typ == kStr:
+			return js{text: wrap(l, pAdd) + " & " + wrap(r, pAdd+1), prec: pAdd, typ: kStr}
+		case l.typ == kNum || r.typ == kNum:
+			return js{text: wrap(l, pAdd) + " + " + wrap(r, pAdd+1), prec: pAdd, typ: kNum}
+		}
+		// Unknown operand types: FEEL + concatenates strings, so decide at
+		// run time.
+		return g.bind(l, func(l js) js {
+			return g.bind(r, func(r js) js {
+				return js{text: `$type(` + l.text + `) = "string" or $type(` + r.text + `) = "string" ? ` +
+					wrap(l, pAdd) + " & " + wrap(r, pAdd+1) + " : " + wrap(l, pAdd) + " + " + wrap(r, pAdd+1), prec: pCond}
+			})
+		})
+	case "**":
+		return js{text: "$power(" + l.text + ", " + r.text + ")", prec: pAtom, typ: kNum}
+	}
+	for _, o := range []js{l, r} {
+		if o.typ == kStr {
+			g.fail(n.off, "cannot use a string with '"+n.op+"'", "only + joins strings")
+		}
+	}
+	p := pAdd
+	if n.op == "*" || n.op == "/" {
+		p = pMul
+	}
+	return js{text: wrap(l, p) + " " + n.op + " " + wrap(r, p+1), prec: p, typ: kNum}
+}
+
+// dateArith supports date/date-time ± literal days-time duration, computed
+// on epoch milliseconds.
+func (g *gen) dateArith(n *binary, l, r js) js {
+	if l.typ == kDuration && n.op == "+" && (r.typ == kDate || r.typ == kDateTime) {
+		l, r = r, l
+	}
+	if (n.op == "+" || n.op == "-") && (l.typ == kDate || l.typ == kDateTime) && r.typ == kDuration {
+		if r.ym {
+			g.fail(n.off, "adding years or months is not supported", "use a days-time duration such as duration(\"P30D\")")
+		}
+		ms := r.ms
+		if n.op == "-" {
+			ms = -ms
+		}
+		sum := "$toMillis(" + l.text + ")"
+		if ms >= 0 {
+			sum += " + " + strconv.FormatInt(ms, 10)
+		} else {
+			sum += " - " + strconv.FormatInt(-ms, 10)
+		}
+		if l.typ == kDate {
+			return js{text: "$fromMillis(" + sum + `, "[Y0001]-[M01]-[D01]")`, prec: pAtom, typ: kDate}
+		}
+		return js{text: "$fromMillis(" + sum + ")", prec: pAtom, typ: kDateTime}
+	}
+	g.fail(n.off, "this date/time arithmetic is not supported",
+		"supported: date or date and time ± duration(\"PnDTnHnMnS\"); compare dates with < and >")
+	return js{}
+}
+
+// in emits FEEL `x in tests`: true when any test matches.
+func (g *gen) in(n *inExpr, s *scope) js {
+	x := g.expr(n.x, s)
+	return g.bind(x, func(x js) js {
+		var parts []js
+		for _, t := range n.tests {
+			parts = append(parts, g.test(x, t, s))
+		}
+		if len(parts) == 1 {
+			return parts[0]
+		}
+		texts := make([]string, len(parts))
+		for i, p := range parts {
+			texts[i] = wrap(p, pOr+1)
+		}
+		return js{text: strings.Join(texts, " or "), prec: pOr, typ: kBool, total: true}
+	})
+}
+
+func (g *gen) test(x js, t node, s *scope) js {
+	switch t := t.(type) {
+	case *rangeLit:
+		lo, hi := ">=", "<="
+		if t.loOpen {
+			lo = ">"
+		}
+		if t.hiOpen {
+			hi = "<"
+		}
+		return g.order(t.off, x, []bound{{lo, g.expr(t.lo, s)}, {hi, g.expr(t.hi, s)}})
+	case *cmpTest:
+		y := g.expr(t.x, s)
+		switch t.op {
+		case "=":
+			return g.equal(t.off, x, y)
+		case "!=":
+			return g.notEqual(t.off, x, y)
+		}
+		return g.order(t.off, x, []bound{{t.op, y}})
+	}
+	v := g.expr(t, s)
+	switch v.typ {
+	case kNull, kNum, kStr, kBool, kDate, kDateTime, kTime, kDuration:
+		return g.equal(t.pos(), x, v)
+	}
+	// A list tests membership; JSONata's `in` also treats a single value
+	// as a one-element list, which matches FEEL's equality test.
+	return js{text: wrap(x, pCmp+1) + " in " + wrap(v, pCmp+1), prec: pCmp, typ: kBool, total: true}
+}
