@@ -214,6 +214,7 @@ loop:
 		}
 		p.pos++
 	}
+	p.pos = min(p.pos, len(p.src)) // a trailing backslash in a quote steps past the end
 	text := strings.TrimRight(p.src[start:p.pos], " \t\r\n")
 	path, err := jsonpath.Compile(text)
 	if err != nil {
