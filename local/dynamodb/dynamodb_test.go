@@ -1,0 +1,634 @@
+package dynamodb
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+)
+
+// MustServe starts a Server on dir behind a loopback listener and returns an
+// SDK client for it; both stop at test cleanup.
+func MustServe(tb testing.TB, dir string, opts Options) (*Server, *ddb.Client) {
+	tb.Helper()
+	s, err := New(dir, opts)
+	if err != nil {
+		tb.Fatalf("New: %v", err)
+	}
+	hs := httptest.NewServer(s.Handler())
+	tb.Cleanup(func() {
+		hs.Close()
+		if err := s.Close(); err != nil {
+			tb.Errorf("Close: %v", err)
+		}
+	})
+	return s, NewClient(hs.URL, hs.Client())
+}
+
+// NewClient returns an SDK client for the endpoint at url.
+func NewClient(url string, hc *http.Client) *ddb.Client {
+	return ddb.New(ddb.Options{
+		Region:           "eu-central-1",
+		BaseEndpoint:     aws.String(url),
+		Credentials:      credentials.NewStaticCredentialsProvider("local", "local", ""),
+		HTTPClient:       hc,
+		RetryMaxAttempts: 1,
+	})
+}
+
+func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+func n(v int) types.AttributeValue    { return &types.AttributeValueMemberN{Value: strconv.Itoa(v)} }
+
+// createApps creates the applications table used by most tests: pk/sk with
+// a GSI on status/createdAt.
+func createApps(tb testing.TB, c *ddb.Client, name string) {
+	tb.Helper()
+	_, err := c.CreateTable(context.Background(), &ddb.CreateTableInput{
+		TableName: aws.String(name),
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String("sk"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String("status"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String("createdAt"), AttributeType: types.ScalarAttributeTypeN},
+		},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange},
+		},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+			IndexName: aws.String("byStatus"),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String("status"), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String("createdAt"), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}},
+		BillingMode: types.BillingModePayPerRequest,
+	})
+	if err != nil {
+		tb.Fatalf("CreateTable %s: %v", name, err)
+	}
+}
+
+func TestTables(t *testing.T) {
+	ctx := context.Background()
+	_, c := MustServe(t, t.TempDir(), Options{})
+	for _, name := range []string{"bbb", "aaa", "ccc"} {
+		createApps(t, c, name)
+	}
+	var re *types.ResourceInUseException
+	if _, err := c.CreateTable(ctx, &ddb.CreateTableInput{
+		TableName:            aws.String("aaa"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+	}); !errors.As(err, &re) {
+		t.Errorf("CreateTable twice = %v, want ResourceInUseException", err)
+	}
+
+	d, err := c.DescribeTable(ctx, &ddb.DescribeTableInput{TableName: aws.String("aaa")})
+	if err != nil {
+		t.Fatalf("DescribeTable: %v", err)
+	}
+	if got := aws.ToString(d.Table.TableName); got != "aaa" || len(d.Table.GlobalSecondaryIndexes) != 1 || len(d.Table.KeySchema) != 2 {
+		t.Errorf("DescribeTable = %+v", d.Table)
+	}
+
+	var got []string
+	p := ddb.NewListTablesPaginator(c, &ddb.ListTablesInput{Limit: aws.Int32(2)})
+	pages := 0
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatalf("ListTables: %v", err)
+		}
+		got = append(got, out.TableNames...)
+		pages++
+	}
+	if want := []string{"aaa", "bbb", "ccc"}; !reflect.DeepEqual(got, want) || pages != 2 {
+		t.Errorf("ListTables = %v in %d pages, want %v in 2", got, pages, want)
+	}
+
+	if _, err := c.DeleteTable(ctx, &ddb.DeleteTableInput{TableName: aws.String("bbb")}); err != nil {
+		t.Fatalf("DeleteTable: %v", err)
+	}
+	var nf *types.ResourceNotFoundException
+	if _, err := c.DescribeTable(ctx, &ddb.DescribeTableInput{TableName: aws.String("bbb")}); !errors.As(err, &nf) {
+		t.Errorf("DescribeTable deleted = %v, want ResourceNotFoundException", err)
+	}
+	if _, err := c.GetItem(ctx, &ddb.GetItemInput{TableName: aws.String("nope"), Key: map[string]types.AttributeValue{"pk": s("x")}}); !errors.As(err, &nf) {
+		t.Errorf("GetItem on missing table = %v, want ResourceNotFoundException", err)
+	}
+	out, err := c.ListTables(ctx, &ddb.ListTablesInput{})
+	if err != nil || !reflect.DeepEqual(out.TableNames, []string{"aaa", "ccc"}) {
+		t.Errorf("ListTables after delete = %v, %v", out.TableNames, err)
+	}
+}
+
+func TestItems(t *testing.T) {
+	ctx := context.Background()
+	_, c := MustServe(t, t.TempDir(), Options{})
+	createApps(t, c, "apps")
+	key := map[string]types.AttributeValue{"pk": s("app#1"), "sk": s("meta")}
+	item := map[string]types.AttributeValue{
+		"pk": s("app#1"), "sk": s("meta"), "status": s("submitted"), "createdAt": n(100),
+		"amount":  &types.AttributeValueMemberN{Value: "12.5"},
+		"blob":    &types.AttributeValueMemberB{Value: []byte{0, 1, 2}},
+		"ok":      &types.AttributeValueMemberBOOL{Value: true},
+		"nothing": &types.AttributeValueMemberNULL{Value: true},
+		"tags":    &types.AttributeValueMemberSS{Value: []string{"a", "b"}},
+		"nums":    &types.AttributeValueMemberNS{Value: []string{"1", "2"}},
+		"bins":    &types.AttributeValueMemberBS{Value: [][]byte{{1}, {2}}},
+		"hist":    &types.AttributeValueMemberL{Value: []types.AttributeValue{s("submitted")}},
+		"meta":    &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"k": s("v")}},
+	}
+	cond := aws.String("attribute_not_exists(pk)")
+	if _, err := c.PutItem(ctx, &ddb.PutItemInput{TableName: aws.String("apps"), Item: item, ConditionExpression: cond}); err != nil {
+		t.Fatalf("PutItem: %v", err)
+	}
+	_, err := c.PutItem(ctx, &ddb.PutItemInput{TableName: aws.String("apps"), Item: item, ConditionExpression: cond})
+	var ccf *types.ConditionalCheckFailedException
+	if !errors.As(err, &ccf) {
+		t.Fatalf("second conditional PutItem = %v, want ConditionalCheckFailedException", err)
+	}
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "ConditionalCheckFailedException" {
+		t.Errorf("error code = %v", err)
+	}
+
+	got, err := c.GetItem(ctx, &ddb.GetItemInput{TableName: aws.String("apps"), Key: key, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		t.Fatalf("GetItem: %v", err)
+	}
+	if !reflect.DeepEqual(normalize(got.Item), normalize(item)) {
+		t.Errorf("GetItem = %#v\nwant %#v", got.Item, item)
+	}
+
+	tests := []struct {
+		name    string
+		update  string
+		cond    string
+		names   map[string]string
+		values  map[string]types.AttributeValue
+		wantErr bool
+		check   func(map[string]types.AttributeValue) error
+	}{
+		{
+			name:   "set and list_append",
+			update: "SET #st = :p, hist = list_append(hist, :h), updatedAt = if_not_exists(updatedAt, :t)",
+			cond:   "#st = :s AND (attribute_exists(pk) OR attribute_not_exists(pk))",
+			names:  map[string]string{"#st": "status"},
+			values: map[string]types.AttributeValue{":p": s("processing"), ":s": s("submitted"), ":h": &types.AttributeValueMemberL{Value: []types.AttributeValue{s("processing")}}, ":t": n(7)},
+			check: func(it map[string]types.AttributeValue) error {
+				if len(it["hist"].(*types.AttributeValueMemberL).Value) != 2 || it["status"].(*types.AttributeValueMemberS).Value != "processing" {
+					return fmt.Errorf("item %v", it)
+				}
+				return nil
+			},
+		},
+		{
+			name:   "add and remove",
+			update: "ADD attempts :one, tags :c",
+			cond:   "createdAt BETWEEN :lo AND :hi",
+			values: map[string]types.AttributeValue{":one": n(1), ":c": &types.AttributeValueMemberSS{Value: []string{"c"}}, ":lo": n(50), ":hi": n(150)},
+			check: func(it map[string]types.AttributeValue) error {
+				if it["attempts"].(*types.AttributeValueMemberN).Value != "1" || len(it["tags"].(*types.AttributeValueMemberSS).Value) != 3 {
+					return fmt.Errorf("item %#v %#v %#v", it["nothing"], it["attempts"], it["tags"])
+				}
+				return nil
+			},
+		},
+		{
+			name:   "remove",
+			update: "REMOVE nothing, #m.k",
+			cond:   "attribute_exists(nothing)",
+			names:  map[string]string{"#m": "meta"},
+			check: func(it map[string]types.AttributeValue) error {
+				if _, ok := it["nothing"]; ok || len(it["meta"].(*types.AttributeValueMemberM).Value) != 0 {
+					return fmt.Errorf("item %#v %#v", it["nothing"], it["meta"])
+				}
+				return nil
+			},
+		},
+		{
+			name:    "failed comparison",
+			update:  "SET #st = :p",
+			cond:    "createdAt > :hi",
+			names:   map[string]string{"#st": "status"},
+			values:  map[string]types.AttributeValue{":p": s("done"), ":hi": n(150)},
+			wantErr: true,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := &ddb.UpdateItemInput{
+				TableName: aws.String("apps"), Key: key, UpdateExpression: aws.String(tc.update),
+				ConditionExpression: aws.String(tc.cond), ExpressionAttributeValues: tc.values,
+				ReturnValues: types.ReturnValueAllNew,
+			}
+			if tc.names != nil {
+				in.ExpressionAttributeNames = tc.names
+			}
+			out, err := c.UpdateItem(ctx, in)
+			if tc.wantErr {
+				if !errors.As(err, &ccf) {
+					t.Fatalf("UpdateItem = %v, want ConditionalCheckFailedException", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("UpdateItem: %v", err)
+			}
+			if err := tc.check(out.Attributes); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+
+	old, err := c.DeleteItem(ctx, &ddb.DeleteItemInput{TableName: aws.String("apps"), Key: key, ReturnValues: types.ReturnValueAllOld})
+	if err != nil || old.Attributes["pk"] == nil {
+		t.Fatalf("DeleteItem = %v, %v", old, err)
+	}
+	got, err = c.GetItem(ctx, &ddb.GetItemInput{TableName: aws.String("apps"), Key: key})
+	if err != nil || got.Item != nil {
+		t.Errorf("GetItem after delete = %v, %v", got.Item, err)
+	}
+}
+
+// normalize makes sets order-insensitive for comparison.
+func normalize(m map[string]types.AttributeValue) map[string]types.AttributeValue {
+	out := map[string]types.AttributeValue{}
+	for k, v := range m {
+		if ss, ok := v.(*types.AttributeValueMemberSS); ok {
+			c := append([]string(nil), ss.Value...)
+			sort.Strings(c)
+			v = &types.AttributeValueMemberSS{Value: c}
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func putN(tb testing.TB, c *ddb.Client, table, pk string, count int) {
+	tb.Helper()
+	reqs := []types.WriteRequest{}
+	flush := func() {
+		if len(reqs) == 0 {
+			return
+		}
+		out, err := c.BatchWriteItem(context.Background(), &ddb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{table: reqs}})
+		if err != nil || len(out.UnprocessedItems) > 0 {
+			tb.Fatalf("BatchWriteItem: %v, unprocessed %v", err, out.UnprocessedItems)
+		}
+		reqs = reqs[:0]
+	}
+	for i := range count {
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: map[string]types.AttributeValue{
+			"pk": s(pk), "sk": s(fmt.Sprintf("step#%03d", i)), "status": s([]string{"done", "waiting"}[i%2]), "createdAt": n(i),
+		}}})
+		if len(reqs) == 25 {
+			flush()
+		}
+	}
+	flush()
+}
+
+func TestQueryScanBatch(t *testing.T) {
+	ctx := context.Background()
+	_, c := MustServe(t, t.TempDir(), Options{})
+	createApps(t, c, "apps")
+	putN(t, c, "apps", "app#1", 30)
+	putN(t, c, "apps", "app#2", 5)
+
+	query := func(in *ddb.QueryInput) ([]string, int) {
+		t.Helper()
+		var sks []string
+		pages := 0
+		p := ddb.NewQueryPaginator(c, in)
+		for p.HasMorePages() {
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				t.Fatalf("Query: %v", err)
+			}
+			pages++
+			for _, it := range out.Items {
+				sks = append(sks, it["sk"].(*types.AttributeValueMemberS).Value)
+			}
+		}
+		return sks, pages
+	}
+	vals := func(kv ...any) map[string]types.AttributeValue {
+		m := map[string]types.AttributeValue{}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i].(string)] = kv[i+1].(types.AttributeValue)
+		}
+		return m
+	}
+	tests := []struct {
+		name      string
+		in        *ddb.QueryInput
+		wantFirst string
+		wantLen   int
+		wantPages int
+	}{
+		{"begins_with paginated", &ddb.QueryInput{
+			KeyConditionExpression:    aws.String("pk = :p AND begins_with(sk, :pre)"),
+			ExpressionAttributeValues: vals(":p", s("app#1"), ":pre", s("step#01")), Limit: aws.Int32(4),
+		}, "step#010", 10, 3},
+		{"between descending", &ddb.QueryInput{
+			KeyConditionExpression:    aws.String("pk = :p AND sk BETWEEN :a AND :b"),
+			ExpressionAttributeValues: vals(":p", s("app#1"), ":a", s("step#005"), ":b", s("step#009")),
+			ScanIndexForward:          aws.Bool(false),
+		}, "step#009", 5, 1},
+		{"filter", &ddb.QueryInput{
+			KeyConditionExpression:    aws.String("pk = :p"),
+			FilterExpression:          aws.String("#s = :w OR createdAt < :z"),
+			ExpressionAttributeNames:  map[string]string{"#s": "status"},
+			ExpressionAttributeValues: vals(":p", s("app#1"), ":w", s("waiting"), ":z", n(1)),
+		}, "step#000", 16, 1},
+		{"gsi", &ddb.QueryInput{
+			IndexName:                 aws.String("byStatus"),
+			KeyConditionExpression:    aws.String("#s = :w AND createdAt >= :c"),
+			ExpressionAttributeNames:  map[string]string{"#s": "status"},
+			ExpressionAttributeValues: vals(":w", s("waiting"), ":c", n(25)),
+		}, "step#025", 3, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.in.TableName = aws.String("apps")
+			got, pages := query(tc.in)
+			if len(got) != tc.wantLen || (len(got) > 0 && got[0] != tc.wantFirst) || pages < tc.wantPages {
+				t.Errorf("Query = %v (%d pages), want %d items from %s in ≥%d pages", got, pages, tc.wantLen, tc.wantFirst, tc.wantPages)
+			}
+		})
+	}
+
+	total, pages := 0, 0
+	sp := ddb.NewScanPaginator(c, &ddb.ScanInput{TableName: aws.String("apps"), Limit: aws.Int32(7)})
+	for sp.HasMorePages() {
+		out, err := sp.NextPage(ctx)
+		if err != nil {
+			t.Fatalf("Scan: %v", err)
+		}
+		total += len(out.Items)
+		pages++
+	}
+	if total != 35 || pages < 5 {
+		t.Errorf("Scan = %d items in %d pages, want 35 in ≥5", total, pages)
+	}
+
+	bg, err := c.BatchGetItem(ctx, &ddb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{"apps": {Keys: []map[string]types.AttributeValue{
+		{"pk": s("app#1"), "sk": s("step#001")}, {"pk": s("app#2"), "sk": s("step#004")}, {"pk": s("app#3"), "sk": s("x")},
+	}}}})
+	if err != nil || len(bg.Responses["apps"]) != 2 {
+		t.Errorf("BatchGetItem = %v, %v", bg, err)
+	}
+	_, err = c.BatchWriteItem(ctx, &ddb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{"apps": {
+		{DeleteRequest: &types.DeleteRequest{Key: map[string]types.AttributeValue{"pk": s("app#2"), "sk": s("step#004")}}},
+	}}})
+	if err != nil {
+		t.Fatalf("BatchWriteItem delete: %v", err)
+	}
+	got, _ := query(&ddb.QueryInput{TableName: aws.String("apps"), KeyConditionExpression: aws.String("pk = :p"), ExpressionAttributeValues: vals(":p", s("app#2"))})
+	if len(got) != 4 {
+		t.Errorf("after batch delete app#2 has %v", got)
+	}
+}
+
+func TestTransactWriteItems(t *testing.T) {
+	ctx := context.Background()
+	_, c := MustServe(t, t.TempDir(), Options{})
+	createApps(t, c, "apps")
+	putN(t, c, "apps", "app#1", 2)
+	item := func(pk string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{"pk": s(pk), "sk": s("meta"), "status": s("submitted"), "createdAt": n(1)}
+	}
+	_, err := c.TransactWriteItems(ctx, &ddb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: aws.String("apps"), Item: item("app#9"), ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		{ConditionCheck: &types.ConditionCheck{TableName: aws.String("apps"), Key: map[string]types.AttributeValue{"pk": s("app#1"), "sk": s("step#000")},
+			ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+	}})
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		t.Fatalf("TransactWriteItems = %v, want TransactionCanceledException", err)
+	}
+	var codes []string
+	for _, r := range tce.CancellationReasons {
+		codes = append(codes, aws.ToString(r.Code))
+	}
+	if want := []string{"None", "ConditionalCheckFailed"}; !reflect.DeepEqual(codes, want) {
+		t.Errorf("CancellationReasons = %v, want %v", codes, want)
+	}
+	got, err := c.GetItem(ctx, &ddb.GetItemInput{TableName: aws.String("apps"), Key: map[string]types.AttributeValue{"pk": s("app#9"), "sk": s("meta")}})
+	if err != nil || got.Item != nil {
+		t.Errorf("cancelled transaction left %v (%v)", got.Item, err)
+	}
+
+	_, err = c.TransactWriteItems(ctx, &ddb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: aws.String("apps"), Item: item("app#9"), ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		{Update: &types.Update{TableName: aws.String("apps"), Key: map[string]types.AttributeValue{"pk": s("app#1"), "sk": s("step#000")},
+			UpdateExpression: aws.String("SET #s = :d"), ExpressionAttributeNames: map[string]string{"#s": "status"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":d": s("cancelled")}}},
+		{ConditionCheck: &types.ConditionCheck{TableName: aws.String("apps"), Key: map[string]types.AttributeValue{"pk": s("app#1"), "sk": s("step#001")},
+			ConditionExpression: aws.String("attribute_exists(pk)")}},
+	}})
+	if err != nil {
+		t.Fatalf("TransactWriteItems: %v", err)
+	}
+	got, err = c.GetItem(ctx, &ddb.GetItemInput{TableName: aws.String("apps"), Key: map[string]types.AttributeValue{"pk": s("app#9"), "sk": s("meta")}})
+	if err != nil || got.Item == nil {
+		t.Errorf("committed transaction missing item: %v", err)
+	}
+}
+
+func TestBadRequests(t *testing.T) {
+	srv, err := New(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	h := srv.Handler()
+	tests := []struct {
+		name, method, target, body string
+		status                     int
+		typ                        string
+	}{
+		{"get", http.MethodGet, "DynamoDB_20120810.ListTables", "", 405, "UnknownOperationException"},
+		{"no target", http.MethodPost, "", "{}", 400, "UnknownOperationException"},
+		{"unknown op", http.MethodPost, "DynamoDB_20120810.ExecuteStatement", "{}", 400, "UnknownOperationException"},
+		{"bad json", http.MethodPost, "DynamoDB_20120810.PutItem", "{", 400, "SerializationException"},
+		{"ttl missing table", http.MethodPost, "DynamoDB_20120810.DescribeTimeToLive", `{"TableName":"x"}`, 400, "ResourceNotFoundException"},
+		{"bad limit", http.MethodPost, "DynamoDB_20120810.ListTables", `{"Limit":1000}`, 400, "ValidationException"},
+		{"wrong types", http.MethodPost, "DynamoDB_20120810.PutItem", `{"TableName":5}`, 400, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(tc.method, "/", stringsReader(tc.body))
+			req.Header.Set("X-Amz-Target", tc.target)
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != tc.status {
+				t.Errorf("status = %d, want %d (%s)", w.Code, tc.status, w.Body)
+			}
+			var body apiError
+			if err := jsonUnmarshal(w.Body.Bytes(), &body); err != nil || body.Type == "" || body.Message == "" {
+				t.Errorf("body %q is not an AWS JSON error (%v)", w.Body, err)
+			}
+			if tc.typ != "" && !hasSuffix(body.Type, tc.typ) {
+				t.Errorf("__type = %q, want %s", body.Type, tc.typ)
+			}
+		})
+	}
+}
+
+func TestTimeToLive(t *testing.T) {
+	ctx := context.Background()
+	now := time.Unix(1_000_000, 0)
+	srv, c := MustServe(t, t.TempDir(), Options{TTLSweep: -1, Now: func() time.Time { return now }})
+	createApps(t, c, "apps")
+	_, err := c.UpdateTimeToLive(ctx, &ddb.UpdateTimeToLiveInput{TableName: aws.String("apps"),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String("expiresAt"), Enabled: aws.Bool(true)}})
+	if err != nil {
+		t.Fatalf("UpdateTimeToLive: %v", err)
+	}
+	d, err := c.DescribeTimeToLive(ctx, &ddb.DescribeTimeToLiveInput{TableName: aws.String("apps")})
+	if err != nil || d.TimeToLiveDescription.TimeToLiveStatus != types.TimeToLiveStatusEnabled || aws.ToString(d.TimeToLiveDescription.AttributeName) != "expiresAt" {
+		t.Fatalf("DescribeTimeToLive = %+v, %v", d, err)
+	}
+	for i, exp := range []int{999_999, 1_000_001} {
+		_, err := c.PutItem(ctx, &ddb.PutItemInput{TableName: aws.String("apps"), Item: map[string]types.AttributeValue{
+			"pk": s("p"), "sk": s(strconv.Itoa(i)), "expiresAt": n(exp)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := srv.SweepExpired(); n != 1 || err != nil {
+		t.Fatalf("SweepExpired = %d, %v; want 1", n, err)
+	}
+	out, err := c.Scan(ctx, &ddb.ScanInput{TableName: aws.String("apps")})
+	if err != nil || len(out.Items) != 1 || out.Items[0]["sk"].(*types.AttributeValueMemberS).Value != "1" {
+		t.Errorf("Scan after sweep = %v, %v", out, err)
+	}
+}
+
+// TestRestart checks that state, including table metadata and TTL settings,
+// comes back after a clean close, after a crash (log abandoned with queued
+// records) and after compaction.
+func TestRestart(t *testing.T) {
+	ctx := context.Background()
+	for _, compact := range []int64{-1, 1} {
+		t.Run(fmt.Sprintf("compact=%d", compact), func(t *testing.T) {
+			dir := t.TempDir()
+			srv, err := New(dir, Options{CompactBytes: compact, Logger: testLogger()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			hs := httptest.NewServer(srv.Handler())
+			c := NewClient(hs.URL, hs.Client())
+			createApps(t, c, "apps")
+			putN(t, c, "apps", "app#1", 40)
+			c.UpdateTimeToLive(ctx, &ddb.UpdateTimeToLiveInput{TableName: aws.String("apps"),
+				TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String("exp"), Enabled: aws.Bool(true)}})
+			c.DeleteItem(ctx, &ddb.DeleteItemInput{TableName: aws.String("apps"), Key: map[string]types.AttributeValue{"pk": s("app#1"), "sk": s("step#000")}})
+			hs.Close()
+			srv.wal.Abandon() // crash: nothing more is flushed
+			srv.closed = true
+
+			for round := range 2 { // the second round replays a compacted log
+				_, c = MustServe(t, dir, Options{CompactBytes: compact, Logger: testLogger()})
+				out, err := c.Query(ctx, &ddb.QueryInput{TableName: aws.String("apps"), IndexName: aws.String("byStatus"),
+					KeyConditionExpression:    aws.String("#s = :d"),
+					ExpressionAttributeNames:  map[string]string{"#s": "status"},
+					ExpressionAttributeValues: map[string]types.AttributeValue{":d": s("done")}})
+				if err != nil || len(out.Items) != 19 {
+					t.Fatalf("round %d: GSI query after restart = %v, %v; want 19 items", round, out, err)
+				}
+				d, err := c.DescribeTimeToLive(ctx, &ddb.DescribeTimeToLiveInput{TableName: aws.String("apps")})
+				if err != nil || d.TimeToLiveDescription == nil || aws.ToString(d.TimeToLiveDescription.AttributeName) != "exp" {
+					t.Fatalf("round %d: TTL after restart = %+v, %v", round, d, err)
+				}
+			}
+			if fi, err := os.Stat(filepath.Join(dir, logFile)); err != nil || fi.Size() == 0 {
+				t.Errorf("log file: %v", err)
+			}
+		})
+	}
+}
+
+// TestConcurrentConditionalPuts races writers on overlapping keys: exactly
+// one PutItem per key may win, and after a restart exactly the winners exist.
+func TestConcurrentConditionalPuts(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	srv, err := New(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	c := NewClient(hs.URL, hs.Client())
+	createApps(t, c, "apps")
+	const keys, writers = 50, 8
+	var mu sync.Mutex
+	wins := map[string]int{}
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for k := range keys {
+				_, err := c.PutItem(ctx, &ddb.PutItemInput{TableName: aws.String("apps"), ConditionExpression: aws.String("attribute_not_exists(pk)"),
+					Item: map[string]types.AttributeValue{"pk": s(strconv.Itoa(k)), "sk": s("meta"), "writer": n(w)}})
+				var ccf *types.ConditionalCheckFailedException
+				switch {
+				case err == nil:
+					mu.Lock()
+					wins[strconv.Itoa(k)]++
+					mu.Unlock()
+				case !errors.As(err, &ccf):
+					t.Errorf("PutItem: %v", err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	hs.Close()
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range wins {
+		if v != 1 {
+			t.Errorf("key %s won %d times", k, v)
+		}
+	}
+	_, c = MustServe(t, dir, Options{})
+	out, err := c.Scan(ctx, &ddb.ScanInput{TableName: aws.String("apps")})
+	if err != nil || len(out.Items) != keys || len(wins) != keys {
+		t.Errorf("after restart %d items (%v), %d winners; want %d", len(out.Items), err, len(wins), keys)
+	}
+}
+
+func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+func hasSuffix(s, suffix string) bool { return strings.HasSuffix(s, suffix) }
+
+func testLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}

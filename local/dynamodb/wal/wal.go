@@ -1,0 +1,338 @@
+// Package wal is an append-only, checksummed write-ahead log with group
+// commit, shared by the local DynamoDB- and SQS-compatible endpoints.
+//
+// Callers serialise their own state changes, append a record for each one
+// while still holding their lock (so the log order is the apply order), then
+// release the lock and Wait for the record to be fsynced before they
+// acknowledge. One flusher goroutine writes and fsyncs whatever accumulated
+// while the previous fsync ran, so concurrent writers share one fsync.
+//
+// On disk a record is: 4-byte little-endian payload length, 4-byte CRC-32C of
+// the payload, payload. Open replays every intact record and truncates the
+// file at the first torn or corrupt one: after kill -9 only a tail that was
+// never acknowledged can be incomplete.
+package wal
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// MaxRecord bounds one record so a corrupt length field cannot make replay
+// allocate gigabytes.
+const MaxRecord = 64 << 20
+
+// ErrClosed is returned by Append and Wait after Close.
+var ErrClosed = errors.New("wal: closed")
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Log is an open write-ahead log. Its methods are safe for concurrent use.
+type Log struct {
+	path string
+
+	mu      sync.Mutex
+	work    *sync.Cond // signalled when buf gains data or the log closes
+	done    *sync.Cond // broadcast when synced advances or err is set
+	f       *os.File
+	buf     []byte // encoded records not yet handed to the flusher
+	spare   []byte // the flusher's previous buffer, reused
+	last    uint64 // sequence number of the last appended record
+	synced  uint64 // every record up to this one is on disk
+	size    int64  // bytes on disk plus bytes in buf
+	err     error  // sticky write/fsync failure
+	closed  bool
+	stopped chan struct{}
+
+	// Stats about the most recent Open, for logging by the caller.
+	Replayed  int   // records replayed
+	Truncated int64 // bytes dropped from a torn tail
+}
+
+// Open opens (creating if needed) the log at path, calls replay for every
+// intact record in order, truncates a torn tail and starts the flusher.
+// The slice passed to replay is only valid during the call.
+func Open(path string, replay func(rec []byte) error) (*Log, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open wal %s: %w", path, err)
+	}
+	l := &Log{path: path, f: f}
+	good, n, err := scan(f, replay)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("replay wal %s: %w", path, err)
+	}
+	end, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("seek wal %s: %w", path, err)
+	}
+	if end > good {
+		// A torn tail: the crash came mid-write, before the fsync that
+		// would have acknowledged it, so dropping it loses nothing promised.
+		if err := f.Truncate(good); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("truncate wal %s: %w", path, err)
+		}
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("sync wal %s: %w", path, err)
+		}
+		l.Truncated = end - good
+	}
+	if _, err := f.Seek(good, io.SeekStart); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("seek wal %s: %w", path, err)
+	}
+	l.Replayed = n
+	l.size = good
+	l.start()
+	return l, nil
+}
+
+func (l *Log) start() {
+	l.work = sync.NewCond(&l.mu)
+	l.done = sync.NewCond(&l.mu)
+	l.stopped = make(chan struct{})
+	go l.flusher()
+}
+
+// scan reads records from r, calling fn for each intact one, and returns the
+// offset just past the last intact record and how many there were.
+func scan(r io.Reader, fn func([]byte) error) (int64, int, error) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	var (
+		off  int64
+		n    int
+		hdr  [8]byte
+		data []byte
+	)
+	for {
+		if _, err := io.ReadFull(br, hdr[:]); err != nil {
+			return off, n, nil // clean end or torn header
+		}
+		size := binary.LittleEndian.Uint32(hdr[:4])
+		sum := binary.LittleEndian.Uint32(hdr[4:])
+		if size > MaxRecord {
+			return off, n, nil
+		}
+		if cap(data) < int(size) {
+			data = make([]byte, size)
+		}
+		data = data[:size]
+		if _, err := io.ReadFull(br, data); err != nil {
+			return off, n, nil
+		}
+		if crc32.Checksum(data, castagnoli) != sum {
+			return off, n, nil
+		}
+		if err := fn(data); err != nil {
+			return off, n, fmt.Errorf("record %d at offset %d: %w", n, off, err)
+		}
+		off += 8 + int64(size)
+		n++
+	}
+}
+
+func appendRecord(dst, rec []byte) []byte {
+	var hdr [8]byte
+	binary.LittleEndian.PutUint32(hdr[:4], uint32(len(rec)))
+	binary.LittleEndian.PutUint32(hdr[4:], crc32.Checksum(rec, castagnoli))
+	return append(append(dst, hdr[:]...), rec...)
+}
+
+// Append queues rec and returns its sequence number; it does not wait for the
+// disk. Call it while holding the lock that orders your state changes.
+func (l *Log) Append(rec []byte) (uint64, error) {
+	if len(rec) > MaxRecord {
+		return 0, fmt.Errorf("wal: record of %d bytes exceeds %d", len(rec), MaxRecord)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return 0, ErrClosed
+	}
+	if l.err != nil {
+		return 0, l.err
+	}
+	l.buf = appendRecord(l.buf, rec)
+	l.size += 8 + int64(len(rec))
+	l.last++
+	l.work.Signal()
+	return l.last, nil
+}
+
+// Wait blocks until the record with sequence number seq is fsynced.
+func (l *Log) Wait(seq uint64) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for l.synced < seq && l.err == nil {
+		l.done.Wait()
+	}
+	if l.synced >= seq {
+		return nil
+	}
+	return l.err
+}
+
+// Commit appends rec and waits for it to be durable.
+func (l *Log) Commit(rec []byte) error {
+	seq, err := l.Append(rec)
+	if err != nil {
+		return err
+	}
+	return l.Wait(seq)
+}
+
+// Size reports the log's length in bytes, including records not yet flushed.
+func (l *Log) Size() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.size
+}
+
+func (l *Log) flusher() {
+	defer close(l.stopped)
+	for {
+		l.mu.Lock()
+		for len(l.buf) == 0 && !l.closed {
+			l.work.Wait()
+		}
+		if len(l.buf) == 0 {
+			l.mu.Unlock()
+			return
+		}
+		b, last, f := l.buf, l.last, l.f
+		l.buf = l.spare[:0]
+		l.mu.Unlock()
+
+		_, err := f.Write(b)
+		if err == nil {
+			err = f.Sync()
+		}
+
+		l.mu.Lock()
+		l.spare = b
+		if err != nil && l.err == nil {
+			l.err = fmt.Errorf("wal %s: %w", l.path, err)
+		} else if err == nil {
+			l.synced = last
+		}
+		l.done.Broadcast()
+		stop := l.err != nil
+		l.mu.Unlock()
+		if stop {
+			return
+		}
+	}
+}
+
+// Rewrite replaces the log's content with the records dump emits, atomically
+// (temporary file, fsync, rename, fsync of the directory). It is for
+// compaction: the caller must make sure nothing is appended meanwhile, and
+// every record already appended must be reflected in what dump emits.
+func (l *Log) Rewrite(dump func(emit func(rec []byte) error) error) error {
+	if err := l.drain(); err != nil {
+		return err
+	}
+	tmp := l.path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("compact wal: %w", err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	var size int64
+	var scratch []byte
+	err = dump(func(rec []byte) error {
+		if len(rec) > MaxRecord {
+			return fmt.Errorf("wal: record of %d bytes exceeds %d", len(rec), MaxRecord)
+		}
+		scratch = appendRecord(scratch[:0], rec)
+		size += int64(len(scratch))
+		_, err := w.Write(scratch)
+		return err
+	})
+	if err == nil {
+		err = w.Flush()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if err == nil {
+		err = os.Rename(tmp, l.path)
+	}
+	if err == nil {
+		err = syncDir(filepath.Dir(l.path))
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("compact wal %s: %w", l.path, err)
+	}
+	l.mu.Lock()
+	old := l.f
+	l.f, l.size = f, size
+	l.mu.Unlock()
+	return old.Close()
+}
+
+// drain waits until everything appended so far is on disk.
+func (l *Log) drain() error {
+	l.mu.Lock()
+	last := l.last
+	l.mu.Unlock()
+	return l.Wait(last)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// Close flushes what was appended, stops the flusher and closes the file.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	l.work.Signal()
+	l.mu.Unlock()
+	<-l.stopped
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.done.Broadcast()
+	cerr := l.f.Close()
+	if l.err != nil {
+		return l.err
+	}
+	return cerr
+}
+
+// Abandon closes the file without flushing queued records, as a crash would;
+// tests use it to check that only acknowledged records survive.
+func (l *Log) Abandon() {
+	l.mu.Lock()
+	l.closed = true
+	l.buf = nil
+	l.err = ErrClosed
+	l.work.Signal()
+	l.done.Broadcast()
+	f := l.f
+	l.mu.Unlock()
+	<-l.stopped
+	f.Close()
+}
