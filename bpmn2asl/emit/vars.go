@@ -1,0 +1,240 @@
+package emit
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/posluha/posluha/bpmn2asl/asl"
+	"github.com/posluha/posluha/bpmn2asl/bpmn"
+	"github.com/posluha/posluha/bpmn2asl/diag"
+	"github.com/posluha/posluha/bpmn2asl/feel"
+)
+
+// isFEEL reports whether a mapping source or attribute is an expression
+// ("=…") rather than a literal.
+func isFEEL(s string) bool { return strings.HasPrefix(strings.TrimSpace(s), "=") }
+
+// scanVariables collects the variables the process reads and writes.
+func (e *emitter) scanVariables() {
+	read := func(src string) {
+		if strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(src), "=")) == "" {
+			return
+		}
+		names, err := feel.Names(src)
+		if err != nil {
+			return // reported where the expression is translated
+		}
+		for _, n := range names {
+			e.reads[n] = true
+		}
+	}
+	e.proc.Walk(func(n *bpmn.Node) bool {
+		for _, f := range n.Outgoing {
+			if f.Condition != nil {
+				read(f.Condition.Text)
+			}
+		}
+		for _, m := range n.Inputs {
+			if isFEEL(m.Source) {
+				read(m.Source)
+			}
+		}
+		for _, m := range n.Outputs {
+			if isFEEL(m.Source) {
+				read(m.Source)
+			}
+			e.writes[rootName(m.Target)] = true
+		}
+		if n.Loop != nil {
+			l := n.Loop
+			if l.InputCollection != "" {
+				read(l.InputCollection)
+			}
+			if l.OutputCollection != "" {
+				e.writes[l.OutputCollection] = true
+			}
+			if l.LoopCondition != nil {
+				read(l.LoopCondition.Text)
+			}
+			if l.CompletionCondition != nil {
+				read(l.CompletionCondition.Text)
+			}
+		}
+		if m := messageOf(n); m != nil && m.CorrelationKey != "" && isFEEL(m.CorrelationKey) {
+			read(m.CorrelationKey)
+		}
+		for _, ev := range n.Events {
+			if ev.Timer != nil && isFEEL(ev.Timer.Text) {
+				read(ev.Timer.Text)
+			}
+		}
+		if n.Kind.IsActivity() && len(n.Outputs) == 0 && n.Kind != bpmn.SubProcess && !n.Kind.IsSubProcess() {
+			e.merges = true
+		}
+		return true
+	})
+	// Loop-local names are not process inputs.
+	e.proc.Walk(func(n *bpmn.Node) bool {
+		if n.Loop != nil && n.Loop.InputElement != "" {
+			e.writes[n.Loop.InputElement] = true
+		}
+		return true
+	})
+	if !e.merges {
+		for _, v := range e.sortedReads() {
+			if !e.writes[v] && !slices.Contains(standardInputs, v) {
+				e.report(diag.UnknownVariable, &e.proc.Element, bpmn.Pos{},
+					"pass it in the execution input (the application form), or write it with an output mapping of an earlier task",
+					"variable %q is read but no task writes it and it is not a standard input (applicationId, service, citizen, form)", v)
+			}
+		}
+	}
+}
+
+func (e *emitter) sortedReads() []string {
+	var out []string
+	for v := range e.reads {
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// rootName returns the first segment of a mapping target "a.b.c".
+func rootName(t string) string {
+	t = strings.TrimSpace(t)
+	if i := strings.IndexByte(t, '.'); i >= 0 {
+		return t[:i]
+	}
+	return t
+}
+
+func messageOf(n *bpmn.Node) *bpmn.Message {
+	if n.Message != nil {
+		return n.Message
+	}
+	if ev := n.Event(); ev != nil && ev.Kind == bpmn.MessageEvent {
+		return ev.Message
+	}
+	return nil
+}
+
+// translate turns FEEL into JSONata text. pos is where the expression text
+// starts in the file (for the column of errors); attrOffset is added to the
+// column on the first line (the length of `name="` for attributes).
+func (e *emitter) translate(src string, el *bpmn.Element, pos bpmn.Pos, what string) (string, bool) {
+	if j, ok := e.feelOK[src]; ok {
+		return j, true
+	}
+	j, err := feel.Translate(src)
+	if err == nil {
+		e.feelOK[src] = j
+		return j, true
+	}
+	var fe *feel.Error
+	at := pos
+	msg := err.Error()
+	hint := "see the supported FEEL subset in docs/ (paths, comparisons, and/or, if/then/else, lists, string and date functions)"
+	if errors.As(err, &fe) {
+		msg = fe.Msg
+		if fe.Hint != "" {
+			hint = fe.Hint
+		}
+		if pos.Line != 0 && fe.Line > 0 {
+			// The expression's offsets count from its first character,
+			// after a leading '=' that Translate strips: keep it.
+			if fe.Line == 1 {
+				at = bpmn.Pos{Line: pos.Line, Col: pos.Col + fe.Column - 1}
+			} else {
+				at = bpmn.Pos{Line: pos.Line + fe.Line - 1, Col: fe.Column}
+			}
+		}
+	}
+	code := diag.FEELSyntax
+	if strings.Contains(strings.ToLower(msg), "not supported") || strings.Contains(strings.ToLower(msg), "unsupported") {
+		code = diag.FEELUnsupported
+	}
+	d := e.report(code, el, at, hint, "%s %q: %s", what, strings.TrimSpace(src), msg)
+	if fe != nil {
+		d.Notes = append(d.Notes, diag.Note{Message: fmt.Sprintf("at line %d, column %d of the expression", fe.Line, fe.Column)})
+	}
+	return "", false
+}
+
+// nullSafe wraps a JSONata expression so it yields null instead of
+// undefined (Step Functions rejects undefined in Assign and Arguments).
+func nullSafe(j string) string {
+	if isPath(j) {
+		return fmt.Sprintf("$exists(%s) ? %s : null", j, j)
+	}
+	return fmt.Sprintf("($_v := (%s); $exists($_v) ? $_v : null)", j)
+}
+
+// isPath reports whether j is a plain variable path ($a.b.c).
+func isPath(j string) bool {
+	if !strings.HasPrefix(j, "$") || len(j) < 2 {
+		return false
+	}
+	for _, r := range j[1:] {
+		if !(r == '.' || r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// validVar reports whether name can be an ASL variable / JSONata $name.
+func validVar(name string) bool {
+	if name == "" || name == "states" {
+		return false
+	}
+	for i, r := range name {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// inputAssign is the start state's Assign: the standard inputs and every
+// variable the diagram reads, from the execution input or null.
+func (e *emitter) inputAssign() *asl.Object {
+	o := &asl.Object{}
+	o.Set("applicationId", asl.Expr("$exists($states.input.applicationId) ? $states.input.applicationId : $states.context.Execution.Name"))
+	o.Set("service", asl.Expr(fmt.Sprintf("$exists($states.input.service) ? $states.input.service : %s", jsonString(e.opts.Service))))
+	o.Set("citizen", asl.Expr("$exists($states.input.citizen) ? $states.input.citizen : null"))
+	o.Set("form", asl.Expr("$exists($states.input.form) ? $states.input.form : {}"))
+	for _, v := range e.sortedReads() {
+		if slices.Contains(standardInputs, v) || !validVar(v) {
+			continue
+		}
+		o.Set(v, asl.Expr(fmt.Sprintf("$exists($states.input.%[1]s) ? $states.input.%[1]s : ($exists($states.input.form.%[1]s) ? $states.input.form.%[1]s : null)", v)))
+	}
+	return o
+}
+
+func jsonString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '"', '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case '\n':
+			b.WriteString(`\n`)
+		default:
+			if r < 0x20 {
+				fmt.Fprintf(&b, `\u%04x`, r)
+			} else {
+				b.WriteRune(r)
+			}
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
