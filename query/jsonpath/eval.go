@@ -121,14 +121,17 @@ func (p *Path) notObject(i int, v any) error {
 			p.normalizedPrefix(i) + " but found '" + value.TypeName(v) + "'"}
 }
 
-// notArray follows Jayway's ArrayPathToken messages.
+// notArray follows Jayway's ArrayPathToken messages; like Jayway it shows
+// the token together with the rest of the path after it.
 func (p *Path) notArray(i int, v any) error {
 	if v == nil {
 		return &NoResultsError{Path: p.src, Normalized: p.norm,
 			Msg: "The path " + p.normalizedPrefix(i) + " is null"}
 	}
 	var b strings.Builder
-	p.segs[i].appendNormalized(&b)
+	for j := i; j < len(p.segs); j++ {
+		p.segs[j].appendNormalized(&b)
+	}
 	return &NoResultsError{Path: p.src, Normalized: p.norm,
 		Msg: "Filter: " + b.String() + " can only be applied to arrays. Current context is: " + value.String(v)}
 }

@@ -231,6 +231,7 @@ func TestGetErrors(t *testing.T) {
 		{"$.str.x", "Expected to find an object with property ['x'] in path $['str'] but found 'string'"},
 		{"$.nul[0]", "The path $['nul'] is null"},
 		{"$.str[0]", `Filter: [0] can only be applied to arrays. Current context is: "text"`},
+		{"$.store.bicycle[0].x", `Filter: [0]['x'] can only be applied to arrays. Current context is: {"color":"red","price":19.95}`},
 	} {
 		t.Run(tc.expr, func(t *testing.T) {
 			p := MustCompile(tc.expr)
