@@ -277,6 +277,10 @@ func (t *Template) decode(r response) (any, error) {
 		return nil, err
 	}
 	if t.response == nil {
+		if o, ok := v.(*value.Object); ok && o.Len() == 0 && t.Protocol == XRoadSOAP && !t.Write {
+			// A SOAP read says "nothing" with an empty response element.
+			return nil, posluha.Errorf(posluha.ErrRegistryNotFound, "%s: empty response", t.ID)
+		}
 		return v, nil
 	}
 	out, defined, err := t.response.Eval(jsonata.Env{Input: v, HasInput: true, Vars: map[string]any{"status": float64(r.status)}})
