@@ -168,6 +168,17 @@ func (g *gen) checkVar(n *ident) string {
 	return "$" + n.name
 }
 
+// validVar reports whether n resolves to a local or a legal process
+// variable outside scope s.
+func (g *gen) validVar(n *ident, s *scope) bool {
+	for sc := s; sc != nil; sc = sc.parent {
+		if _, ok := sc.vars[n.name]; ok && !n.quoted {
+			return true
+		}
+	}
+	return !n.quoted && asciiIdent.MatchString(n.name) && !strings.HasPrefix(n.name, "__") && n.name != "states" && !jsonataFunctions[n.name]
+}
+
 // local picks the JSONata variable for a FEEL local name: the same name
 // when that is safe, otherwise a temporary.
 func (g *gen) local(name string) string {
@@ -188,8 +199,12 @@ func (g *gen) ref(n *ident, s *scope) js {
 				return js{text: "$", prec: pAtom, simple: true}
 			}
 			// FEEL looks the name up in the item first, then outside.
-			outer := g.ref(n, sc.parent)
 			m := memberName(n.name)
+			if !g.validVar(n, sc.parent) {
+				// Cannot be a process variable: only a member.
+				return js{text: m, prec: pPath}
+			}
+			outer := g.ref(n, sc.parent)
 			return js{text: "($exists(" + m + ") ? " + m + " : " + outer.text + ")", prec: pAtom}
 		}
 	}
@@ -304,7 +319,11 @@ func (g *gen) member(n *member, s *scope) js {
 		in := x.inner + "." + step
 		return js{text: "[" + in + "]", prec: pAtom, typ: kList, total: true, inner: in, ctor: true}
 	case x.typ == kList:
-		in := wrap(x, pPath) + "." + step
+		base := wrap(x, pPath)
+		if x.ctor {
+			base = "(" + x.text + ")"
+		}
+		in := base + "." + step
 		return js{text: "[" + in + "]", prec: pAtom, typ: kList, total: true, inner: in, ctor: true}
 	}
 	return js{text: wrap(x, pPath) + "." + step, prec: pPath, simple: x.simple && x.prec >= pPath}
@@ -313,12 +332,10 @@ func (g *gen) member(n *member, s *scope) js {
 func (g *gen) filter(n *filter, s *scope) js {
 	x := g.expr(n.x, s)
 	base := wrap(x, pPath)
-	if x.inner != "" {
-		base = x.inner
-		if strings.HasSuffix(base, "]") {
-			// A second filter must apply to the list, not to each step.
-			base = x.text
-		}
+	if x.ctor {
+		// JSONata binds a step after an array constructor oddly
+		// ([..][0].id is undefined); a block avoids that.
+		base = "(" + x.text + ")"
 	}
 	inner := &scope{parent: s, filter: true}
 	p := g.expr(n.pred, inner)

@@ -19,9 +19,10 @@ import "strings"
 // which keeps the grammar code free of error plumbing.
 
 type parser struct {
-	src  string
-	toks []token
-	i    int
+	src      string
+	toks     []token
+	i        int
+	noFilter int // >0 while parsing a range's upper bound
 }
 
 // bailout carries a positioned error out of the parser or generator.
@@ -270,9 +271,10 @@ func (p *parser) inTests() []node {
 		p.next()
 		var tests []node
 		for {
-			if isCmpOp(p.peek()) {
-				tests = append(tests, p.cmpTest())
-			} else {
+			switch {
+			case isCmpOp(p.peek()), p.isOp("["), p.isOp("]"), p.isOp("("):
+				tests = append(tests, p.inTests()...)
+			default:
 				e := p.expr()
 				if len(tests) == 0 && p.isOp("..") {
 					return []node{p.rangeRest(t, true, e)}
@@ -298,7 +300,10 @@ func (p *parser) cmpTest() node {
 // bracket was open.
 func (p *parser) rangeRest(open token, loOpen bool, lo node) node {
 	p.expectOp("..")
+	// In [1..10[ the closing '[' must not start a filter.
+	p.noFilter++
 	hi := p.additive()
+	p.noFilter--
 	c := p.next()
 	r := &rangeLit{off: open.off, lo: lo, hi: hi, loOpen: loOpen}
 	switch {
@@ -358,9 +363,12 @@ func (p *parser) postfix(x node) node {
 				p.fail(n.off, "expected a member name after '.' but found "+describe(n), "")
 			}
 			x = &member{off: n.off, x: x, name: n.text}
-		case t.kind == tOp && t.text == "[":
+		case t.kind == tOp && t.text == "[" && p.noFilter == 0:
 			p.next()
+			saved := p.noFilter
+			p.noFilter = 0
 			pred := p.expr()
+			p.noFilter = saved
 			if p.isOp("..") {
 				p.fail(p.peek().off, "ranges are only supported after 'in'", "write: x in [1..10]")
 			}
@@ -378,6 +386,13 @@ func (p *parser) postfix(x node) node {
 
 func (p *parser) primary() node {
 	t := p.peek()
+	if t.kind == tOp && (t.text == "(" || t.text == "[" || t.text == "{") || t.kind == tName {
+		// Brackets and calls open a fresh context: filters are allowed
+		// again inside a range bound such as [1..(xs[1])).
+		saved := p.noFilter
+		p.noFilter = 0
+		defer func() { p.noFilter = saved }()
+	}
 	switch t.kind {
 	case tNum:
 		p.next()
