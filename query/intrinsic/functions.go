@@ -190,21 +190,23 @@ func evalArrayContains(c *Call, args []any) (any, error) {
 	return false, nil
 }
 
+// evalArrayRange rounds non-integer arguments like MathAdd does and
+// accepts only a positive step.
 func evalArrayRange(c *Call, args []any) (any, error) {
 	var n [3]int
 	for i := range n {
-		v, err := intArg(c, i+1, args[i])
+		v, err := roundedArg(c, i+1, args[i])
 		if err != nil {
 			return nil, err
 		}
 		n[i] = v
 	}
 	start, end, step := n[0], n[1], n[2]
-	if step == 0 {
-		return nil, runtimeErr("The step for States.ArrayRange must not be 0")
+	if step <= 0 {
+		return nil, runtimeErr("The step for States.ArrayRange must be a positive integer, but was %d", step)
 	}
 	count := 0
-	if (step > 0 && start <= end) || (step < 0 && start >= end) {
+	if start <= end {
 		count = (end-start)/step + 1
 	}
 	if count > maxRangeItems {
@@ -299,13 +301,9 @@ func checkHash(c *Call) string {
 }
 
 func evalHash(c *Call, args []any) (any, error) {
-	data, ok := args[0].(string)
-	if !ok {
-		// Non-string data is hashed as its JSON text.
-		data = value.String(args[0])
-	}
-	if utf8.RuneCountInString(data) > maxStringInput {
-		return nil, runtimeErr("The input for %s must be at most %d characters", c.name, maxStringInput)
+	data, err := limitedString(c, args[0])
+	if err != nil {
+		return nil, err
 	}
 	alg, _ := args[1].(string)
 	newHash := hashes[alg]
@@ -343,14 +341,15 @@ func evalJSONMerge(c *Call, args []any) (any, error) {
 	return out, nil
 }
 
-// evalMathRandom returns an integer in [start, end). With a seed the
-// sequence is deterministic, but not the same numbers as AWS's.
+// evalMathRandom returns an integer in [start, end); AWS documents that
+// non-integer bounds are rounded to the nearest integer. With a seed the
+// result is deterministic, but not the same number as AWS's.
 func evalMathRandom(c *Call, args []any) (any, error) {
-	start, err := intArg(c, 1, args[0])
+	start, err := roundedArg(c, 1, args[0])
 	if err != nil {
 		return nil, err
 	}
-	end, err := intArg(c, 2, args[1])
+	end, err := roundedArg(c, 2, args[1])
 	if err != nil {
 		return nil, err
 	}
@@ -359,7 +358,7 @@ func evalMathRandom(c *Call, args []any) (any, error) {
 	}
 	var r *mrand.Rand
 	if len(args) == 3 {
-		seed, err := intArg(c, 3, args[2])
+		seed, err := roundedArg(c, 3, args[2])
 		if err != nil {
 			return nil, err
 		}
@@ -385,15 +384,11 @@ func beUint64(b []byte) uint64 {
 func evalMathAdd(c *Call, args []any) (any, error) {
 	var sum float64
 	for i, a := range args {
-		f, ok := a.(float64)
-		if !ok {
-			return nil, typeErr(c, i+1, "number", a)
+		n, err := roundedArg(c, i+1, a)
+		if err != nil {
+			return nil, err
 		}
-		r := math.Floor(f + 0.5)
-		if r < math.MinInt32 || r > math.MaxInt32 {
-			return nil, runtimeErr("The argument %s of States.MathAdd is outside the integer range [-2147483648, 2147483647]", value.FormatNumber(f))
-		}
-		sum += r
+		sum += float64(n)
 	}
 	return sum, nil
 }
@@ -444,6 +439,21 @@ func intArg(c *Call, n int, v any) (int, error) {
 			n, c.name, strconv.FormatFloat(f, 'g', -1, 64))
 	}
 	return int(f), nil
+}
+
+// roundedArg reads a number argument rounded to the nearest integer, halves
+// up as Java's Math.round does; AWS keeps these in the 32-bit range.
+func roundedArg(c *Call, n int, v any) (int, error) {
+	f, ok := v.(float64)
+	if !ok {
+		return 0, typeErr(c, n, "number", v)
+	}
+	r := math.Floor(f + 0.5)
+	if r < math.MinInt32 || r > math.MaxInt32 {
+		return 0, runtimeErr("The argument %d of %s is outside the integer range [-2147483648, 2147483647]: %s",
+			n, c.name, value.FormatNumber(f))
+	}
+	return int(r), nil
 }
 
 // limitedString reads a string argument of at most maxStringInput characters.

@@ -78,8 +78,8 @@ func TestEval(t *testing.T) {
 		{`States.ArrayRange(1, 9, 2)`, `[1,3,5,7,9]`},
 		{`States.ArrayRange(0, 10, 3)`, `[0,3,6,9]`},
 		{`States.ArrayRange(1, 9, 9)`, `[1]`},
-		{`States.ArrayRange(5, 1, -2)`, `[5,3,1]`},
 		{`States.ArrayRange(5, 1, 2)`, `[]`},
+		{`States.ArrayRange(0.6, 3.4, 1)`, `[1,2,3]`},
 		{`States.ArrayGetItem($.arr, 5)`, `{"x":1}`},
 		{`States.ArrayGetItem(States.StringSplit('a.b', '.'), 1)`, `"b"`},
 		{`States.ArrayLength($.arr)`, `9`},
@@ -137,9 +137,10 @@ func TestEvalErrors(t *testing.T) {
 		{`States.ArrayPartition($.arr, 0)`, "must be a positive integer"},
 		{`States.ArrayPartition($.arr, 1.5)`, "must be an integer"},
 		{`States.ArrayContains('x', 1)`, "must be of type array"},
-		{`States.ArrayRange(0, 10, 0)`, "must not be 0"},
+		{`States.ArrayRange(0, 10, 0)`, "must be a positive integer"},
+		{`States.ArrayRange(5, 1, -2)`, "must be a positive integer"},
 		{`States.ArrayRange(0, 2000, 1)`, "at most 1000"},
-		{`States.ArrayRange('a', 1, 1)`, "must be of type integer"},
+		{`States.ArrayRange('a', 1, 1)`, "must be of type number"},
 		{`States.ArrayGetItem($.arr, 9)`, "out of bounds"},
 		{`States.ArrayGetItem($.arr, -1)`, "out of bounds"},
 		{`States.ArrayLength($.name)`, "must be of type array"},
@@ -152,6 +153,8 @@ func TestEvalErrors(t *testing.T) {
 		{`States.MathRandom(5, 5)`, "must be greater than the start"},
 		{`States.MathAdd($.name, 1)`, "must be of type number"},
 		{`States.MathAdd(3000000000, 1)`, "outside the integer range"},
+		{`States.Hash($.obj, 'MD5')`, "argument 1 of States.Hash must be of type string"},
+		{`States.MathRandom('1', 5)`, "must be of type number"},
 		{`States.StringSplit($.n, ',')`, "argument 1 of States.StringSplit must be of type string"},
 		{`States.StringSplit('a', 1)`, "argument 2 of States.StringSplit must be of type string"},
 		{`States.Array(States.ArrayGetItem($.arr, 99))`, "out of bounds"},
@@ -219,6 +222,10 @@ func TestMathRandom(t *testing.T) {
 	}
 	if len(seen) != 3 {
 		t.Errorf("200 draws of MathRandom(1, 4) gave only %v", seen)
+	}
+	rounded, _ := Compile("States.MathRandom(0.6, 2.4)")
+	if v, err := rounded.Eval(nil); err != nil || v != 1.0 {
+		t.Errorf("MathRandom(0.6, 2.4) = %v, %v; want 1 (bounds rounded to [1, 2))", v, err)
 	}
 	seeded, _ := Compile("States.MathRandom(0, 1000000, 42)")
 	x, _ := seeded.Eval(nil)
