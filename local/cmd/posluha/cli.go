@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/posluha/posluha/local/engine"
+	"github.com/posluha/posluha/query/value"
+)
+
+// Main is the program: ParseFlags picks the subcommand and its options,
+// Run does the work, Close releases what Run opened. Tests drive it
+// directly with their own Stdout.
+type Main struct {
+	Stdout io.Writer
+	Stderr io.Writer
+
+	cmd  string
+	exec execOptions
+	eng  *engine.Engine
+}
+
+type execOptions struct {
+	definition string
+	input      string
+	mocks      string
+	history    bool
+	realTime   bool
+}
+
+// NewMain returns a Main writing to the process's stdout and stderr.
+func NewMain() *Main { return &Main{Stdout: os.Stdout, Stderr: os.Stderr} }
+
+const usage = `usage: posluha <command> [flags]
+
+commands:
+  exec   run one execution of a definition in memory and print it as JSON`
+
+// ParseFlags reads the subcommand and its flags.
+func (m *Main) ParseFlags(_ context.Context, args []string) error {
+	if len(args) == 0 {
+		return errors.New(usage)
+	}
+	m.cmd = args[0]
+	switch m.cmd {
+	case "exec":
+		fs := flag.NewFlagSet("exec", flag.ContinueOnError)
+		fs.SetOutput(m.Stderr)
+		fs.StringVar(&m.exec.definition, "definition", "", "ASL definition file (JSON)")
+		fs.StringVar(&m.exec.input, "input", "{}", "execution input (JSON)")
+		fs.StringVar(&m.exec.mocks, "mocks", "", "JSON file: Task state name → list of {\"output\": …} or {\"error\": …, \"cause\": …}")
+		fs.BoolVar(&m.exec.history, "history", false, "add the execution's history events")
+		fs.BoolVar(&m.exec.realTime, "real-time", false, "wait in wall-clock time (default: a virtual clock jumps over Wait states and retry intervals)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if m.exec.definition == "" {
+			return errors.New("exec: --definition is required")
+		}
+		return nil
+	case "-h", "--help", "help":
+		return errors.New(usage)
+	}
+	return fmt.Errorf("unknown command %q\n%s", m.cmd, usage)
+}
+
+// Run runs the subcommand.
+func (m *Main) Run(ctx context.Context) error {
+	switch m.cmd {
+	case "exec":
+		return m.runExec(ctx)
+	}
+	return fmt.Errorf("unknown command %q", m.cmd)
+}
+
+// Close stops the engine if Run started one.
+func (m *Main) Close() error {
+	if m.eng != nil {
+		return m.eng.Close()
+	}
+	return nil
+}
+
+func (m *Main) runExec(ctx context.Context) error {
+	def, err := os.ReadFile(m.exec.definition)
+	if err != nil {
+		return fmt.Errorf("exec: %w", err)
+	}
+	var inv engine.Invoker = &engine.Router{}
+	if m.exec.mocks != "" {
+		b, err := os.ReadFile(m.exec.mocks)
+		if err != nil {
+			return fmt.Errorf("exec: %w", err)
+		}
+		resp, err := engine.ParseMocks(b)
+		if err != nil {
+			return fmt.Errorf("exec: %w", err)
+		}
+		mk := engine.NewMocks(resp)
+		mk.Fallback = inv
+		inv = mk
+	}
+	var clock engine.Clock = engine.RealClock{}
+	if !m.exec.realTime {
+		clock = engine.NewVirtualClock(time.Now())
+	}
+	store := engine.NewMemStore()
+	m.eng = engine.New(engine.Config{Store: store, Clock: clock, Invoker: inv, AutoAdvance: true})
+	if err := m.eng.Start(ctx); err != nil {
+		return fmt.Errorf("exec: %w", err)
+	}
+	name := strings.TrimSuffix(filepath.Base(m.exec.definition), filepath.Ext(m.exec.definition))
+	if !validName(name) {
+		name = "exec"
+	}
+	sm, err := m.eng.CreateMachine(ctx, engine.CreateMachineInput{Name: name, Definition: string(def), RoleARN: "arn:aws:iam::111111111111:role/posluha-exec"})
+	if err != nil {
+		// An invalid definition is reported like a failed execution would be, so callers read one shape.
+		o := value.ObjectOf("status", "INVALID_DEFINITION", "error", "States.Runtime", "cause", err.Error())
+		_, werr := m.Stdout.Write(append(value.AppendIndent(nil, o, "", "  "), '\n'))
+		return werr
+	}
+	x, err := m.eng.StartExecution(ctx, engine.StartInput{MachineARN: sm.ARN, Name: "exec", Input: m.exec.input})
+	if err != nil {
+		return fmt.Errorf("exec: %w", err)
+	}
+	x, err = m.eng.Await(ctx, x.ARN)
+	if err != nil {
+		return fmt.Errorf("exec: %w", err)
+	}
+	out := describe(x)
+	if m.exec.history {
+		events, err := m.eng.History(ctx, x.ARN)
+		if err != nil {
+			return fmt.Errorf("exec: %w", err)
+		}
+		list := make([]any, len(events))
+		for i := range events {
+			list[i] = events[i].AWS()
+		}
+		out.Set("events", list)
+	}
+	_, err = m.Stdout.Write(append(value.AppendIndent(nil, out, "", "  "), '\n'))
+	return err
+}
+
+func validName(s string) bool {
+	if s == "" || len(s) > 80 {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '-' || r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// describe renders DescribeExecution's fields (output as JSON text).
+func describe(x *engine.Execution) *value.Object {
+	o := value.NewObject(10)
+	o.Set("executionArn", x.ARN)
+	o.Set("stateMachineArn", x.MachineARN)
+	o.Set("name", x.Name)
+	o.Set("status", x.Status)
+	o.Set("startDate", x.StartTime.UTC().Format(time.RFC3339Nano))
+	if !x.StopTime.IsZero() {
+		o.Set("stopDate", x.StopTime.UTC().Format(time.RFC3339Nano))
+	}
+	o.Set("input", value.String(x.Input.V))
+	if x.HasOutput {
+		o.Set("output", value.String(x.Output.V))
+	}
+	if x.HasError {
+		o.Set("error", x.Error)
+	}
+	if x.HasCause {
+		o.Set("cause", x.Cause)
+	}
+	return o
+}

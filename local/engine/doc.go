@@ -1,0 +1,33 @@
+// Package engine runs Amazon States Language state machines with AWS Step
+// Functions' semantics: both query languages (JSONPath and JSONata), every
+// state type, Retry/Catch, Variables/Assign, task tokens, nested executions
+// and redrive, and records a GetExecutionHistory-shaped event log.
+//
+// # Model
+//
+// A definition is parsed and validated once (Parse) into a tree of States
+// whose paths, intrinsic calls and JSONata expressions are precompiled.
+//
+// An execution is data, not a goroutine: an Execution record holds the
+// status, the effective input, and a tree of Threads — the root thread plus
+// one per Parallel branch or Map iteration in progress — each with its
+// current state, its input, its variable scope, its retry counters and what
+// it waits for (a timer or a task token). The interpreter (run.go) loads the
+// record, advances every thread until each one has finished or parks, and
+// saves the record with the events it produced. A parked execution is only a
+// record in the Store: a Wait or a retry interval parks with a wake-up time
+// (Execution.WakeAt), a callback task parks on its token; the Engine's timer
+// loop and SendTask* resume it, also after a restart on the same Store.
+//
+// Checkpoints: the record is saved after every state the root thread
+// completes and whenever the interpreter parks or finishes. Threads inside a
+// Parallel or Map are saved with the parent's next checkpoint, so after a
+// crash a branch reruns from its last saved state. Tasks are therefore
+// at-least-once; $$.Execution.Id + $$.State.Name (+ Map index) is the
+// idempotency key a Lambda should use.
+//
+// Values are immutable once produced: the interpreter never mutates an
+// input, result or variable in place (ResultPath copies the objects along
+// the path), so values are shared freely between threads, events and the
+// in-memory store.
+package engine

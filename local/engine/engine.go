@@ -1,0 +1,364 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/posluha/posluha/query/value"
+)
+
+// Config wires an Engine.
+type Config struct {
+	Store   Store   // required
+	Clock   Clock   // nil: RealClock
+	Invoker Invoker // runs Task resources; nil: every task fails
+	S3      S3      // distributed Map ItemReader/ResultWriter; optional
+	Region  string  // default us-east-1
+	Account string  // default 111111111111
+	Logger  *slog.Logger
+	// AutoAdvance lets the timer loop move a *VirtualClock to the next
+	// timer whenever no execution is running, so waits take no time.
+	AutoAdvance bool
+}
+
+// Engine runs executions stored in a Store. It is safe for concurrent use.
+type Engine struct {
+	store   Store
+	clock   Clock
+	invoker Invoker
+	s3      S3
+	region  string
+	account string
+	log     *slog.Logger
+	auto    bool
+
+	mu      sync.Mutex
+	defs    map[string]*Definition // "machineARN#version" → parsed definition
+	active  map[string]*activeRun  // executions being advanced right now
+	changed chan struct{}          // closed and replaced whenever a run ends
+	wake    chan struct{}          // pokes the timer loop
+	stop    context.CancelFunc
+	loop    sync.WaitGroup
+}
+
+type activeRun struct {
+	dirty  bool
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// New returns an engine; call Start to run timers and recover executions.
+func New(cfg Config) *Engine {
+	e := &Engine{
+		store: cfg.Store, clock: cfg.Clock, invoker: cfg.Invoker, s3: cfg.S3,
+		region: cfg.Region, account: cfg.Account, log: cfg.Logger, auto: cfg.AutoAdvance,
+		defs: map[string]*Definition{}, active: map[string]*activeRun{},
+		changed: make(chan struct{}), wake: make(chan struct{}, 1),
+	}
+	if e.clock == nil {
+		e.clock = RealClock{}
+	}
+	if e.invoker == nil {
+		e.invoker = &Router{}
+	}
+	if e.region == "" {
+		e.region = "us-east-1"
+	}
+	if e.account == "" {
+		e.account = "111111111111"
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	return e
+}
+
+// Start resumes every RUNNING execution found in the store (after a
+// restart) and starts the timer loop. Close stops it.
+func (e *Engine) Start(ctx context.Context) error {
+	running, err := e.store.ListRunning(ctx)
+	if err != nil {
+		return fmt.Errorf("list running executions: %w", err)
+	}
+	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	e.stop = cancel
+	for _, arn := range running {
+		e.kick(arn)
+	}
+	e.loop.Add(1)
+	go e.timerLoop(lctx)
+	return nil
+}
+
+// Close stops the timer loop and waits for running passes to park.
+func (e *Engine) Close() error {
+	if e.stop != nil {
+		e.stop()
+		e.loop.Wait()
+	}
+	e.mu.Lock()
+	var waits []chan struct{}
+	for _, a := range e.active {
+		a.cancel()
+		waits = append(waits, a.done)
+	}
+	e.mu.Unlock()
+	for _, w := range waits {
+		<-w
+	}
+	return nil
+}
+
+func (e *Engine) poke() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// timerLoop resumes executions whose WakeAt has come.
+func (e *Engine) timerLoop(ctx context.Context) {
+	defer e.loop.Done()
+	for ctx.Err() == nil {
+		if _, err := e.FireDue(ctx); err != nil {
+			e.log.Error("fire timers", "err", err)
+		}
+		next, ok, err := e.store.NextWake(ctx)
+		if err != nil {
+			e.log.Error("next timer", "err", err)
+		}
+		now := e.clock.Now()
+		if ok && !next.After(now) {
+			// Due but owned by a running pass: wait for it to end.
+			select {
+			case <-ctx.Done():
+				return
+			case <-e.wake:
+			case <-e.clock.After(10 * time.Millisecond):
+			}
+			continue
+		}
+		if vc, isVirtual := e.clock.(*VirtualClock); isVirtual && e.auto && ok && e.idle() {
+			vc.Set(next)
+			continue
+		}
+		var timer <-chan time.Time
+		if ok {
+			timer = e.clock.After(next.Sub(now))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-e.wake:
+		case <-timer:
+		}
+	}
+}
+
+func (e *Engine) idle() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.active) == 0
+}
+
+// FireDue resumes the executions whose timers are due; it returns how many.
+func (e *Engine) FireDue(ctx context.Context) (int, error) {
+	arns, err := e.store.DueExecutions(ctx, e.clock.Now(), 1000)
+	if err != nil {
+		return 0, fmt.Errorf("due executions: %w", err)
+	}
+	n := 0
+	for _, arn := range arns {
+		e.mu.Lock()
+		_, busy := e.active[arn]
+		e.mu.Unlock()
+		if !busy {
+			e.kick(arn)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// kick makes sure the execution is advanced: it starts a pass, or marks
+// the running one to go again when it ends.
+func (e *Engine) kick(arn string) {
+	e.mu.Lock()
+	if a, ok := e.active[arn]; ok {
+		a.dirty = true
+		e.mu.Unlock()
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a := &activeRun{cancel: cancel, done: make(chan struct{})}
+	e.active[arn] = a
+	e.mu.Unlock()
+	go e.drive(ctx, arn, a)
+}
+
+func (e *Engine) drive(ctx context.Context, arn string, a *activeRun) {
+	for {
+		if err := e.advance(ctx, arn); err != nil {
+			e.log.Error("advance execution", "execution", arn, "err", err)
+		}
+		e.mu.Lock()
+		if !a.dirty || ctx.Err() != nil {
+			delete(e.active, arn)
+			close(a.done)
+			close(e.changed)
+			e.changed = make(chan struct{})
+			e.mu.Unlock()
+			a.cancel()
+			e.poke()
+			return
+		}
+		a.dirty = false
+		e.mu.Unlock()
+	}
+}
+
+// Await blocks until the execution is no longer RUNNING (or ctx ends).
+func (e *Engine) Await(ctx context.Context, arn string) (*Execution, error) {
+	for {
+		e.mu.Lock()
+		ch := e.changed
+		e.mu.Unlock()
+		x, err := e.store.GetExecution(ctx, arn)
+		if err != nil {
+			return nil, err
+		}
+		if x.Status != StatusRunning {
+			return x, nil
+		}
+		select {
+		case <-ctx.Done():
+			return x, ctx.Err()
+		case <-ch:
+		}
+	}
+}
+
+// definition returns the parsed definition of a machine version (cached).
+func (e *Engine) definition(ctx context.Context, machineARN string, version int) (*Definition, *Machine, error) {
+	key := machineARN + "#" + strconv.Itoa(version)
+	m, err := e.store.GetMachine(ctx, machineARN)
+	if err != nil {
+		return nil, nil, fmt.Errorf("state machine %s: %w", machineARN, err)
+	}
+	e.mu.Lock()
+	d, ok := e.defs[key]
+	e.mu.Unlock()
+	if ok {
+		return d, m, nil
+	}
+	if version < 1 || version > len(m.Versions) {
+		return nil, nil, fmt.Errorf("state machine %s has no version %d: %w", machineARN, version, ErrNotFound)
+	}
+	d, err = Parse([]byte(m.Versions[version-1].Definition))
+	if err != nil {
+		return nil, nil, fmt.Errorf("state machine %s version %d: %w", machineARN, version, err)
+	}
+	e.mu.Lock()
+	e.defs[key] = d
+	e.mu.Unlock()
+	return d, m, nil
+}
+
+// advance runs one interpreter pass over an execution.
+func (e *Engine) advance(ctx context.Context, arn string) error {
+	x, err := e.store.GetExecution(ctx, arn)
+	if err != nil {
+		return err
+	}
+	if x.Status != StatusRunning {
+		return nil
+	}
+	def, m, err := e.definition(ctx, x.MachineARN, x.Version)
+	if err != nil {
+		return err
+	}
+	r := &run{eng: e, x: x, def: def, machine: m.Name, ctx: ctx}
+	r.execObj = value.ObjectOf("Id", x.ARN, "Input", x.Input.V, "StartTime", formatTime(x.StartTime),
+		"Name", x.Name, "RoleArn", m.Versions[x.Version-1].RoleARN, "RedriveCount", float64(x.RedriveCount))
+	r.smObj = value.ObjectOf("Id", x.MachineARN, "Name", m.Name)
+	saveCtx := context.WithoutCancel(ctx)
+	r.ctx = ctx
+	if !x.Deadline.IsZero() && !e.clock.Now().Before(x.Deadline) {
+		x.Status, x.StopTime = StatusTimedOut, e.clock.Now()
+		x.Error, x.Cause, x.HasError, x.HasCause = "States.Timeout", "", true, false
+		r.emit(nil, "ExecutionTimedOut", details("error", "States.Timeout"))
+		abortAll(x.Root)
+	} else {
+		sc := &scope{t: x.Root}
+		switch r.thread(x.Root, def, sc) {
+		case oDone:
+			x.Status, x.StopTime = StatusSucceeded, e.clock.Now()
+			x.Output, x.HasOutput = x.Root.Output, true
+			r.emit(nil, "ExecutionSucceeded", details("output", x.Output.V))
+		case oFailed:
+			x.Status, x.StopTime = StatusFailed, e.clock.Now()
+			d := value.NewObject(2)
+			x.HasError, x.HasCause = !x.Root.NoError, !x.Root.NoCause
+			x.Error, x.Cause = x.Root.Error, x.Root.Cause
+			if x.HasError {
+				d.Set("error", x.Error)
+			}
+			if x.HasCause {
+				d.Set("cause", x.Cause)
+			}
+			r.emit(nil, "ExecutionFailed", d)
+		}
+	}
+	r.ctx = saveCtx
+	r.checkpoint()
+	if r.saveErr != nil {
+		return r.saveErr
+	}
+	if x.WakeAt.IsZero() == false {
+		e.poke()
+	}
+	if x.Status != StatusRunning && x.ParentToken != "" {
+		e.finishNested(saveCtx, x)
+	}
+	return nil
+}
+
+func abortAll(t *Thread) {
+	if t == nil {
+		return
+	}
+	if !t.Done {
+		t.Aborted = true
+	}
+	for _, c := range t.Children {
+		abortAll(c)
+	}
+}
+
+func newSalt() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// mocked reports whether the invoker answers this state itself (mocks take
+// precedence over the engine's own nested executions).
+func (e *Engine) mocked(state string) bool {
+	m, ok := e.invoker.(*Mocks)
+	if !ok {
+		return false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, has := m.resp[state]
+	return has
+}
+
+var errNoSuchToken = errors.New("task token not found")

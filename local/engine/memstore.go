@@ -1,0 +1,209 @@
+package engine
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+)
+
+// MemStore is an in-memory Store for tests and `posluha exec`. Records are
+// copied on the way in and out; values inside them are immutable and shared.
+type MemStore struct {
+	mu       sync.Mutex
+	machines map[string]*Machine
+	execs    map[string]*memExec
+	tokens   map[string]string
+	order    []string
+}
+
+type memExec struct {
+	x      *Execution
+	events []Event
+}
+
+// NewMemStore returns an empty store.
+func NewMemStore() *MemStore {
+	return &MemStore{machines: map[string]*Machine{}, execs: map[string]*memExec{}, tokens: map[string]string{}}
+}
+
+var _ Store = (*MemStore)(nil)
+
+func cloneMachine(m *Machine) *Machine {
+	c := *m
+	c.Versions = append([]MachineVersion(nil), m.Versions...)
+	return &c
+}
+
+// PutMachine implements Store.
+func (s *MemStore) PutMachine(_ context.Context, m *Machine) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.machines[m.ARN] = cloneMachine(m)
+	return nil
+}
+
+// GetMachine implements Store.
+func (s *MemStore) GetMachine(_ context.Context, arn string) (*Machine, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.machines[arn]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	return cloneMachine(m), nil
+}
+
+// ListMachines implements Store.
+func (s *MemStore) ListMachines(_ context.Context) ([]*Machine, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*Machine, 0, len(s.machines))
+	for _, m := range s.machines {
+		out = append(out, cloneMachine(m))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ARN < out[j].ARN })
+	return out, nil
+}
+
+// DeleteMachine implements Store.
+func (s *MemStore) DeleteMachine(_ context.Context, arn string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.machines[arn]; !ok {
+		return ErrNotFound
+	}
+	delete(s.machines, arn)
+	return nil
+}
+
+// CreateExecution implements Store.
+func (s *MemStore) CreateExecution(_ context.Context, x *Execution, events []Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.execs[x.ARN]; ok {
+		return ErrExists
+	}
+	s.execs[x.ARN] = &memExec{x: x.clone(), events: append([]Event(nil), events...)}
+	s.order = append(s.order, x.ARN)
+	s.indexTokens(nil, x)
+	return nil
+}
+
+func (s *MemStore) indexTokens(old, x *Execution) {
+	if old != nil {
+		for _, t := range old.Tokens {
+			delete(s.tokens, t)
+		}
+	}
+	for _, t := range x.Tokens {
+		s.tokens[t] = x.ARN
+	}
+}
+
+// SaveExecution implements Store.
+func (s *MemStore) SaveExecution(_ context.Context, x *Execution, events []Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.execs[x.ARN]
+	if !ok {
+		return ErrNotFound
+	}
+	s.indexTokens(e.x, x)
+	e.x = x.clone()
+	e.events = append(e.events, events...)
+	return nil
+}
+
+// GetExecution implements Store.
+func (s *MemStore) GetExecution(_ context.Context, arn string) (*Execution, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.execs[arn]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	return e.x.clone(), nil
+}
+
+// ListExecutions implements Store.
+func (s *MemStore) ListExecutions(_ context.Context, machineARN string) ([]*Execution, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*Execution
+	for i := len(s.order) - 1; i >= 0; i-- {
+		x := s.execs[s.order[i]].x
+		if machineARN == "" || x.MachineARN == machineARN {
+			c := *x
+			c.Root = nil
+			out = append(out, &c)
+		}
+	}
+	return out, nil
+}
+
+// ListRunning implements Store.
+func (s *MemStore) ListRunning(_ context.Context) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, arn := range s.order {
+		if s.execs[arn].x.Status == StatusRunning {
+			out = append(out, arn)
+		}
+	}
+	return out, nil
+}
+
+// History implements Store.
+func (s *MemStore) History(_ context.Context, arn string) ([]Event, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.execs[arn]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	return append([]Event(nil), e.events...), nil
+}
+
+// TokenOwner implements Store.
+func (s *MemStore) TokenOwner(_ context.Context, token string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	arn, ok := s.tokens[token]
+	if !ok {
+		return "", ErrNotFound
+	}
+	return arn, nil
+}
+
+// DueExecutions implements Store. A linear scan: the in-memory store is for
+// tests and one-shot runs; a durable store keeps a WakeAt index.
+func (s *MemStore) DueExecutions(_ context.Context, now time.Time, limit int) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, arn := range s.order {
+		w := s.execs[arn].x.WakeAt
+		if !w.IsZero() && !w.After(now) {
+			out = append(out, arn)
+			if len(out) == limit {
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// NextWake implements Store.
+func (s *MemStore) NextWake(_ context.Context) (time.Time, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var best time.Time
+	for _, e := range s.execs {
+		if w := e.x.WakeAt; !w.IsZero() && (best.IsZero() || w.Before(best)) {
+			best = w
+		}
+	}
+	return best, !best.IsZero(), nil
+}
