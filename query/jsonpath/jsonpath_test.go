@@ -416,3 +416,15 @@ func BenchmarkGetFilter(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkSet(b *testing.B) {
+	doc := mustParse(b, store)
+	p := MustCompile("$.store.result")
+	v := mustParse(b, `{"ok":true}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Set(doc, p, v); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
