@@ -190,7 +190,7 @@ func realtyRights(st *state, args map[string]any) (map[string]any, *bizError) {
 			if st.citizens[sh.citizen].TaxNumber != c.TaxNumber {
 				continue
 			}
-			var co []any
+			co := []any{}
 			for _, o := range st.ownerList(p) {
 				if o.(map[string]any)["taxNumber"] != c.TaxNumber {
 					co = append(co, o)
