@@ -58,7 +58,7 @@ func Compile(file string, src []byte, opts Options) (res *Result, ds []diag.Diag
 	if proc == nil {
 		return nil, list.Done()
 	}
-	sm, subs, eds := emit.Process(defs, proc, emit.Options{Service: opts.Service})
+	sm, subs, eds := emit.Process(defs, proc, emit.Options{Service: opts.Service, Source: src})
 	list.AddAll(eds)
 	if list.HasErrors() || sm == nil {
 		return nil, list.Done()

@@ -46,6 +46,10 @@ import (
 type Options struct {
 	// Service is the service id sent to every task.
 	Service string
+	// Source is the BPMN file's text, used to place FEEL errors exactly
+	// (character references such as &gt; count as one character of the
+	// expression but several columns of the file). Optional.
+	Source []byte
 }
 
 // Error names the compiler's own patterns raise and catch.
@@ -160,7 +164,8 @@ func (e *emitter) analyse(s *bpmn.Scope, id string) *structure.Analysis {
 		if n.IsForCompensation || n.TriggeredByEvent {
 			continue
 		}
-		e.gnodes[n] = g.AddNode(&structure.Node{ID: n.ID, Name: n.Name, Kind: kindOf(n), Data: n})
+		abort := n.Kind == bpmn.EndEvent && (n.EventKind() == bpmn.TerminateEvent || n.EventKind() == bpmn.ErrorEvent)
+		e.gnodes[n] = g.AddNode(&structure.Node{ID: n.ID, Name: n.Name, Kind: kindOf(n), Data: n, Abort: abort})
 	}
 	for _, n := range s.Nodes {
 		if n.Kind == bpmn.BoundaryEvent && n.AttachedTo != nil {

@@ -298,7 +298,7 @@ func (w *walk) intermediate(n *bpmn.Node) string {
 		return st.Name
 	case catch && k == bpmn.MessageEvent:
 		return w.activity(n)
-	case !catch && (k == bpmn.MessageEvent || k == bpmn.SignalEvent):
+	case !catch && k == bpmn.MessageEvent:
 		if n.TaskDefinition != nil {
 			return w.activity(n)
 		}
@@ -445,12 +445,29 @@ func (w *walk) fork(n *bpmn.Node, name string) string {
 				}
 			}
 		}
-		st.Next = w.entry(stop)
+		st.Next = w.afterJoin(stop)
 	} else {
 		w.finish(st)
 	}
 	w.catchTerminate(st, branches)
 	return name
+}
+
+// afterJoin emits the join that closes a region (as a Pass, or as the
+// next split when the gateway both joins and splits).
+func (w *walk) afterJoin(j *bpmn.Node) string {
+	if w.stop != nil && j == w.stop {
+		return w.exitState()
+	}
+	if name, ok := w.c.memo[j]; ok {
+		return name
+	}
+	if len(j.Outgoing) > 1 {
+		return w.fork(j, w.e.stateName(&j.Element, ""))
+	}
+	st := w.state(j, asl.TypePass)
+	w.then(st, j)
+	return st.Name
 }
 
 // guard starts an inclusive branch: a Choice that enters the branch when

@@ -49,7 +49,7 @@ func (w *walk) activity(n *bpmn.Node) string {
 	if n.Loop != nil && !n.Loop.MultiInstance {
 		return w.standardLoop(n, name)
 	}
-	if n.Kind == bpmn.SubProcess && len(n.Boundaries) == 0 && n.Sub != nil {
+	if n.Kind == bpmn.SubProcess && len(n.Boundaries) == 0 && n.Sub != nil && len(n.Sub.Nodes) > 0 {
 		return w.inlineSub(n, name)
 	}
 	tail := w.core(n, w.c, name)
@@ -88,7 +88,7 @@ func (w *walk) core(n *bpmn.Node, c *container, name string) *asl.State {
 		// events become its Catch and loops can repeat it.
 		st.Type = asl.TypeParallel
 		bc := newContainer(c, false)
-		if n.Sub == nil {
+		if n.Sub == nil || len(n.Sub.Nodes) == 0 {
 			st.Type = asl.TypePass
 			return st
 		}
@@ -141,10 +141,17 @@ func (w *walk) inlineSub(n *bpmn.Node, name string) string {
 	contName := ""
 	cont := func() string {
 		if contName == "" {
-			done := &asl.State{Name: e.helperName(labelOf(n) + " done"), Type: asl.TypePass}
-			contName = done.Name
-			w.c.add(done)
-			w.then(done, n)
+			tmp := &asl.State{}
+			if len(n.Outgoing) > 0 {
+				w.then(tmp, n)
+			}
+			contName = tmp.Next
+			if contName == "" {
+				done := &asl.State{Name: e.helperName(labelOf(n) + " done"), Type: asl.TypePass}
+				contName = done.Name
+				w.c.add(done)
+				w.then(done, n)
+			}
 		}
 		return contName
 	}

@@ -1,11 +1,13 @@
 package emit
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/posluha/posluha/bpmn2asl/asl"
 	"github.com/posluha/posluha/bpmn2asl/bpmn"
@@ -144,13 +146,7 @@ func (e *emitter) translate(src string, el *bpmn.Element, pos bpmn.Pos, what str
 			hint = fe.Hint
 		}
 		if pos.Line != 0 && fe.Line > 0 {
-			// The expression's offsets count from its first character,
-			// after a leading '=' that Translate strips: keep it.
-			if fe.Line == 1 {
-				at = bpmn.Pos{Line: pos.Line, Col: pos.Col + fe.Column - 1}
-			} else {
-				at = bpmn.Pos{Line: pos.Line + fe.Line - 1, Col: fe.Column}
-			}
+			at = e.advance(pos, fe.Line, fe.Column)
 		}
 	}
 	code := diag.FEELSyntax
@@ -238,3 +234,55 @@ func jsonString(s string) string {
 	return b.String()
 }
 
+// advance returns the file position of the character at (line, col) of an
+// expression whose first character is at start. With the source at hand it
+// walks the XML text, so that a character reference (&gt;, &#34;) counts
+// as one character; otherwise it adds the columns.
+func (e *emitter) advance(start bpmn.Pos, line, col int) bpmn.Pos {
+	fallback := bpmn.Pos{Line: start.Line + line - 1, Col: col}
+	if line == 1 {
+		fallback = bpmn.Pos{Line: start.Line, Col: start.Col + col - 1}
+	}
+	src := e.opts.Source
+	if len(src) == 0 || !utf8.Valid(src) {
+		return fallback
+	}
+	// Find the byte offset of start.
+	off, l := 0, 1
+	for l < start.Line && off < len(src) {
+		i := bytes.IndexByte(src[off:], '\n')
+		if i < 0 {
+			return fallback
+		}
+		off += i + 1
+		l++
+	}
+	c := 1
+	for c < start.Col && off < len(src) {
+		_, size := utf8.DecodeRune(src[off:])
+		off += size
+		c++
+	}
+	// Walk the expression's characters.
+	curL, curC := 1, 1
+	fileL, fileC := start.Line, start.Col
+	for off < len(src) && (curL < line || curL == line && curC < col) {
+		r, size := utf8.DecodeRune(src[off:])
+		if r == '&' {
+			if j := bytes.IndexByte(src[off:min(off+12, len(src))], ';'); j > 0 {
+				size = j + 1
+			}
+		}
+		if r == '\n' {
+			curL++
+			curC = 1
+			fileL++
+			fileC = 1
+		} else {
+			curC++
+			fileC += utf8.RuneCount(src[off : off+size])
+		}
+		off += size
+	}
+	return bpmn.Pos{Line: fileL, Col: fileC}
+}

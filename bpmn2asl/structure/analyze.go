@@ -121,7 +121,7 @@ func Analyze(g *Graph) (*Analysis, []Problem) {
 		if !a.Reachable[n] {
 			continue
 		}
-		if len(n.Out) == 0 && n.Kind != End && n.Kind != Activity && n.Kind != IntermediateEvent && n.Kind != Boundary {
+		if len(n.Out) == 0 && n.Kind != End && n.Kind != Start && n.Kind != Activity && n.Kind != IntermediateEvent && n.Kind != Boundary {
 			report(Problem{Code: diag.DeadEnd, Node: n,
 				Msg:  fmt.Sprintf("%s %s has no outgoing sequence flow", n.Kind, label(n)),
 				Hint: "connect it to the next step or to an end event"})
@@ -173,7 +173,7 @@ func Analyze(g *Graph) (*Analysis, []Problem) {
 	}
 
 	// 5. Post-dominators.
-	a.postDominators(finishes)
+	a.postDominators()
 	return a, ps
 }
 
@@ -203,7 +203,7 @@ const (
 
 // postDominators computes immediate post-dominators with the iterative
 // algorithm of Cooper, Harvey and Kennedy on the reversed graph.
-func (a *Analysis) postDominators(finishes map[*Node]bool) {
+func (a *Analysis) postDominators() {
 	g := a.Graph
 	n := len(g.Nodes)
 	// Reverse post-order of the reversed graph from the virtual exit.
@@ -214,9 +214,25 @@ func (a *Analysis) postDominators(finishes map[*Node]bool) {
 		next  int
 		preds []*Node
 	}
+	// Normal flows only: an exception path (boundary event) that ends on
+	// its own does not move the join of the region it leaves.
+	flowPred := func(n *Node) []*Node {
+		out := make([]*Node, 0, len(n.In))
+		for _, f := range n.In {
+			out = append(out, f.Source)
+		}
+		return out
+	}
+	flowSucc := func(n *Node) []*Node {
+		out := make([]*Node, 0, len(n.Out))
+		for _, f := range n.Out {
+			out = append(out, f.Target)
+		}
+		return out
+	}
 	var exits []int
 	for _, nd := range g.Nodes {
-		if isExit(nd) {
+		if isExit(nd) && !nd.Abort {
 			exits = append(exits, nd.index)
 		}
 	}
@@ -225,7 +241,7 @@ func (a *Analysis) postDominators(finishes map[*Node]bool) {
 			continue
 		}
 		seen[e] = true
-		st := []frame{{node: e, preds: pred(g.Nodes[e])}}
+		st := []frame{{node: e, preds: flowPred(g.Nodes[e])}}
 		for len(st) > 0 {
 			top := &st[len(st)-1]
 			if top.next < len(top.preds) {
@@ -233,7 +249,7 @@ func (a *Analysis) postDominators(finishes map[*Node]bool) {
 				top.next++
 				if !seen[p] {
 					seen[p] = true
-					st = append(st, frame{node: p, preds: pred(g.Nodes[p])})
+					st = append(st, frame{node: p, preds: flowPred(g.Nodes[p])})
 				}
 				continue
 			}
@@ -274,16 +290,24 @@ func (a *Analysis) postDominators(finishes map[*Node]bool) {
 	for _, e := range exits {
 		ipdom[e] = exitIdx
 	}
+	isExitIdx := func(v int) bool {
+		for _, e := range exits {
+			if e == v {
+				return true
+			}
+		}
+		return false
+	}
 	changed := true
 	for changed {
 		changed = false
 		for i := len(order) - 1; i >= 0; i-- {
 			v := order[i]
-			if isExit(g.Nodes[v]) {
+			if isExitIdx(v) {
 				continue
 			}
 			newIdom := noneIdx
-			for _, s := range succ(g.Nodes[v]) {
+			for _, s := range flowSucc(g.Nodes[v]) {
 				si := s.index
 				if ipdom[si] == noneIdx {
 					continue

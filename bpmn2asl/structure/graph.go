@@ -84,6 +84,10 @@ type Node struct {
 	Boundaries []*Node
 	// AttachedTo is the host activity of a boundary event.
 	AttachedTo *Node
+	// Abort marks an end event that ends the whole scope at once
+	// (terminate, error): paths into it are ignored when looking for the
+	// join of a region, like exception paths.
+	Abort bool
 	// Data is the caller's element (the BPMN model node).
 	Data any
 
