@@ -376,7 +376,7 @@ func (m *Main) graph() int {
 	if res == nil || res.Definition == nil || diag.HasErrors(ds) {
 		return m.report(ds, true)
 	}
-	out := MermaidLabels(res.Definition, cov, flowLabels(file, src))
+	out := MermaidFlows(res.Definition, cov, flowsOf(file, src))
 	if m.Output == "" {
 		_, _ = io.WriteString(m.Stdout, out)
 		return m.report(ds, false)
@@ -438,23 +438,48 @@ func writeFile(path string, data []byte) error {
 	return os.Rename(name, path)
 }
 
-// flowLabels labels Choice edges with the BPMN flow's name, else its
-// condition text.
-func flowLabels(file string, src []byte) Labels {
+// modelFlows implements Flows over the parsed BPMN model.
+type modelFlows struct{ defs *bpmn.Definitions }
+
+func (m modelFlows) Label(id string) string {
+	f := m.defs.Flow(id)
+	switch {
+	case f == nil:
+		return ""
+	case f.Name != "":
+		return f.Name
+	case f.Condition != nil:
+		return f.Condition.Text
+	}
+	return ""
+}
+
+func (m modelFlows) Between(from, to string) string {
+	n := m.defs.Node(from)
+	if n == nil {
+		return ""
+	}
+	for _, f := range n.Outgoing {
+		if f.Target != nil && f.Target.ID == to {
+			return f.ID
+		}
+	}
+	return ""
+}
+
+func (m modelFlows) Default(id string) string {
+	if n := m.defs.Node(id); n != nil && n.Default != nil {
+		return n.Default.ID
+	}
+	return ""
+}
+
+// flowsOf parses src for the graph's flow labels (nil when it does not
+// parse, which Compile has then already reported).
+func flowsOf(file string, src []byte) Flows {
 	defs, _ := bpmn.Parse(file, src)
 	if defs == nil {
 		return nil
 	}
-	return func(id string) string {
-		f := defs.Flow(id)
-		switch {
-		case f == nil:
-			return ""
-		case f.Name != "":
-			return f.Name
-		case f.Condition != nil:
-			return f.Condition.Text
-		}
-		return ""
-	}
+	return modelFlows{defs}
 }

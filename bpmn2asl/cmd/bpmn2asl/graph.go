@@ -9,9 +9,17 @@ import (
 	"github.com/posluha/posluha/bpmn2asl/asl"
 )
 
-// Labels supplies edge labels for BPMN sequence flows (by flow id): the
-// flow's name or condition. It may be nil.
-type Labels func(flowID string) string
+// Flows answers questions about the BPMN model's sequence flows so edges
+// of the state machine can be labelled and matched to flow coverage. A nil
+// Flows is allowed (labels fall back to the JSONata condition).
+type Flows interface {
+	// Label is the flow's name, else its condition text, else "".
+	Label(flowID string) string
+	// Between is the id of the flow from element from to element to, or "".
+	Between(from, to string) string
+	// Default is the id of the element's default flow, or "".
+	Default(elementID string) string
+}
 
 // Mermaid renders a state machine as a Mermaid flowchart. Parallel and Map
 // states become subgraphs; Choice rules and Catchers become labelled edges.
@@ -19,12 +27,12 @@ type Labels func(flowID string) string
 // Choice edges (by flow id) are styled reached or unreached, and a summary
 // comment is added. The output is deterministic.
 func Mermaid(sm *asl.StateMachine, cov *Coverage) string {
-	return MermaidLabels(sm, cov, nil)
+	return MermaidFlows(sm, cov, nil)
 }
 
-// MermaidLabels is Mermaid with flow labels taken from the BPMN model.
-func MermaidLabels(sm *asl.StateMachine, cov *Coverage, labels Labels) string {
-	g := &graph{cov: cov, labels: labels}
+// MermaidFlows is Mermaid with edges labelled and matched to BPMN flows.
+func MermaidFlows(sm *asl.StateMachine, cov *Coverage, flows Flows) string {
+	g := &graph{cov: cov, flows: flows}
 	g.line(0, "flowchart TD")
 	if sm.Comment != "" {
 		g.line(1, "%% "+oneLine(sm.Comment))
@@ -32,7 +40,7 @@ func MermaidLabels(sm *asl.StateMachine, cov *Coverage, labels Labels) string {
 	g.line(1, `start_(("start"))`)
 	ids := g.scope(sm.States, 1)
 	if id, ok := ids[sm.StartAt]; ok {
-		g.edge("start_", id, "", "", false)
+		g.edge("start_", id, "", "", "", false)
 	}
 	for _, e := range g.edges {
 		g.b.WriteString(e)
@@ -42,11 +50,11 @@ func MermaidLabels(sm *asl.StateMachine, cov *Coverage, labels Labels) string {
 }
 
 type graph struct {
-	b      strings.Builder
-	n      int
-	edges  []string
-	cov    *Coverage
-	labels Labels
+	b     strings.Builder
+	n     int
+	edges []string
+	cov   *Coverage
+	flows Flows
 
 	reached, unreached         []string
 	linkReached, linkUnreached []int
@@ -111,25 +119,50 @@ func (g *graph) scope(states asl.States, indent int) map[string]string {
 	}
 	for _, st := range states {
 		from := ids[st.Name]
+		fromElem, _ := bpmnID(st.Comment)
 		for _, c := range st.Choices {
-			g.edge(from, ids[c.Next], g.flowLabel(c.Comment, c.Condition), c.Comment, false)
+			flow, _ := bpmnID(c.Comment)
+			g.edge(from, ids[c.Next], g.flowLabel(flow, c.Condition), flow, "", false)
 		}
 		if st.Default != "" {
-			g.edge(from, ids[st.Default], "default", "", false)
+			flow := ""
+			if g.flows != nil && fromElem != "" {
+				flow = g.flows.Default(fromElem)
+			}
+			label := "default"
+			if l := g.label(flow); l != "" {
+				label = "default: " + truncate(l, 30)
+			}
+			g.edge(from, ids[st.Default], label, flow, "", false)
 		}
 		for _, c := range st.Catch {
-			g.edge(from, ids[c.Next], strings.Join(c.ErrorEquals, ", "), c.Comment, true)
+			boundary, _ := bpmnID(c.Comment)
+			g.edge(from, ids[c.Next], strings.Join(c.ErrorEquals, ", "), "", boundary, true)
 		}
 		if st.Next != "" {
-			g.edge(from, ids[st.Next], "", "", false)
+			flow := ""
+			if next := states.Get(st.Next); next != nil && g.flows != nil && fromElem != "" {
+				if toElem, ok := bpmnID(next.Comment); ok {
+					flow = g.flows.Between(fromElem, toElem)
+				}
+			}
+			g.edge(from, ids[st.Next], "", flow, "", false)
 		}
 	}
 	return ids
 }
 
-// edge queues one edge; comment ("bpmn:<flow or element id>") drives the
-// coverage style.
-func (g *graph) edge(from, to, label, comment string, dashed bool) {
+func (g *graph) label(flowID string) string {
+	if g.flows == nil || flowID == "" {
+		return ""
+	}
+	return g.flows.Label(flowID)
+}
+
+// edge queues one edge. flow (a BPMN sequence flow id) or element (the
+// boundary event of a Catch) drive the coverage style; only flows count
+// in the flow total.
+func (g *graph) edge(from, to, label, flow, element string, dashed bool) {
 	if from == "" || to == "" {
 		return
 	}
@@ -145,25 +178,24 @@ func (g *graph) edge(from, to, label, comment string, dashed bool) {
 	if g.cov == nil {
 		return
 	}
-	id, ok := bpmnID(comment)
-	if !ok {
+	var hits int
+	switch {
+	case flow != "":
+		hits = g.cov.Flows[flow]
+		if g.seenFlow == nil {
+			g.seenFlow = map[string]bool{}
+		}
+		if !g.seenFlow[flow] {
+			g.seenFlow[flow] = true
+			g.flowTotal++
+			if hits > 0 {
+				g.flowHit++
+			}
+		}
+	case element != "":
+		hits = g.cov.Elements[element]
+	default:
 		return
-	}
-	hits, known := g.cov.Flows[id]
-	if !known {
-		if h, isElem := g.cov.Elements[id]; isElem {
-			hits, known = h, true
-		}
-	}
-	if g.seenFlow == nil {
-		g.seenFlow = map[string]bool{}
-	}
-	if !g.seenFlow[id] {
-		g.seenFlow[id] = true
-		g.flowTotal++
-		if hits > 0 {
-			g.flowHit++
-		}
 	}
 	if hits > 0 {
 		g.linkReached = append(g.linkReached, idx)
@@ -172,11 +204,9 @@ func (g *graph) edge(from, to, label, comment string, dashed bool) {
 	}
 }
 
-func (g *graph) flowLabel(comment, cond string) string {
-	if id, ok := bpmnID(comment); ok && g.labels != nil {
-		if l := g.labels(id); l != "" {
-			return truncate(l, 40)
-		}
+func (g *graph) flowLabel(flow, cond string) string {
+	if l := g.label(flow); l != "" {
+		return truncate(l, 40)
 	}
 	cond = strings.TrimSuffix(strings.TrimPrefix(cond, "{%"), "%}")
 	return truncate(strings.TrimSpace(cond), 40)
