@@ -188,7 +188,7 @@ func (p *parser) fail(format string, args ...any) {
 }
 
 func (p *parser) peek() token { return p.toks[p.i] }
-func (p *parser) next() token  { t := p.toks[p.i]; p.i = min(p.i+1, len(p.toks)-1); return t }
+func (p *parser) next() token { t := p.toks[p.i]; p.i = min(p.i+1, len(p.toks)-1); return t }
 
 func (p *parser) isKeyword(kw string) bool {
 	t := p.peek()
