@@ -322,6 +322,9 @@ func rounding(fn, adjust string) func(*gen, *call, *scope) js {
 		if len(c.args) == 2 {
 			sc := g.expr(c.args[1], s)
 			if sc.isNum {
+				if sc.num != math.Trunc(sc.num) || math.Abs(sc.num) > 20 {
+					g.fail(c.args[1].pos(), "scale must be an integer between -20 and 20", "")
+				}
 				scale = numJS(math.Pow(10, sc.num)).text
 			} else {
 				scale = "$power(10, " + sc.text + ")"

@@ -76,9 +76,10 @@ type scope struct {
 }
 
 type gen struct {
-	src  string
-	tmp  int
-	free map[string]bool
+	src   string
+	tmp   int
+	free  map[string]bool // process variables read (for Names)
+	quiet int             // >0: do not record into free
 }
 
 func (g *gen) fail(off int, msg, hint string) {
@@ -204,12 +205,17 @@ func (g *gen) ref(n *ident, s *scope) js {
 				// Cannot be a process variable: only a member.
 				return js{text: m, prec: pPath}
 			}
+			// Not reported by Names: the item may well have the member.
+			g.quiet++
 			outer := g.ref(n, sc.parent)
+			g.quiet--
 			return js{text: "($exists(" + m + ") ? " + m + " : " + outer.text + ")", prec: pAtom}
 		}
 	}
 	v := g.checkVar(n)
-	g.free[n.name] = true
+	if g.quiet == 0 {
+		g.free[n.name] = true
+	}
 	return js{text: v, prec: pAtom, simple: true}
 }
 
@@ -284,10 +290,7 @@ func (g *gen) expr(n node, s *scope) js {
 	case *inExpr:
 		return g.in(n, s)
 	case *between:
-		x := g.expr(n.x, s)
-		return g.bind(x, func(x js) js {
-			return g.order(n.off, x, []bound{{">=", g.expr(n.lo, s)}, {"<=", g.expr(n.hi, s)}})
-		})
+		return g.order(n.off, g.expr(n.x, s), []bound{{">=", g.expr(n.lo, s)}, {"<=", g.expr(n.hi, s)}})
 	case *listLit:
 		parts := make([]string, len(n.elems))
 		for i, e := range n.elems {
@@ -501,7 +504,7 @@ func family(t kind) string {
 // order emits x op1 y1 and x op2 y2 ... with FEEL's typing: JSONata raises
 // an error when ordering mismatched types or null, FEEL yields null; here
 // such comparisons are false, guarded by $type checks where the static
-// types are unknown. x must be simple (bound by the caller).
+// types are unknown. Operands read more than once are bound first.
 func (g *gen) order(off int, x js, bs []bound) js {
 	ops := append([]js{x}, make([]js, len(bs))...)
 	for i, b := range bs {
@@ -519,6 +522,11 @@ func (g *gen) order(off int, x js, bs []bound) js {
 	var parts, pre []string
 	if millis {
 		// Date-times may carry different offsets: compare instants.
+		if !x.simple && len(bs) > 1 {
+			t := g.temp()
+			pre = append(pre, t+" := "+x.text)
+			ops[0] = js{text: t, prec: pAtom, typ: x.typ, simple: true}
+		}
 		for i := range ops {
 			ops[i] = js{text: "$toMillis(" + ops[i].text + ")", prec: pAtom, typ: kNum}
 		}
@@ -534,8 +542,8 @@ func (g *gen) order(off int, x js, bs []bound) js {
 				fam = f
 			}
 		}
-		for i := 1; i < len(ops) && guard; i++ {
-			if !ops[i].simple {
+		for i := 0; i < len(ops); i++ {
+			if !ops[i].simple && (guard || i == 0 && len(bs) > 1) {
 				// Guarded operands are read twice: evaluate them once.
 				t := g.temp()
 				pre = append(pre, t+" := "+ops[i].text)
@@ -625,10 +633,7 @@ func (g *gen) binary(n *binary, s *scope) js {
 	case "!=":
 		return g.notEqual(n.off, g.expr(n.l, s), g.expr(n.r, s))
 	case "<", "<=", ">", ">=":
-		l, r := g.expr(n.l, s), g.expr(n.r, s)
-		return g.bind(l, func(l js) js {
-			return g.order(n.off, l, []bound{{n.op, r}})
-		})
+		return g.order(n.off, g.expr(n.l, s), []bound{{n.op, g.expr(n.r, s)}})
 	}
 	return g.arith(n, g.expr(n.l, s), g.expr(n.r, s))
 }
@@ -709,6 +714,9 @@ func (g *gen) dateArith(n *binary, l, r js) js {
 // in emits FEEL `x in tests`: true when any test matches.
 func (g *gen) in(n *inExpr, s *scope) js {
 	x := g.expr(n.x, s)
+	if len(n.tests) == 1 {
+		return g.test(x, n.tests[0], s)
+	}
 	return g.bind(x, func(x js) js {
 		var parts []js
 		for _, t := range n.tests {

@@ -1,6 +1,9 @@
 package feel
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // The parser is a recursive-descent parser over a pre-lexed token slice,
 // following FEEL's precedence from loosest to tightest:
@@ -53,6 +56,13 @@ func parse(src string) (n node, err *Error) {
 			n, err = nil, b.err
 		}
 	}()
+	for i, r := range src {
+		if r == utf8.RuneError {
+			if _, n := utf8.DecodeRuneInString(src[i:]); n == 1 {
+				p.fail(i, "invalid UTF-8", "save the BPMN file as UTF-8")
+			}
+		}
+	}
 	start := 0
 	for start < len(src) && strings.ContainsRune(" \t\r\n", rune(src[start])) {
 		start++
