@@ -49,6 +49,10 @@ type Options struct {
 	// Transport is the base HTTP transport (cloned per mTLS identity);
 	// http.DefaultTransport's settings when nil.
 	Transport *http.Transport
+	// RoundTripper, when set, carries every connector's requests instead
+	// of a network transport (in-process stacks, benchmarks); mTLS is then
+	// its business.
+	RoundTripper http.RoundTripper
 	// NewID returns a message id (X-Road-Id, Uxp-QueryID, xrd:id); random
 	// when nil.
 	NewID func() string
@@ -89,7 +93,11 @@ func New(templates []*Template, o Options) (*Set, error) {
 		base = http.DefaultTransport.(*http.Transport).Clone()
 		base.MaxIdleConnsPerHost = 64
 	}
-	plain := &http.Client{Transport: base, CheckRedirect: noRedirects}
+	var rt http.RoundTripper = base
+	if o.RoundTripper != nil {
+		rt = o.RoundTripper
+	}
+	plain := &http.Client{Transport: rt, CheckRedirect: noRedirects}
 	s := &Set{conns: map[string]*conn{}, limits: map[string]Limits{}, limiter: o.Limiter, newID: o.NewID}
 	var errs []error
 	for _, t := range templates {
@@ -111,7 +119,7 @@ func New(templates []*Template, o Options) (*Set, error) {
 			errs = append(errs, fmt.Errorf("connector %s: no endpoint: set %s", t.ID, t.EndpointEnv))
 			continue
 		}
-		if t.TLS != nil {
+		if t.TLS != nil && o.RoundTripper == nil {
 			cfg, err := tlsConfig(t.TLS, o)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("connector %s: mTLS: %w", t.ID, err))
