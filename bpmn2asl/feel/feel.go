@@ -1,12 +1,3 @@
-// Package feel translates a subset of FEEL (the expression language of
-// Camunda 8 / Zeebe: gateway conditions, ioMappings) into JSONata 2.0 text
-// for Step Functions' JSONata query language.
-//
-// Process variables become Step Functions variables: FEEL `x.y` is emitted
-// as JSONata `$x.y`. Anything outside the supported subset is reported as an
-// *Error carrying the offending position and a hint; nothing passes through
-// untranslated. doc.go lists the subset and where the JSONata result
-// deliberately differs from FEEL.
 package feel
 
 import (
@@ -36,9 +27,11 @@ func (e *Error) Error() string {
 // newError positions msg at byte offset off of src.
 func newError(src string, off int, msg, hint string) *Error {
 	off = max(0, min(off, len(src)))
+	for off > 0 && off < len(src) && !utf8.RuneStart(src[off]) {
+		off--
+	}
 	line, col := 1, 1
-	for i, r := range src[:off] {
-		_ = i
+	for _, r := range src[:off] {
 		if r == '\n' {
 			line++
 			col = 1
@@ -46,7 +39,6 @@ func newError(src string, off int, msg, hint string) *Error {
 			col++
 		}
 	}
-	_ = utf8.RuneError
 	return &Error{Offset: off, Line: line, Column: col, Msg: msg, Hint: hint}
 }
 

@@ -1,0 +1,73 @@
+// Package feel translates a subset of FEEL (the expression language of
+// Camunda 8 / Zeebe gateway conditions and ioMappings, written "=expr")
+// into JSONata 2.0 text for Step Functions' JSONata query language.
+//
+// # Variables
+//
+// A process variable x becomes the Step Functions variable $x; a path
+// a.b.c becomes $a.b.c. Variable names must match [A-Za-z_][A-Za-z0-9_]*,
+// must not start with "__" (the translation's block-local temporaries),
+// must not be "states" ($states is Step Functions'), and must not be the
+// name of a JSONata built-in such as count or string (a variable $count
+// would shadow $count() in the whole expression). Member names after a
+// dot may be anything; they are back-quoted when JSONata needs it.
+//
+// # Supported subset
+//
+//   - literals: numbers, "strings" (\" \\ \n \r \t \uXXXX), true, false,
+//     null, lists [1, 2], contexts {a: 1, "b c": 2, d: a + 1};
+//   - paths a.b.c, list filters xs[item > 10] and xs[amount > 10]
+//     (members of each item), indexes xs[1], xs[-1] (1-based → 0-based);
+//   - comparison = != < <= > >=, between … and …, x in [1, 2],
+//     x in [1..10], (1..10], ]1..10[, x in (> 5, < 0), x in xs;
+//   - and, or, not(…); if … then … else …; some/every x in xs satisfies …;
+//   - arithmetic + - * / ** and unary minus; + on strings concatenates;
+//   - functions: string length, substring, upper case, lower case,
+//     contains, starts with, ends with, matches, replace, split (patterns
+//     and flags must be string literals), string join, number, string,
+//     abs, floor, ceiling, sqrt, decimal, round half up, round half down,
+//     round up, round down, modulo, min, max, sum, mean, count, all, any,
+//     append, concatenate, list contains, distinct values, reverse,
+//     flatten, sort (optionally with a function(x, y) literal), is
+//     defined, get or else, date, time, date and time, now, today,
+//     duration;
+//   - dates are ISO strings: date("2024-01-31") is "2024-01-31"; date
+//     or date and time ± duration("P…DT…H…M…S") is computed on epoch
+//     milliseconds with $toMillis/$fromMillis; date-times are compared as
+//     instants. now() is $now() (UTC); today() is the UTC date.
+//
+// Everything else (for loops, instance of, named arguments, years/months
+// arithmetic, temporal properties, ranges as values, unary tests outside
+// "in", other built-ins) is an *Error naming the position and a hint.
+//
+// # Where the result differs from FEEL
+//
+// The rules are chosen so that conditions are predictable:
+//
+//   - A missing variable is JSONata undefined, which behaves as FEEL null:
+//     x = null is true for both; x != 5 is true for both.
+//   - Ordering (<, <=, >, >=, between, ranges) on null, missing values or
+//     mismatched types is false, where FEEL gives null. JSONata would raise
+//     an error instead; the translation adds $type guards where the static
+//     types are unknown. Literal mismatches (1 < "a") are compile errors.
+//   - = on values of different types is false (FEEL: null), and != is its
+//     negation, so 1 != "1" is true.
+//   - and, or, if and filters treat only true as true: FEEL's null and
+//     non-boolean operands count as false. not(x) is false unless x is
+//     false. TranslateCondition always yields a boolean.
+//   - + between operands of unknown type concatenates when either side is
+//     a string at run time ("a" + 1 gives "a1"; FEEL: null).
+//   - Arithmetic on null raises a JSONata error (FEEL: null); x / 0 is
+//     null.
+//   - A list literal element whose value is a list is spliced in by JSONata
+//     ([1, xs] with xs = [2] gives [1, 2]); append() keeps it nested.
+//   - Results of filters, sort, distinct values, flatten and append are
+//     always lists; an empty filter result is []. A path over a list
+//     (xs.name) may still be unwrapped by JSONata when it has one element.
+//   - Date-times keep the text they were given; computed ones come from
+//     $fromMillis ("2024-01-01T11:30:00.000Z"). Local date-times without an
+//     offset are read as UTC.
+//   - Inside a filter, a bare name is the item's member when the item has
+//     it, else the variable of that name, as in FEEL; Names does not report
+//     such names.
+package feel
