@@ -113,7 +113,7 @@ type validated struct {
 // errors per name; it skips the test when node or the package is missing.
 func validateASL(t *testing.T, items []validated) map[string][]string {
 	t.Helper()
-	root, err := filepath.Abs("../..")
+	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
 	}
