@@ -119,11 +119,19 @@ func (o *Object) Delete(key string) {
 	}
 }
 
-// Clone returns a shallow copy of o.
-func (o *Object) Clone() *Object {
-	c := NewObject(o.Len())
-	for _, m := range o.Members() {
-		c.Set(m.Key, m.Value)
+// Clone returns a shallow copy of o; copying the members and the index
+// directly keeps it linear.
+func (o *Object) Clone() *Object { return o.CloneGrow(0) }
+
+// CloneGrow is Clone with room for extra more members.
+func (o *Object) CloneGrow(extra int) *Object {
+	c := &Object{members: make([]Member, o.Len(), o.Len()+extra)}
+	copy(c.members, o.Members())
+	if o != nil && o.index != nil {
+		c.index = make(map[string]int, len(o.index)+extra)
+		for k, i := range o.index {
+			c.index[k] = i
+		}
 	}
 	return c
 }

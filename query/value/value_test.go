@@ -126,3 +126,25 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestCloneIsIndependent(t *testing.T) {
+	for _, n := range []int{3, 30} {
+		o := NewObject(n)
+		for i := 0; i < n; i++ {
+			o.Set(FormatNumber(float64(i)), float64(i))
+		}
+		c := o.Clone()
+		c.Set("new", true)
+		c.Set("0", "changed")
+		c.Delete("1")
+		if o.Has("new") || o.Len() != n {
+			t.Fatalf("n=%d: clone changed the original: %s", n, String(o))
+		}
+		if v, _ := o.Get("0"); v != 0.0 {
+			t.Fatalf("n=%d: original value changed: %v", n, v)
+		}
+		if v, _ := c.Get(FormatNumber(float64(n - 1))); v != float64(n-1) {
+			t.Fatalf("n=%d: clone lookup after delete = %v", n, v)
+		}
+	}
+}
