@@ -24,8 +24,8 @@ type builtin struct {
 // partialNative is a native function with some arguments fixed by partial
 // application; the holes are filled in order when it is called.
 type partialNative struct {
-	fn   *builtin
-	args []any // placeholder marks a hole
+	fn    *builtin
+	args  []any // placeholder marks a hole
 	holes int
 }
 

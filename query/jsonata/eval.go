@@ -236,7 +236,7 @@ func (f *frame) evalPath(expr *node, input any) any {
 		switch r := result.(type) {
 		case *seq:
 			if r.cons && !r.sequence {
-				result = &seq{v: r.v, sequence: true, keepSingleton: true}
+				result = &seq{v: []any{r}, sequence: true, keepSingleton: true}
 			} else {
 				r.keepSingleton = true
 			}

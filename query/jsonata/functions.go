@@ -1291,7 +1291,7 @@ func fnEval(c *call, a []any) any {
 	if !isUndef(a[1]) {
 		input = a[1]
 		if x, ok := input.([]any); ok {
-			input = &seq{v: x, sequence: true, outerWrapper: true}
+			input = &seq{v: []any{x}, sequence: true, outerWrapper: true}
 		}
 	}
 	root, err := parse(src)

@@ -109,7 +109,7 @@ func (e *Expr) Eval(env Env) (result any, defined bool, err error) {
 		input = env.Input
 		root.vars["$"] = input
 		if a, ok := input.([]any); ok {
-			input = &seq{v: a, sequence: true, outerWrapper: true}
+			input = &seq{v: []any{a}, sequence: true, outerWrapper: true}
 		}
 	} else {
 		root.vars["$"] = undef

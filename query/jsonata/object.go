@@ -10,8 +10,8 @@ import (
 // array indices come first in ascending order, then the others in insertion
 // order. Objects jsonata-js creates are ordered that way, and $keys shows it.
 type jsObject struct {
-	o       *value.Object
-	hasIdx  bool
+	o      *value.Object
+	hasIdx bool
 }
 
 func newJSObject() *jsObject { return &jsObject{o: value.NewObject(4)} }
