@@ -240,7 +240,11 @@ func parseNode(name string, node ast.Node) (*Template, error) {
 	}
 	var t Template
 	if err := yaml.NodeToValue(node, &t, yaml.DisallowUnknownField()); err != nil {
-		return nil, yamlError(name, err)
+		err = yamlError(name, err)
+		if te, ok := err.(*TemplateError); ok && strings.Contains(te.Msg, `unknown field "retr`) {
+			te.Msg += ": retries belong to the state machine (BPMN retries, ASL Retry), not to the template"
+		}
+		return nil, err
 	}
 	t.Source = name
 	t.node = node

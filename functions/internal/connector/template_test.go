@@ -45,7 +45,8 @@ func TestParseBad(t *testing.T) {
 		want string // substring of the error, starting with the position
 	}{
 		{"syntax", "id: a\nprotocol: [rest\n", "t.yaml:2:"},
-		{"unknown field", "id: a.b\nprotocol: rest\nendpoint: http://x\nretires: 3\n", "t.yaml:4:1: unknown field \"retires\""},
+		{"unknown field", "id: a.b\nprotocol: rest\nendpoint: http://x\nrtimeout: 3s\n", "t.yaml:4:1: unknown field \"rtimeout\""},
+		{"retries", "id: a.b\nprotocol: rest\nendpoint: http://x\nretries: 3\n", "t.yaml:4:1: unknown field \"retries\": retries belong to the state machine"},
 		{"missing id", "protocol: rest\nendpoint: http://x\n", "t.yaml:1:1: id: is required"},
 		{"bad id", "id: Drrp Owners\nprotocol: rest\nendpoint: http://x\n", "t.yaml:1:5: id: \"Drrp Owners\""},
 		{"unknown protocol", "id: a\nprotocol: soap\nendpoint: http://x\n", "t.yaml:2:11: protocol: unknown protocol \"soap\""},
