@@ -36,6 +36,10 @@
 //     milliseconds with $toMillis/$fromMillis; date-times are compared as
 //     instants. now() is $now() (UTC); today() is the UTC date.
 //
+// Lenient extensions: sort(list) without a function sorts ascending;
+// date(x) of a date-time string takes its date part; date and time(d, t)
+// joins date and time strings.
+//
 // Everything else (for loops, instance of, named arguments, years/months
 // arithmetic, temporal properties, ranges as values, unary tests outside
 // "in", other built-ins) is an *Error naming the position and a hint.

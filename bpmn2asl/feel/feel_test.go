@@ -248,6 +248,7 @@ func TestErrors(t *testing.T) {
 	expectError(t, "(x)(1)", "1:4: only named functions can be called")
 	expectError(t, "x\n  and\n  y ==", "3:6: unexpected '='")
 	expectError(t, "round half up(x, 400)", "1:18: scale must be an integer between -20 and 20")
+	expectError(t, "(1).a", "1:5: a number value has no member 'a'")
 	expectError(t, "1e999", "1:1: number 1e999 is out of range")
 }
 

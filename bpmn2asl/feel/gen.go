@@ -312,8 +312,11 @@ func (g *gen) expr(n node, s *scope) js {
 
 func (g *gen) member(n *member, s *scope) js {
 	x := g.expr(n.x, s)
-	if x.typ == kDuration || x.typ == kDate || x.typ == kDateTime || x.typ == kTime {
+	switch x.typ {
+	case kDuration, kDate, kDateTime, kTime:
 		g.fail(n.off, "properties of dates, times and durations are not supported", "")
+	case kNum, kStr, kBool, kNull:
+		g.fail(n.off, "a "+typeName(x.typ)+" value has no member '"+n.name+"'", "")
 	}
 	step := memberName(n.name)
 	switch {
@@ -335,7 +338,7 @@ func (g *gen) member(n *member, s *scope) js {
 func (g *gen) filter(n *filter, s *scope) js {
 	x := g.expr(n.x, s)
 	base := wrap(x, pPath)
-	if x.ctor {
+	if x.ctor || x.typ != kUnknown && x.typ != kList && x.typ != kCtx {
 		// JSONata binds a step after an array constructor oddly
 		// ([..][0].id is undefined); a block avoids that.
 		base = "(" + x.text + ")"

@@ -14,8 +14,8 @@ import (
 //	comparison, between, in, instance of
 //	+ -
 //	* /
-//	unary -
 //	**
+//	unary -
 //	postfix: .name, [filter], call
 //
 // Errors abort through a private panic (bailout) recovered only in parse,
@@ -336,10 +336,21 @@ func (p *parser) additive() node {
 }
 
 func (p *parser) multiplicative() node {
-	l := p.unary()
+	l := p.power()
 	for p.isOp("*") || p.isOp("/") {
 		t := p.next()
-		l = &binary{off: t.off, op: t.text, l: l, r: p.unary()}
+		l = &binary{off: t.off, op: t.text, l: l, r: p.power()}
+	}
+	return l
+}
+
+// power is left-associative and binds looser than unary minus, as in the
+// FEEL precedence table: -2 ** 2 = 4, 2 ** 3 ** 2 = 64.
+func (p *parser) power() node {
+	l := p.unary()
+	for p.isOp("**") {
+		t := p.next()
+		l = &binary{off: t.off, op: "**", l: l, r: p.unary()}
 	}
 	return l
 }
@@ -349,17 +360,7 @@ func (p *parser) unary() node {
 		t := p.next()
 		return &unary{off: t.off, x: p.unary()}
 	}
-	return p.power()
-}
-
-func (p *parser) power() node {
-	l := p.postfix(p.primary())
-	if p.isOp("**") {
-		t := p.next()
-		// Right operand may itself be negative or a power: 2 ** -1.
-		return &binary{off: t.off, op: "**", l: l, r: p.unary()}
-	}
-	return l
+	return p.postfix(p.primary())
 }
 
 func (p *parser) postfix(x node) node {
