@@ -15,10 +15,11 @@ type lambda struct {
 // jsonata-js implementation declares: higher-order functions pass that many
 // arguments (value, index, array) to it.
 type builtin struct {
-	name  string
-	sig   *signature
-	arity int
-	fn    func(c *call, args []any) any
+	name   string
+	sig    *signature
+	arity  int
+	params int // how many arguments fn reads (arity can be fewer: JavaScript's length stops at a default)
+	fn     func(c *call, args []any) any
 }
 
 // partialNative is a native function with some arguments fixed by partial
@@ -148,7 +149,7 @@ func (f *frame) applyInner(proc any, args []any, input any, name string, pos int
 }
 
 func (b *builtin) invoke(f *frame, input any, args []any) any {
-	for len(args) < b.arity {
+	for len(args) < max(b.arity, b.params) {
 		args = append(args, undef)
 	}
 	return b.fn(&call{env: f, input: input, name: b.name}, args)
@@ -188,7 +189,7 @@ func (f *frame) evalPartial(expr *node, input any) any {
 		}
 		return &lambda{params: unbound, body: p.body, input: p.input, env: env}
 	case *builtin:
-		full := make([]any, p.arity)
+		full := make([]any, max(p.arity, p.params))
 		holes := 0
 		for i := range full {
 			a := argAt(args, i)

@@ -12,7 +12,7 @@ import (
 
 // conformanceFloor is the number of conformance cases that must pass; it
 // only goes up.
-const conformanceFloor = 814
+const conformanceFloor = 815
 
 const casesDir = "../../../shared/conformance/jsonata/cases"
 

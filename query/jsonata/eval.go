@@ -774,7 +774,7 @@ func evalWildcard(input any) any {
 	}
 	switch t := input.(type) {
 	case *value.Object:
-		for _, m := range t.Members() {
+		for _, m := range members(t) {
 			add(m.Value)
 		}
 	case []any, *seq:
@@ -821,7 +821,7 @@ func recurseDescendants(input any, res *seq) {
 	}
 	res.v = append(res.v, input)
 	if o, ok := input.(*value.Object); ok {
-		for _, m := range o.Members() {
+		for _, m := range members(o) {
 			recurseDescendants(m.Value, res)
 		}
 	}

@@ -30,7 +30,8 @@ func init() {
 	def("max", 1, "<a<n>:n>", fnMax)
 	def("min", 1, "<a<n>:n>", fnMin)
 	def("average", 1, "<a<n>:n>", fnAverage)
-	def("string", 2, "<x-b?:s>", fnString)
+	def("string", 1, "<x-b?:s>", fnString)
+	builtins["string"].params = 2
 	def("substring", 3, "<s-nn?:s>", fnSubstring)
 	def("substringBefore", 2, "<s-s:s>", fnSubstringBefore)
 	def("substringAfter", 2, "<s-s:s>", fnSubstringAfter)
@@ -216,7 +217,10 @@ func toString(v any, pretty bool) string {
 func stringifyValue(v any) any {
 	switch t := v.(type) {
 	case float64:
-		if math.IsInf(t, 0) || math.IsNaN(t) {
+		if math.IsInf(t, 0) {
+			panic(&Error{Code: "D1001", Value: t})
+		}
+		if math.IsNaN(t) {
 			return nil
 		}
 		return precision15(t)
@@ -238,7 +242,7 @@ func stringifyValue(v any) any {
 		return out
 	case *value.Object:
 		o := value.NewObject(t.Len())
-		for _, m := range t.Members() {
+		for _, m := range members(t) {
 			if isUndef(m.Value) {
 				continue
 			}
@@ -987,7 +991,7 @@ func fnSift(c *call, a []any) any {
 	}
 	result := value.NewObject(0)
 	n := arity(a[1])
-	for _, m := range o.Members() {
+	for _, m := range members(o) {
 		args := []any{m.Value}
 		if n >= 2 {
 			args = append(args, m.Key)
@@ -1012,7 +1016,7 @@ func fnEach(c *call, a []any) any {
 		return result
 	}
 	n := arity(a[1])
-	for _, m := range o.Members() {
+	for _, m := range members(o) {
 		args := []any{m.Value}
 		if n >= 2 {
 			args = append(args, m.Key)
@@ -1034,8 +1038,8 @@ func fnKeys(c *call, a []any) any {
 		seen := newJSObject()
 		for _, item := range items(t) {
 			if o, ok := item.(*value.Object); ok {
-				for _, k := range o.Keys() {
-					seen.set(k, true)
+				for _, m := range members(o) {
+					seen.set(m.Key, true)
 				}
 			}
 		}
@@ -1043,8 +1047,8 @@ func fnKeys(c *call, a []any) any {
 			result.v = append(result.v, k)
 		}
 	case *value.Object:
-		for _, k := range t.Keys() {
-			result.v = append(result.v, k)
+		for _, m := range members(t) {
+			result.v = append(result.v, m.Key)
 		}
 	}
 	return result
@@ -1060,7 +1064,7 @@ func fnSpread(c *call, a []any) any {
 		return result
 	case *value.Object:
 		result := newSeq()
-		for _, m := range t.Members() {
+		for _, m := range members(t) {
 			o := value.NewObject(1)
 			o.Set(m.Key, m.Value)
 			result.v = append(result.v, o)
@@ -1077,7 +1081,7 @@ func fnMerge(c *call, a []any) any {
 	result := newJSObject()
 	for _, item := range items(a[0]) {
 		if o, ok := item.(*value.Object); ok {
-			for _, m := range o.Members() {
+			for _, m := range members(o) {
 				result.set(m.Key, m.Value)
 			}
 		}
@@ -1243,12 +1247,19 @@ func fnZip(c *call, a []any) any {
 	return result
 }
 
+// Node's Buffer with the 'binary' encoding: one byte per UTF-16 unit, the
+// high bits dropped.
 func fnBase64Encode(c *call, a []any) any {
 	s, ok := strArg(a[0])
 	if !ok {
 		return undef
 	}
-	return base64.StdEncoding.EncodeToString([]byte(s))
+	units := utf16Units(s)
+	b := make([]byte, len(units))
+	for i, u := range units {
+		b[i] = byte(u)
+	}
+	return base64.StdEncoding.EncodeToString(b)
 }
 
 func fnBase64Decode(c *call, a []any) any {
@@ -1272,7 +1283,11 @@ func fnBase64Decode(c *call, a []any) any {
 		clean = clean[:len(clean)-1]
 	}
 	b, _ := base64.RawStdEncoding.DecodeString(clean)
-	return strings.ToValidUTF8(string(b), "\uFFFD")
+	rs := make([]rune, len(b))
+	for i, x := range b {
+		rs[i] = rune(x)
+	}
+	return string(rs)
 }
 
 func fnClone(c *call, a []any) any {

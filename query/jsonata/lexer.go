@@ -234,7 +234,15 @@ func (l *lexer) scanString(quote rune) (*token, error) {
 						}
 					}
 				}
-				sb.WriteRune(r)
+				if utf16.IsSurrogate(r) {
+					// a lone surrogate: keep its WTF-8 bytes so that functions
+					// that reject it in JavaScript (encodeUrl...) can too
+					sb.WriteByte(byte(0xE0 | r>>12))
+					sb.WriteByte(byte(0x80 | (r>>6)&0x3F))
+					sb.WriteByte(byte(0x80 | r&0x3F))
+				} else {
+					sb.WriteRune(r)
+				}
 			default:
 				return nil, &Error{Code: "S0103", Position: l.pos, Token: string(c)}
 			}

@@ -77,3 +77,31 @@ func jsOrder(o *value.Object) *value.Object {
 	}
 	return out
 }
+
+// inJSOrder reports whether o's members are already in JavaScript order.
+func inJSOrder(o *value.Object) bool {
+	seenName := false
+	prev := ""
+	for _, m := range o.Members() {
+		if isIndexKey(m.Key) {
+			if seenName {
+				return false
+			}
+			if prev != "" && (len(prev) > len(m.Key) || len(prev) == len(m.Key) && prev > m.Key) {
+				return false
+			}
+			prev = m.Key
+		} else {
+			seenName = true
+		}
+	}
+	return true
+}
+
+// members returns o's members in the order JavaScript enumerates them.
+func members(o *value.Object) []value.Member {
+	if inJSOrder(o) {
+		return o.Members()
+	}
+	return jsOrder(o).Members()
+}

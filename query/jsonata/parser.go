@@ -193,7 +193,7 @@ func (p *parser) expression(rbp int) *node {
 
 func (p *parser) nud(t *node, sym string) *node {
 	switch sym {
-	case "(name)", "(literal)", "(regex)", "and", "or", "in":
+	case "(name)", "(literal)", "(regex)", "and", "or", "in", "(end)":
 		return t
 	case "-":
 		t.typ = "unary"
@@ -456,5 +456,9 @@ func parse(src string) (root *node, err error) {
 		p.fail("S0201", p.tok.pos, p.tokValue(), nil)
 	}
 	a := &astProcessor{}
-	return a.process(raw), nil
+	root = a.process(raw)
+	if root.typ == "parent" || root.seekingParent != nil {
+		a.fail("S0217", root.pos, root.typ, nil)
+	}
+	return root, nil
 }

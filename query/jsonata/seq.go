@@ -164,6 +164,9 @@ func output(v any) any {
 		}
 		return out
 	case *value.Object:
+		if !inJSOrder(t) {
+			t = jsOrder(t)
+		}
 		var out *value.Object
 		for i, m := range t.Members() {
 			if isFunction(m.Value) || isUndef(m.Value) {
@@ -191,6 +194,10 @@ func output(v any) any {
 		}
 		return out
 	case float64:
+		if math.IsInf(t, 0) || math.IsNaN(t) {
+			// JSON cannot hold it; jsonata-js would hand back Infinity
+			panic(&Error{Code: "D1001", Value: t})
+		}
 		return t
 	}
 	if isFunction(v) {

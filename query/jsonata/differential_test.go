@@ -1,0 +1,226 @@
+package jsonata
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/posluha/posluha/query/value"
+)
+
+// The differential test runs a table of expressions through jsonata-js
+// 2.0.6 (one node process for the whole table) and through this package,
+// and compares the JSON text of the results (so key order and number
+// formatting count) or the error codes.
+
+const jsonataModule = "../../node_modules/jsonata"
+
+const diffDoc = `{"Account":{"Account Name":"Firefly","Order":[{"OrderID":"order103","Product":[{"Product Name":"Bowler Hat","ProductID":858383,"SKU":"0406654608","Description":{"Colour":"Purple","Width":300,"Height":200,"Depth":210,"Weight":0.75},"Price":34.45,"Quantity":2},{"Product Name":"Trilby hat","ProductID":858236,"SKU":"0406634348","Description":{"Colour":"Orange","Width":300,"Height":200,"Depth":210,"Weight":0.6},"Price":21.67,"Quantity":1}]},{"OrderID":"order104","Product":[{"Product Name":"Bowler Hat","ProductID":858383,"SKU":"040657863","Description":{"Colour":"Purple","Width":300,"Height":200,"Depth":210,"Weight":0.75},"Price":34.45,"Quantity":4},{"ProductID":345664,"SKU":"0406654603","Product Name":"Cloak","Description":{"Colour":"Black","Width":30,"Height":20,"Depth":210,"Weight":2},"Price":107.99,"Quantity":1}]}]},"nums":[1,2,3,4.5],"nested":[[1,2],[3,[4,5]],6],"obj":{"b":1,"a":2,"10":3,"2":4},"single":[7],"empty":[],"str":"Hello World","n":null,"t":true}`
+
+var diffExprs = []string{
+	// paths, singletons, flattening
+	`Account.Order.Product.Price`,
+	`Account.Order[0].Product[0].Price`,
+	`Account.Order.Product[0].Price`,
+	`Account.Order.(Product[0]).Price`,
+	`Account.Order.Product.Price[0]`,
+	`Account.Order[1].Product[-1]."Product Name"`,
+	`single`, `single[]`, `single[0]`, `Account.Order[0].OrderID[]`,
+	`nested`, `nested.$`, `nested[0]`, `nested.[$]`, `$.nested[1][1]`,
+	`empty`, `empty[0]`, `nums[[1..2]]`, `nums[$ > 2]`, `nums[-1]`, `nums[1.7]`,
+	`Account.Order.Product[Price > 30].SKU`,
+	`Account.Order.Product.Description.*`,
+	`obj.*`, `**.Colour`, `Account.**.Weight`, `*.Order[0].OrderID`,
+	`Account.Order.Product{"name": "Product Name", "p": Price}`,
+	`Account.Order.Product{"Product Name": Price}`,
+	`Account.Order.Product{"Product Name": $sum(Price)}`,
+	`Account.Order.Product.{"n": "Product Name"}`,
+	`{"a": 1, "b": [], "c": nothing, "10": 2, "1": 3}`,
+	`Account.Order.Product^(Price).SKU`,
+	`Account.Order.Product^(>Price, "Product Name")."Product Name"`,
+	`Account.Order.Product@$p.Description@$d.{"n": $p."Product Name", "w": $d.Weight}`,
+	`Account.Order#$i.Product.{"i": $i, "sku": SKU}`,
+	`Account.Order.Product.Description.%.SKU`,
+	`Account.Order.Product.Description.%.%.OrderID`,
+	`Account.Order.Product.{"order": %.OrderID, "sku": SKU}`,
+	`Account.Order@$o.Product[Price > 30]#$i.{"o": $o.OrderID, "i": $i}`,
+	`[Account.Order.Product.Price]`, `[1, [2, 3], [[4]]]`, `[1..5]`, `[1..3, 7, 10..11]`,
+	`[][0]`, `[1,2,3][1]`, `[1,2,3][[0,2]]`, `$[0]`,
+	// numbers and strings
+	`90.57 + 0.01`, `4/7`, `1e21`, `1e-7`, `0.1 + 0.2`, `-0`, `2 * -0.5`, `10 % 3`, `-7 % 3`,
+	`$string(1e21)`, `$string(1/3)`, `$string(100000000000000000000)`, `$string(0.000001)`, `$string(1e-7)`,
+	`$string(123.456e10)`, `$string({"a": 1.0000000000000002, "b": [0.1, 1e300]})`, `$string([1, "a", null, true], true)`,
+	`$string(nums)`, `"a" & 1 & true & null & [1,2] & {"x": 1}`, `str & 1/3`,
+	`$substring(str, 3)`, `$substring(str, -5, 3)`, `$substring("😀ab", 1, 1)`, `$length("😀ab")`,
+	`$substringBefore(str, " ")`, `$substringAfter(str, "o")`, `$uppercase(str)`, `$trim("  a  b \n c ")`,
+	`$pad("ab", 5, "-")`, `$pad("ab", -5, "xy")`, `$contains(str, /w/i)`, `$split(str, "o")`, `$split(str, /o/, 2)`,
+	`$split("a1b22c", /\d+/)`, `$join(["a","b"], ", ")`, `$replace(str, "o", "0")`, `$replace(str, /(l+)/, "[$1]")`,
+	`$replace("abc", /b/, function($m){ $uppercase($m.match) })`, `$match("ab12cd345", /\d+/)`, `$match("aXbX", /x/i, 1)`,
+	`$number("0x1A")`, `$number("1e3")`, `$number(" 12")`, `$number("abc")`, `$number(true)`,
+	`$formatNumber(1234.5678, "#,##0.00")`, `$formatNumber(0.125, "0.00")`, `$formatNumber(-12, "000")`,
+	`$formatNumber(1234567.891, "#,###.##e0")`, `$formatNumber(0.5, "#%")`, `$formatNumber(12, "0;(0)")`, `$formatNumber(-12, "0;(0)")`,
+	`$formatBase(255, 16)`, `$formatBase(-10, 2)`, `$formatInteger(1234, "#,##0")`, `$formatInteger(42, "w")`,
+	`$formatInteger(2024, "I")`, `$formatInteger(28, "a")`, `$formatInteger(3, "1;o")`, `$parseInteger("twelve thousand, four hundred and one", "w")`,
+	`$parseInteger("MCMLXXXIV", "I")`, `$parseInteger("1,234", "#,##0")`,
+	`$round(2.5)`, `$round(3.5)`, `$round(-2.5)`, `$round(1.005, 2)`, `$round(12345, -2)`, `$floor(-1.5)`, `$ceil(1.2)`, `$abs(-3)`,
+	`$power(2, 0.5)`, `$sqrt(2)`, `$sum(nums)`, `$max(nums)`, `$min([])`, `$average(nums)`, `$count(Account.Order.Product)`,
+	// date/time
+	`$fromMillis(1510067557121)`, `$fromMillis(1510067557121, "[Y0001]-[M01]-[D01]")`,
+	`$fromMillis(1510067557121, "[H01]:[m01] [P] [FNn], [D1o] [MNn] [Y]", "-0500")`,
+	`$fromMillis(1510067557121, "[Y,2] [M,3] [d] [W] [F1] [h]:[m]:[s].[f001] [z]", "+0530")`,
+	`$toMillis("2017-11-07T15:12:37.121Z")`, `$toMillis("2017-11-07")`, `$toMillis("2017-11-07T15:12:37+01:00")`,
+	`$toMillis("07/11/2017", "[D01]/[M01]/[Y0001]")`, `$toMillis("2018-03-27T14:03:00 +0100", "[Y]-[M]-[D]T[H]:[m]:[s] [Z]")`,
+	`$toMillis("13 March 2019", "[D] [MNn] [Y]")`, `$toMillis("not a date")`,
+	// functions, lambdas, HOFs
+	`$map(nums, function($v, $i) { $v * $i })`, `$map([1,2,3], $string)`, `$filter(nums, function($v) { $v > 2 })`,
+	`$reduce(nums, function($a, $b) { $a + $b })`, `$reduce([1,2,3], function($a, $b) { $a + $b }, 10)`,
+	`$single(nums, function($v) { $v = 2 })`, `$sift(obj, function($v, $k) { $v > 1 })`, `$each(obj, function($v, $k) { $k & "=" & $v })`,
+	`$keys(obj)`, `$keys(Account.Order.Product)`, `$spread(obj)`, `$merge([obj, {"z": 0, "b": 9}])`, `$lookup(Account.Order, "OrderID")`,
+	`$sort([3, 1, 2])`, `$sort(Account.Order.Product, function($a, $b) { $a.Price < $b.Price }).Price`, `$reverse(nums)`,
+	`$distinct([1, 2, 1, [1], [1], {"a": 1}, {"a": 1}])`, `$zip([1,2,3], ["a","b"])`, `$append(1, [2])`, `$append([], [])`,
+	`$exists(nothing)`, `$type(nums)`, `$type($sum)`, `$type(null)`, `$boolean([0, false])`, `$boolean([[]])`, `$not("")`,
+	`(function($x) { $x * 2 })(21)`, `λ($x){$x+1}(1)`, `($f := function($n) { $n <= 1 ? 1 : $n * $f($n - 1) }; $f(10))`,
+	`($add := function($a, $b) { $a + $b }; $inc := $add(?, 1); $inc(41))`, `$substring(?, 0, 2)("hello")`,
+	`($x := 5; ($x := 6); $x)`, `($count := function($l) { $count($l) }; 1)`, `"abc" ~> $uppercase`, `[1,2,3] ~> $map(function($v){$v*10}) ~> $sum`,
+	`($f := $uppercase ~> $substring(?, 0, 2); $f("hello"))`, `(function($a, $b){ $a & $b })("x")`,
+	`function($x) <n:n> { $x }("a")`, `$sum([1, "a"])`, `$string(function(){1})`, `$string({"f": function(){1}})`,
+	`($loop := function($i) { $i = 0 ? "done" : $loop($i - 1) }; $loop(10000))`,
+	// transforms
+	`Account ~> |Order.Product|{"Price": Price * 2}, ["SKU", "Description"]|`, `$ ~> |obj|{"new": 1}|`, `| a | {"b": 1} |({"a": {}})`,
+	// conditions and operators
+	`t ? "yes" : "no"`, `n ? 1 : 2`, `nothing ? 1`, `1 = 1.0`, `"a" < "b"`, `[1,2] = [1,2]`, `obj = {"a": 2, "b": 1, "10": 3, "2": 4}`,
+	`1 in nums`, `"x" in "x"`, `nums[0] and ""`, `empty or 0`, `3 > nothing`, `nothing = nothing`, `$not(nothing)`,
+	// errors
+	`1 + "a"`, `"a" - 1`, `1 < "a"`, `{} < 1`, `[1..1e8]`, `[1.5..3]`, `$undefinedFunction(1)`, `foo(1)`, `nums()`, `-"a"`,
+	`$substring(1, 2)`, `$sum("a")`, `$error("boom")`, `$assert(false, "nope")`, `$single([1,2])`, `$sort([1, "a"])`,
+	`{"a": 1, "a": 2}`, `{1: 2}`, `Account.Order.Product^($)`, `$formatBase(10, 40)`, `$formatNumber(1, "#.#.#")`, `$fromMillis(0, "[Q]")`,
+	`$toMillis("2017-13-01", "[Y]-[M]-[D]")`, `$replace("a", "", "b")`, `$split("a", "b", -1)`, `$number("12a")`, `$sqrt(-1)`,
+	`1 +`, `(1`, `[1,2`, `{"a"}`, `"unterminated`, `$x := `, `1 = = 2`, `/(/`, `a.1`, `function(1){1}`, `Account.%`, `%.a`,
+	`$eval("1 + 1")`, `$eval("[1,2]", $)`, `$eval("1 +")`, `$clone(obj)`, `$base64encode("héllo")`, `$base64decode("aMOpbGxv")`,
+	`$encodeUrlComponent("a b&c/d")`, `$encodeUrl("https://x.org/a b?q=1&r=é")`, `$decodeUrlComponent("a%20b%26")`, `$decodeUrl("%E2%82%AC%2F")`,
+	`$decodeUrlComponent("%E2%82")`,
+}
+
+const diffScript = `
+const jsonata = require(process.argv[2]);
+const input = JSON.parse(require('fs').readFileSync(0, 'utf8'));
+(async () => {
+  const out = [];
+  for (const expr of input.exprs) {
+    try {
+      const r = await jsonata(expr).evaluate(input.doc, undefined);
+      out.push(r === undefined ? {u: true} : {v: JSON.stringify(r, (k, v) => (typeof v === 'number' && !isFinite(v)) ? 'NONFINITE' : v)});
+    } catch (e) {
+      out.push({e: e.code || String(e.message || e)});
+    }
+  }
+  process.stdout.write(JSON.stringify(out));
+})();
+`
+
+type diffResult struct {
+	V *string `json:"v"`
+	U bool    `json:"u"`
+	E string  `json:"e"`
+}
+
+func TestDifferential(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node not installed")
+	}
+	mod, _ := filepath.Abs(jsonataModule)
+	if _, err := os.Stat(mod); err != nil {
+		t.Skip("jsonata module not installed")
+	}
+	doc, err := value.ParseString(diffDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(t.TempDir(), "diff.js")
+	if err := os.WriteFile(script, []byte(diffScript), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in, _ := json.Marshal(map[string]any{"exprs": diffExprs, "doc": json.RawMessage(diffDoc)})
+	cmd := exec.Command(node, script, mod)
+	cmd.Stdin = bytes.NewReader(in)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	outb, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node: %v: %s", err, stderr.String())
+	}
+	var want []diffResult
+	if err := json.Unmarshal(outb, &want); err != nil {
+		t.Fatal(err)
+	}
+	pass := 0
+	for i, src := range diffExprs {
+		w := want[i]
+		got := evalForDiff(src, doc)
+		switch {
+		case strings.Contains(src, "$now") || strings.Contains(src, "$random"):
+			pass++
+		case w.E != "" && got.E != "":
+			if w.E == got.E || (got.E == "D1001" && w.V != nil) {
+				pass++
+			} else {
+				t.Errorf("%s: error %s, jsonata-js %s", src, got.E, w.E)
+			}
+		case w.E != "":
+			t.Errorf("%s: got %s, jsonata-js error %s", src, got.describe(), w.E)
+		case w.U:
+			if got.U {
+				pass++
+			} else {
+				t.Errorf("%s: got %s, jsonata-js undefined", src, got.describe())
+			}
+		case w.V != nil && strings.Contains(*w.V, "NONFINITE"):
+			if got.E == "D1001" {
+				pass++
+			} else {
+				t.Errorf("%s: got %s, want D1001 for a non-finite result", src, got.describe())
+			}
+		default:
+			if got.V != nil && *got.V == *w.V {
+				pass++
+			} else {
+				t.Errorf("%s: got %s, jsonata-js %s", src, got.describe(), *w.V)
+			}
+		}
+	}
+	t.Logf("differential: %d/%d expressions agree with jsonata-js", pass, len(diffExprs))
+}
+
+func (r diffResult) describe() string {
+	switch {
+	case r.E != "":
+		return "error " + r.E
+	case r.U:
+		return "undefined"
+	case r.V != nil:
+		return *r.V
+	}
+	return "?"
+}
+
+func evalForDiff(src string, doc any) diffResult {
+	e, err := Compile(src)
+	if err != nil {
+		return diffResult{E: err.(*Error).Code}
+	}
+	v, ok, err := e.Eval(Env{Input: doc, HasInput: true, Now: time.Unix(1700000000, 0)})
+	if err != nil {
+		return diffResult{E: err.(*Error).Code}
+	}
+	if !ok {
+		return diffResult{U: true}
+	}
+	s := value.String(v)
+	return diffResult{V: &s}
+}
