@@ -29,16 +29,20 @@ func (s *Server) compact() error {
 					return err
 				}
 			}
-			for _, hk := range t.primary.order {
-				for _, en := range t.primary.parts[hk].entries {
-					b, err := json.Marshal(map[string]any{"TableName": name, "Item": en.item})
-					if err != nil {
-						return fmt.Errorf("table %s: %w", name, err)
+			var err error
+			for _, hk := range t.primary.sortedOrder() {
+				t.primary.parts[hk].entries.each(func(en *entry) {
+					b, merr := json.Marshal(map[string]any{"TableName": name, "Item": en.item})
+					if merr == nil && err == nil {
+						merr = emit(encodeRecord("PutItem", b))
 					}
-					if err := emit(encodeRecord("PutItem", b)); err != nil {
-						return err
+					if merr != nil && err == nil {
+						err = fmt.Errorf("table %s: %w", name, merr)
 					}
-				}
+				})
+			}
+			if err != nil {
+				return err
 			}
 		}
 		return nil
@@ -86,16 +90,16 @@ func (s *Server) SweepExpired() (int, error) {
 		if t.ttl == "" {
 			continue
 		}
-		for _, hk := range t.primary.order {
-			for _, en := range t.primary.parts[hk].entries {
+		for _, p := range t.primary.parts {
+			p.entries.each(func(en *entry) {
 				v := en.item[t.ttl]
 				if v == nil || v.kind != kindN {
-					continue
+					return
 				}
 				if exp := parseNum(*v.N); exp.IsInt() && exp.Num().IsInt64() && exp.Num().Int64() < now {
 					todo = append(todo, target{name, t.keyOf(en.item), t.ttl})
 				}
-			}
+			})
 		}
 	}
 	s.mu.RUnlock()

@@ -237,7 +237,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 // log sequence number to wait for (0 when nothing was logged). The response
 // is encoded under the lock because it may share values with stored items.
 func (s *Server) apply(op string, body []byte) ([]byte, uint64, *apiErr) {
-	if mutating[op] {
+	if mutating[op] || op == "Scan" { // Scan may re-sort an index's partition order
 		s.mu.Lock()
 		defer s.mu.Unlock()
 	} else {

@@ -632,3 +632,85 @@ func hasSuffix(s, suffix string) bool { return strings.HasSuffix(s, suffix) }
 func testLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
+
+func TestCompareNumbers(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want int
+	}{
+		{"1", "2", -1}, {"10", "9", 1}, {"-10", "-9", -1}, {"-1", "1", -1}, {"0", "-0", 0},
+		{"1.5", "1", 1}, {"1e2", "99", 1}, {"-0.001", "0", -1}, {"123456789012345678901234567890", "123456789012345678901234567891", -1},
+	}
+	for _, tc := range tests {
+		a, _ := canonicalNumber(tc.a)
+		b, _ := canonicalNumber(tc.b)
+		if got, _ := compareAV(numAV(a), numAV(b)); got != tc.want {
+			t.Errorf("compare(%s, %s) = %d, want %d", tc.a, tc.b, got, tc.want)
+		}
+		if got, _ := compareAV(numAV(b), numAV(a)); got != -tc.want {
+			t.Errorf("compare(%s, %s) = %d, want %d", tc.b, tc.a, got, -tc.want)
+		}
+	}
+	for _, bad := range []string{"", "abc", "1/2", "0x10", "--1"} {
+		if _, err := canonicalNumber(bad); err == nil {
+			t.Errorf("canonicalNumber(%q) accepted", bad)
+		}
+	}
+}
+
+// TestLargePartition exercises the chunked entry lists: one partition and
+// one GSI partition with thousands of entries, deletes, and pagination in
+// both directions.
+func TestLargePartition(t *testing.T) {
+	ctx := context.Background()
+	_, c := MustServe(t, t.TempDir(), Options{})
+	createApps(t, c, "apps")
+	const total = 2000
+	putN(t, c, "apps", "big", total) // sk step#000…, status alternating, createdAt = i
+	want := map[int]bool{}
+	for i := range total {
+		want[i] = true
+	}
+	for i := 0; i < total; i += 3 {
+		if _, err := c.DeleteItem(ctx, &ddb.DeleteItemInput{TableName: aws.String("apps"), Key: map[string]types.AttributeValue{"pk": s("big"), "sk": s(fmt.Sprintf("step#%03d", i))}}); err != nil {
+			t.Fatal(err)
+		}
+		delete(want, i)
+	}
+	for _, forward := range []bool{true, false} {
+		var got []string
+		p := ddb.NewQueryPaginator(c, &ddb.QueryInput{TableName: aws.String("apps"), Limit: aws.Int32(97), ScanIndexForward: aws.Bool(forward),
+			KeyConditionExpression:    aws.String("pk = :p AND sk >= :lo"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":p": s("big"), ":lo": s("step#100")}})
+		for p.HasMorePages() {
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range out.Items {
+				got = append(got, it["sk"].(*types.AttributeValueMemberS).Value)
+			}
+		}
+		var exp []string
+		for i := range total {
+			if sk := fmt.Sprintf("step#%03d", i); want[i] && sk >= "step#100" {
+				exp = append(exp, sk)
+			}
+		}
+		sort.Strings(exp)
+		if !forward {
+			sort.Sort(sort.Reverse(sort.StringSlice(exp)))
+		}
+		if !reflect.DeepEqual(got, exp) {
+			t.Errorf("forward=%v: got %d items, want %d", forward, len(got), len(exp))
+		}
+	}
+	// The GSI keeps numeric order across chunk splits.
+	out, err := c.Query(ctx, &ddb.QueryInput{TableName: aws.String("apps"), IndexName: aws.String("byStatus"), ScanIndexForward: aws.Bool(false), Limit: aws.Int32(3),
+		KeyConditionExpression:    aws.String("#s = :d"),
+		ExpressionAttributeNames:  map[string]string{"#s": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":d": s("waiting")}})
+	if err != nil || len(out.Items) != 3 || out.Items[0]["createdAt"].(*types.AttributeValueMemberN).Value != "1999" || out.LastEvaluatedKey == nil {
+		t.Errorf("GSI query = %v, %v", out, err)
+	}
+}

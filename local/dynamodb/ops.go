@@ -925,14 +925,25 @@ func (e *engine) queryScan(isQuery bool, in *readInput) (any, *apiErr) {
 		}
 		return true
 	}
-	walk := func(p *partition, from int, step int) bool {
-		for i := from; i >= 0 && i < len(p.entries); i += step {
-			en := p.entries[i]
+	// walk visits p's entries from a position; key conditions select a
+	// contiguous run of the sorted entries, so it stops after the run.
+	walk := func(p *partition, from pos, forward bool) bool {
+		matched := false
+		for at := from; p.entries.valid(at); {
+			en := p.entries.at(at)
+			if forward {
+				at = p.entries.next(at)
+			} else {
+				at = p.entries.prev(at)
+			}
 			if kc != nil && kc.rangeCnd != nil {
-				ok, _ := evalCond(kc.rangeCnd, Item{ix.key.rng: en.sort})
-				if !ok {
+				if ok, _ := evalCond(kc.rangeCnd, Item{ix.key.rng: en.sort}); !ok {
+					if matched {
+						return true
+					}
 					continue
 				}
+				matched = true
 			}
 			if !visit(en) {
 				return false
@@ -945,25 +956,30 @@ func (e *engine) queryScan(isQuery bool, in *readInput) (any, *apiErr) {
 			return nil, validation("One or more parameter values were invalid: Condition parameter type does not match schema type")
 		}
 		if p := ix.parts[keyString(kc.hash)]; p != nil {
-			from, step := 0, 1
+			from := p.entries.first()
 			if !forward {
-				from, step = len(p.entries)-1, -1
+				from = p.entries.last()
 			}
-			if in.ExclusiveStartKey != nil {
+			switch {
+			case in.ExclusiveStartKey != nil:
 				i, found := p.search(startSort, startTie)
 				switch {
 				case forward && found:
-					from = i + 1
+					from = p.entries.next(i)
 				case forward:
 					from = i
 				default:
-					from = i - 1
+					from = p.entries.prev(i)
+				}
+			case forward && kc.rangeCnd != nil:
+				if lo := lowerBound(kc.rangeCnd); lo != nil {
+					from, _ = p.search(lo, "")
 				}
 			}
-			walk(p, from, step)
+			walk(p, from, forward)
 		}
 	} else {
-		order := ix.order
+		order := ix.sortedOrder()
 		start := 0
 		if in.ExclusiveStartKey != nil {
 			start = sort.SearchStrings(order, startHash)
@@ -978,15 +994,15 @@ func (e *engine) queryScan(isQuery bool, in *readInput) (any, *apiErr) {
 				}
 			}
 			p := ix.parts[hk]
-			from := 0
+			from := p.entries.first()
 			if in.ExclusiveStartKey != nil && hk == startHash {
 				i, found := p.search(startSort, startTie)
 				from = i
 				if found {
-					from = i + 1
+					from = p.entries.next(i)
 				}
 			}
-			if !walk(p, from, 1) {
+			if !walk(p, from, true) {
 				break
 			}
 		}
@@ -1009,4 +1025,19 @@ func (e *engine) queryScan(isQuery bool, in *readInput) (any, *apiErr) {
 		out["LastEvaluatedKey"] = lek
 	}
 	return out, nil
+}
+
+// lowerBound is the smallest range-key value a key condition can match, or
+// nil when it has none; the walk seeks there instead of starting at the
+// partition's first entry.
+func lowerBound(c *cond) *AV {
+	switch {
+	case c.kind == cCmp && (c.op == "=" || c.op == ">" || c.op == ">="):
+		return c.args[1].value
+	case c.kind == cBetween:
+		return c.args[1].value
+	case c.kind == cFunc && c.op == "begins_with":
+		return c.args[1].value
+	}
+	return nil
 }

@@ -49,7 +49,7 @@ type entry struct {
 
 type partition struct {
 	hash    *AV
-	entries []*entry
+	entries entries
 }
 
 // index is the table itself or one secondary index: partitions by hash key,
@@ -61,7 +61,8 @@ type index struct {
 	projection string   // ALL, KEYS_ONLY, INCLUDE
 	nonKey     []string // INCLUDE's attributes
 	parts      map[string]*partition
-	order      []string // sorted partition keys, for Scan
+	order      []string // sorted partition keys, for Scan; rebuilt when dirty
+	dirty      bool
 	count      int
 	// wire description pieces kept for DescribeTable
 	keySchema  []keyElem
@@ -89,9 +90,22 @@ func cmpEntry(sortA *AV, tieA string, b *entry) int {
 }
 
 // search returns the position of (sort, tie) in p and whether it is there.
-func (p *partition) search(sortV *AV, tie string) (int, bool) {
-	i := sort.Search(len(p.entries), func(i int) bool { return cmpEntry(sortV, tie, p.entries[i]) <= 0 })
-	return i, i < len(p.entries) && cmpEntry(sortV, tie, p.entries[i]) == 0
+func (p *partition) search(sortV *AV, tie string) (pos, bool) {
+	return p.entries.search(sortV, tie)
+}
+
+// sortedOrder returns the partition keys in order, re-sorting only after
+// partitions came or went (sorting on every insert would be O(n) each).
+func (ix *index) sortedOrder() []string {
+	if ix.dirty {
+		ix.order = ix.order[:0]
+		for k := range ix.parts {
+			ix.order = append(ix.order, k)
+		}
+		sort.Strings(ix.order)
+		ix.dirty = false
+	}
+	return ix.order
 }
 
 // keysOf extracts the index key values of item; ok is false when the item
@@ -120,19 +134,14 @@ func (ix *index) put(item Item, tie string) {
 	if p == nil {
 		p = &partition{hash: h}
 		ix.parts[hk] = p
-		i := sort.SearchStrings(ix.order, hk)
-		ix.order = append(ix.order, "")
-		copy(ix.order[i+1:], ix.order[i:])
-		ix.order[i] = hk
+		ix.dirty = true
 	}
 	i, found := p.search(r, tie)
 	if found {
-		p.entries[i].item = item
+		p.entries.at(i).item = item
 		return
 	}
-	p.entries = append(p.entries, nil)
-	copy(p.entries[i+1:], p.entries[i:])
-	p.entries[i] = &entry{sort: r, tie: tie, item: item}
+	p.entries.insert(i, &entry{sort: r, tie: tie, item: item})
 	ix.count++
 }
 
@@ -150,14 +159,11 @@ func (ix *index) remove(item Item, tie string) {
 	if !found {
 		return
 	}
-	p.entries = append(p.entries[:i], p.entries[i+1:]...)
+	p.entries.remove(i)
 	ix.count--
-	if len(p.entries) == 0 {
+	if p.entries.len() == 0 {
 		delete(ix.parts, hk)
-		j := sort.SearchStrings(ix.order, hk)
-		if j < len(ix.order) && ix.order[j] == hk {
-			ix.order = append(ix.order[:j], ix.order[j+1:]...)
-		}
+		ix.dirty = true
 	}
 }
 
@@ -245,7 +251,7 @@ func (t *table) get(key Item) Item {
 	if !found {
 		return nil
 	}
-	return p.entries[i].item
+	return p.entries.at(i).item
 }
 
 // put stores item, replacing any item with the same key, in every index.

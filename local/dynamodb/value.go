@@ -230,6 +230,12 @@ func (it Item) clone() Item {
 // canonicalNumber validates a DynamoDB number and returns a canonical decimal
 // form, so "1.0" and "1" are the same key.
 func canonicalNumber(s string) (string, error) {
+	if isPlainInt(s) {
+		if s == "-0" {
+			return "0", nil
+		}
+		return s, nil // already canonical; big.Rat costs microseconds
+	}
 	r, ok := new(big.Rat).SetString(strings.TrimSpace(s))
 	if !ok || strings.ContainsAny(s, "/xXpP_") {
 		return "", fmt.Errorf("%q is not a valid number", s)
@@ -265,11 +271,54 @@ func compareAV(a, b *AV) (int, bool) {
 	case kindS:
 		return strings.Compare(*a.S, *b.S), true
 	case kindN:
+		if x, y := *a.N, *b.N; isPlainInt(x) && isPlainInt(y) {
+			return compareInts(x, y), true
+		}
 		return parseNum(*a.N).Cmp(parseNum(*b.N)), true
 	case kindB:
 		return bytes.Compare(a.B, b.B), true
 	}
 	return 0, false
+}
+
+// isPlainInt reports whether s is an integer without leading zeros, sign
+// "+", exponent or fraction: the common case, compared without big.Rat.
+func isPlainInt(s string) bool {
+	d := strings.TrimPrefix(s, "-")
+	if d == "" || len(d) > 38 || (d[0] == '0' && len(d) > 1) {
+		return false
+	}
+	for i := 0; i < len(d); i++ {
+		if d[i] < '0' || d[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// compareInts orders two plain integers by sign, length, then digits.
+func compareInts(x, y string) int {
+	nx, ny := strings.HasPrefix(x, "-") && x != "-0", strings.HasPrefix(y, "-") && y != "-0"
+	switch {
+	case nx && !ny:
+		return -1
+	case !nx && ny:
+		return 1
+	}
+	x, y = strings.TrimPrefix(x, "-"), strings.TrimPrefix(y, "-")
+	c := len(x) - len(y)
+	if c == 0 {
+		c = strings.Compare(x, y)
+	}
+	if c > 0 {
+		c = 1
+	} else if c < 0 {
+		c = -1
+	}
+	if nx {
+		return -c
+	}
+	return c
 }
 
 // equalAV is DynamoDB's "=": same type and value; sets compare unordered.

@@ -908,7 +908,9 @@ func (c *call) send(url string, entries []sendEntry, batch bool) (*sendBatchResu
 	res := &sendBatchResult{Successful: []sendResult{}, Failed: []batchFailure{}}
 	var recs []*record
 	for _, e := range entries {
-		fail := func(code, msg string) { res.Failed = append(res.Failed, batchFailure{Id: e.Id, Code: code, Message: msg, SenderFault: true}) }
+		fail := func(code, msg string) {
+			res.Failed = append(res.Failed, batchFailure{Id: e.Id, Code: code, Message: msg, SenderFault: true})
+		}
 		if e.MessageBody == nil || *e.MessageBody == "" {
 			fail("MissingParameter", "The request must contain the parameter MessageBody.")
 			continue

@@ -121,7 +121,9 @@ func scan(r io.Reader, fn func([]byte) error) (int64, int, error) {
 		}
 		size := binary.LittleEndian.Uint32(hdr[:4])
 		sum := binary.LittleEndian.Uint32(hdr[4:])
-		if size > MaxRecord {
+		if size == 0 || size > MaxRecord {
+			// Records are never empty: a zero length is preallocated or
+			// zeroed space after a crash, not data.
 			return off, n, nil
 		}
 		if cap(data) < int(size) {
@@ -152,8 +154,8 @@ func appendRecord(dst, rec []byte) []byte {
 // Append queues rec and returns its sequence number; it does not wait for the
 // disk. Call it while holding the lock that orders your state changes.
 func (l *Log) Append(rec []byte) (uint64, error) {
-	if len(rec) > MaxRecord {
-		return 0, fmt.Errorf("wal: record of %d bytes exceeds %d", len(rec), MaxRecord)
+	if len(rec) == 0 || len(rec) > MaxRecord {
+		return 0, fmt.Errorf("wal: record of %d bytes is empty or exceeds %d", len(rec), MaxRecord)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -252,8 +254,8 @@ func (l *Log) Rewrite(dump func(emit func(rec []byte) error) error) error {
 	var size int64
 	var scratch []byte
 	err = dump(func(rec []byte) error {
-		if len(rec) > MaxRecord {
-			return fmt.Errorf("wal: record of %d bytes exceeds %d", len(rec), MaxRecord)
+		if len(rec) == 0 || len(rec) > MaxRecord {
+			return fmt.Errorf("wal: record of %d bytes is empty or exceeds %d", len(rec), MaxRecord)
 		}
 		scratch = appendRecord(scratch[:0], rec)
 		size += int64(len(scratch))

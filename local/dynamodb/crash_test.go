@@ -1,0 +1,195 @@
+package dynamodb
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// childEnv makes the test binary serve a data directory instead of running
+// tests, so that the crash test can kill a real process with SIGKILL.
+const childEnv = "POSLUHA_DYNAMODB_CHILD_DIR"
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(childEnv); dir != "" {
+		os.Exit(serveChild(dir))
+	}
+	os.Exit(m.Run())
+}
+
+func serveChild(dir string) int {
+	s, err := New(dir, Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Println(ln.Addr().String())
+	http.Serve(ln, s.Handler())
+	return 0
+}
+
+// startChild runs the test binary as a server on dir and returns its URL.
+func startChild(tb testing.TB, dir string) (*exec.Cmd, string) {
+	tb.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+dir)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		tb.Fatalf("child did not report its address: %v", err)
+	}
+	return cmd, "http://" + strings.TrimSpace(line)
+}
+
+// fastClient is an SDK client whose transport keeps enough idle connections
+// for many concurrent callers.
+func fastClient(url string) *ddb.Client {
+	return NewClient(url, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128, MaxIdleConns: 128}})
+}
+
+// TestCrashSIGKILL writes concurrently to a child process, kills it with
+// SIGKILL mid-burst, restarts on the same directory and checks that every
+// acknowledged write is there.
+func TestCrashSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns a child process")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	cmd, url := startChild(t, dir)
+	c := fastClient(url)
+	createApps(t, c, "apps")
+
+	const writers, killAfter = 16, 400
+	var (
+		acked   sync.Map
+		nAcked  atomic.Int64
+		wg      sync.WaitGroup
+		killed  = make(chan struct{})
+		oneKill sync.Once
+	)
+	for w := range writers {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				id := fmt.Sprintf("app-%d-%d", w, i)
+				_, err := c.PutItem(ctx, &ddb.PutItemInput{
+					TableName: aws.String("apps"), ConditionExpression: aws.String("attribute_not_exists(pk)"),
+					Item: map[string]types.AttributeValue{"pk": s(id), "sk": s("meta"), "status": s("submitted"), "createdAt": n(i)},
+				})
+				if err != nil {
+					select {
+					case <-killed:
+						return // expected: the server is gone
+					default:
+						t.Errorf("PutItem before the kill: %v", err)
+						return
+					}
+				}
+				acked.Store(id, true)
+				if nAcked.Add(1) == killAfter {
+					oneKill.Do(func() {
+						cmd.Process.Kill() // SIGKILL
+						close(killed)
+					})
+				}
+			}
+		})
+	}
+	wg.Wait()
+	cmd.Wait()
+
+	srv, err := New(dir, Options{})
+	if err != nil {
+		t.Fatalf("restart: %v", err)
+	}
+	defer srv.Close()
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	c = NewClient(hs.URL, hs.Client())
+	present := map[string]bool{}
+	p := ddb.NewScanPaginator(c, &ddb.ScanInput{TableName: aws.String("apps")})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatalf("Scan after restart: %v", err)
+		}
+		for _, it := range out.Items {
+			present[it["pk"].(*types.AttributeValueMemberS).Value] = true
+		}
+	}
+	lost := 0
+	acked.Range(func(k, _ any) bool {
+		if !present[k.(string)] {
+			lost++
+			t.Errorf("acknowledged item %s lost", k)
+		}
+		return lost < 10
+	})
+	t.Logf("acknowledged %d, present after restart %d, lost %d", nAcked.Load(), len(present), lost)
+	if nAcked.Load() < killAfter {
+		t.Errorf("only %d writes acknowledged", nAcked.Load())
+	}
+}
+
+// BenchmarkConditionalPutItem measures conditional PutItem through the SDK
+// over loopback with 32 concurrent clients, fsync included.
+func BenchmarkConditionalPutItem(b *testing.B) {
+	srv, err := New(b.TempDir(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	c := fastClient(hs.URL)
+	createApps(b, c, "apps")
+	var next atomic.Int64
+	b.SetParallelism(max(1, 32/runtimeProcs()))
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		ctx := context.Background()
+		for pb.Next() {
+			id := fmt.Sprint("app-", next.Add(1))
+			_, err := c.PutItem(ctx, &ddb.PutItemInput{
+				TableName: aws.String("apps"), ConditionExpression: aws.String("attribute_not_exists(pk)"),
+				Item: map[string]types.AttributeValue{"pk": s(id), "sk": s("meta"), "status": s("submitted"), "createdAt": n(1),
+					"form": s(strings.Repeat("x", 400))},
+			})
+			if err != nil {
+				b.Error(err)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "puts/s")
+}
+
+func runtimeProcs() int { return runtime.GOMAXPROCS(0) }
