@@ -326,6 +326,9 @@ func (s *Set) build(ctx context.Context, c *conn, args Args, reqVal any, key str
 		}
 	}
 	u += p
+	if strings.Count(u, "/") == 2 {
+		u += "/" // a bare host: the request line needs a path
+	}
 	msgID := s.newID()
 	userID := args.UserID
 	if userID == "" {
