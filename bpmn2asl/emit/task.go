@@ -3,6 +3,7 @@ package emit
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -393,7 +394,7 @@ func (e *emitter) outputs(n *bpmn.Node, st *asl.State, root string) {
 	o := &asl.Object{}
 	if len(n.Outputs) == 0 {
 		for _, v := range e.sortedReads() {
-			if !validVar(v) || v == "applicationId" || v == "service" {
+			if !validVar(v) || slices.Contains(standardInputs, v) {
 				continue
 			}
 			o.Set(v, asl.Expr(fmt.Sprintf("$exists(%[1]s.%[2]s) ? %[1]s.%[2]s : $%[2]s", root, v)))
@@ -420,10 +421,10 @@ func (e *emitter) outputs(n *bpmn.Node, st *asl.State, root string) {
 		}
 		names := namesOf(m.Source)
 		var b strings.Builder
-		b.WriteString("($r := " + root + "; ")
+		b.WriteString("($_result := " + root + "; ")
 		for _, v := range names {
 			if validVar(v) {
-				fmt.Fprintf(&b, "$%[1]s := $exists($r.%[1]s) ? $r.%[1]s : $%[1]s; ", v)
+				fmt.Fprintf(&b, "$%[1]s := $exists($_result.%[1]s) ? $_result.%[1]s : $%[1]s; ", v)
 			}
 		}
 		b.WriteString("$_v := (" + j + "); $exists($_v) ? $_v : null)")
