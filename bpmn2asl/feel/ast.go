@@ -62,6 +62,12 @@ type (
 		off  int
 		name string
 		in   node
+		to   node // for i in 1..n: the range end (in is the start)
+	}
+	forExpr struct {
+		off   int
+		iters []iter
+		ret   node
 	}
 	// inExpr is `x in tests`: the value satisfies any of the tests.
 	inExpr struct {
@@ -113,6 +119,7 @@ func (n *unary) pos() int    { return n.off }
 func (n *binary) pos() int   { return n.off }
 func (n *ifExpr) pos() int   { return n.off }
 func (n *quant) pos() int    { return n.off }
+func (n *forExpr) pos() int  { return n.off }
 func (n *inExpr) pos() int   { return n.off }
 func (n *between) pos() int  { return n.off }
 func (n *listLit) pos() int  { return n.off }

@@ -21,6 +21,7 @@
 //   - comparison = != < <= > >=, between … and …, x in [1, 2],
 //     x in [1..10], (1..10], ]1..10[, x in (> 5, < 0), x in xs;
 //   - and, or, not(…); if … then … else …; some/every x in xs satisfies …;
+//     for x in xs, i in 1..n return … (a flat list over all combinations);
 //   - arithmetic + - * / ** and unary minus; + on strings concatenates;
 //   - functions: string length, substring, upper case, lower case,
 //     contains, starts with, ends with, matches, replace, split (patterns
@@ -40,7 +41,7 @@
 // date(x) of a date-time string takes its date part; date and time(d, t)
 // joins date and time strings.
 //
-// Everything else (for loops, instance of, named arguments, years/months
+// Everything else (instance of, named arguments, years/months
 // arithmetic, temporal properties, ranges as values, unary tests outside
 // "in", other built-ins) is an *Error naming the position and a hint.
 //

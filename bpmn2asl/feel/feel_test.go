@@ -111,6 +111,8 @@ var translateCases = []struct{ feel, want string }{
 	{"xs[item > 1][1]", `([$xs[$type($) = "number" and $ > 1]])[0]`},
 	{"xs[some y in ys satisfies y = item]", `[$xs[$count($filter(($exists(ys) ? ys : $ys), function($y) { $y = $ })) > 0]]`},
 	{"  = x", "$x"},
+	{"for x in xs return x.id", `$reduce($xs, function($__1, $x) { $append($__1, $type($x.id) = "array" ? [[$x.id]] : [$x.id]) }, [])`},
+	{"for i in 1..3 return i * 2", `$reduce([1..3], function($__1, $i) { $append($__1, [$i * 2]) }, [])`},
 }
 
 func TestTranslate(t *testing.T) {
@@ -158,6 +160,7 @@ func TestNames(t *testing.T) {
 		{"xs[amount > limit]", []string{"xs"}},
 		{"{a: 1, b: a + c}", []string{"c"}},
 		{"sort(xs, function(a, b) a < b)", []string{"xs"}},
+		{"for x in xs, i in 1..n return x + i + y", []string{"n", "xs", "y"}},
 		{"1 + 2", []string{}},
 		{"now()", []string{}},
 	} {
@@ -207,7 +210,8 @@ func TestErrors(t *testing.T) {
 	expectError(t, "now(1)", "1:1: function 'now' takes 0 argument(s), got 1")
 	expectError(t, "substring(string: s, start position: 1)", "1:11: named arguments are not supported")
 	expectError(t, "x instance of number", "1:3: 'instance of' is not supported")
-	expectError(t, "for x in xs return x", "1:1: 'for ... return' is not supported")
+	expectError(t, "for x in xs x", "1:13: unexpected 'x'")
+	expectError(t, `for i in "a".."b" return i`, "1:10: a range to iterate over needs numbers")
 	expectError(t, "[1..10]", "1:3: ranges are only supported after 'in'")
 	expectError(t, "xs[1..2]", "1:5: ranges are only supported after 'in'")
 	expectError(t, "x = 'a'", "1:5: unexpected character '''")

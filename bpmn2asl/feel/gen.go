@@ -287,6 +287,8 @@ func (g *gen) expr(n node, s *scope) js {
 		return r
 	case *quant:
 		return g.quant(n, n.iters, s)
+	case *forExpr:
+		return g.forLoop(n, n.iters, s)
 	case *inExpr:
 		return g.in(n, s)
 	case *between:
@@ -438,8 +440,19 @@ func collectNames(n node, out map[string]bool) {
 	case *quant:
 		for _, it := range n.iters {
 			collectNames(it.in, out)
+			if it.to != nil {
+				collectNames(it.to, out)
+			}
 		}
 		collectNames(n.sat, out)
+	case *forExpr:
+		for _, it := range n.iters {
+			collectNames(it.in, out)
+			if it.to != nil {
+				collectNames(it.to, out)
+			}
+		}
+		collectNames(n.ret, out)
 	case *inExpr:
 		collectNames(n.x, out)
 		for _, t := range n.tests {
@@ -467,9 +480,61 @@ func collectNames(n node, out map[string]bool) {
 	}
 }
 
+// iterSource emits what an iteration context ranges over: a list, or
+// the integers a..b (descending when a > b, as in FEEL).
+func (g *gen) iterSource(it iter, s *scope) js {
+	xs := g.expr(it.in, s)
+	if it.to == nil {
+		return xs
+	}
+	to := g.expr(it.to, s)
+	for _, e := range []js{xs, to} {
+		if e.typ != kNum && e.typ != kUnknown {
+			g.fail(it.in.pos(), "a range to iterate over needs numbers", "")
+		}
+	}
+	if xs.isNum && to.isNum && xs.num <= to.num {
+		return js{text: "[" + xs.text + ".." + to.text + "]", prec: pAtom, typ: kList, total: true, ctor: true}
+	}
+	return g.bind(xs, func(a js) js {
+		return g.bind(to, func(b js) js {
+			return js{text: wrap(a, pCmp+1) + " <= " + wrap(b, pCmp+1) + " ? [" + a.text + ".." + b.text + "] : $reverse([" + b.text + ".." + a.text + "])", prec: pCond, typ: kList}
+		})
+	})
+}
+
+// forLoop emits FEEL `for x in xs, y in ys return e`: the flat list of e
+// over every combination. $reduce with $append keeps a list-valued e as
+// one element (a JSONata array constructor or $map would splice or unwrap
+// it).
+func (g *gen) forLoop(n *forExpr, iters []iter, s *scope) js {
+	it := iters[0]
+	xs := g.iterSource(it, s)
+	v := g.local(it.name)
+	inner := &scope{parent: s, vars: map[string]string{it.name: v}}
+	acc := g.temp()
+	var step string
+	if len(iters) > 1 {
+		step = "$append(" + acc + ", " + g.forLoop(n, iters[1:], inner).text + ")"
+	} else {
+		e := g.expr(n.ret, inner)
+		switch {
+		case e.typ == kList && e.ctor:
+			step = "$append(" + acc + ", [" + e.text + "])"
+		case e.typ != kUnknown && e.typ != kList:
+			step = "$append(" + acc + ", [" + e.text + "])"
+		default:
+			step = g.bind(e, func(e js) js {
+				return js{text: "$append(" + acc + ", $type(" + e.text + `) = "array" ? [[` + e.text + "]] : [" + e.text + "])", prec: pAtom}
+			}).text
+		}
+	}
+	return js{text: "$reduce(" + xs.text + ", function(" + acc + ", " + v + ") { " + step + " }, [])", prec: pAtom, typ: kList}
+}
+
 func (g *gen) quant(n *quant, iters []iter, s *scope) js {
 	it := iters[0]
-	xs := g.expr(it.in, s)
+	xs := g.iterSource(it, s)
 	v := g.local(it.name)
 	inner := &scope{parent: s, vars: map[string]string{it.name: v}}
 	var body js

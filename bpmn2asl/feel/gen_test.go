@@ -59,6 +59,9 @@ func randomFEEL(r *rand.Rand, depth int) string {
 	case 19:
 		return "-" + sub()
 	case 20:
+		if r.IntN(2) == 0 {
+			return "for v in " + sub() + " return " + sub()
+		}
 		return sub() + " ** " + sub()
 	default:
 		return `matches(` + sub() + `, "^a/[b]+$", "i")`

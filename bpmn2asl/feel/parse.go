@@ -162,7 +162,11 @@ func (p *parser) expr() node {
 			q.sat = p.expr()
 			return q
 		case "for":
-			p.fail(t.off, "'for ... return' is not supported", "use a filter xs[cond] or some/every ... satisfies")
+			p.next()
+			f := &forExpr{off: t.off, iters: p.iters()}
+			p.expectName("return")
+			f.ret = p.expr()
+			return f
 		case "function":
 			p.next()
 			f := &fnDef{off: t.off}
@@ -194,7 +198,12 @@ func (p *parser) iters() []iter {
 			p.fail(n.off, "expected a variable name but found "+describe(n), "write: some x in list satisfies x > 0")
 		}
 		p.expectName("in")
-		its = append(its, iter{off: n.off, name: n.text, in: p.or()})
+		it := iter{off: n.off, name: n.text, in: p.or()}
+		if p.isOp("..") {
+			p.next()
+			it.to = p.or()
+		}
+		its = append(its, it)
 		if !p.isOp(",") {
 			return its
 		}
