@@ -18,7 +18,9 @@ import (
 // few dozen levels and hold at most tens of thousands of elements.
 const (
 	maxDepth    = 256
-	maxElements = 2_000_000
+	maxElements = 500_000
+	// maxBytes bounds the input; the largest real models are a few MB.
+	maxBytes = 64 << 20
 )
 
 // xnode is the parser's light DOM: one XML element with resolved namespace,
@@ -83,13 +85,21 @@ func (n *xnode) attrNSAt(space, local string) Pos {
 func (n *xnode) is(space, local string) bool { return n.space == space && n.local == local }
 
 // lines converts byte offsets of the normalised source into positions.
+// Offsets are usually asked for in increasing order (tokens, then their
+// attributes), so the last answer is kept as a cursor: on a minified
+// one-line file each call counts only the runes since the previous one
+// instead of from the start of the line.
 type lines struct {
 	src    []byte
 	starts []int // byte offset of each line start
+	// cursor: the last offset answered and its position.
+	curOff  int
+	curLine int // 0-based index into starts
+	curCol  int
 }
 
 func newLines(src []byte) *lines {
-	l := &lines{src: src, starts: []int{0}}
+	l := &lines{src: src, starts: []int{0}, curCol: 1}
 	for i, c := range src {
 		if c == '\n' {
 			l.starts = append(l.starts, i+1)
@@ -110,7 +120,14 @@ func (l *lines) pos(off int) Pos {
 	if i < 0 {
 		i = 0
 	}
-	return Pos{Line: i + 1, Col: utf8.RuneCount(l.src[l.starts[i]:off]) + 1}
+	var col int
+	if i == l.curLine && off >= l.curOff && l.curOff >= l.starts[i] {
+		col = l.curCol + utf8.RuneCount(l.src[l.curOff:off])
+	} else {
+		col = utf8.RuneCount(l.src[l.starts[i]:off]) + 1
+	}
+	l.curOff, l.curLine, l.curCol = off, i, col
+	return Pos{Line: i + 1, Col: col}
 }
 
 // decodeError is a failure to read the document: where, what, which code.

@@ -34,6 +34,9 @@ func parse(file string, src []byte) (*Definitions, []diag.Diagnostic) {
 		b.log.Add(diag.Diagnostic{Severity: diag.Error, Code: code, File: file, Line: pos.Line, Col: pos.Col, Message: msg, Hint: hint})
 		return nil, b.log.Done()
 	}
+	if len(src) > maxBytes {
+		return fail(diag.TooDeep, Pos{Line: 1, Col: 1}, fmt.Sprintf("the file is %d bytes; the limit is %d", len(src), maxBytes), "")
+	}
 	norm, derr := normalise(src)
 	if derr != nil {
 		return fail(diag.BadEncoding, Pos{Line: 1, Col: 1}, derr.msg, derr.hint)
