@@ -48,7 +48,7 @@ func TestInvokeRoundTripAndErrorNames(t *testing.T) {
 	tests := []struct{ fn, typ, msg string }{
 		{"named", "Registry.Unavailable", "down"},
 		{"plain", "Error", "X.Y: not converted"}, // the runtime names the Go type
-		{"wrapped", "wrapError", "ctx: m"},       // wrapping hides the InvokeResponse_Error
+		{"wrapped", "wrapError", ""},             // wrapping hides the InvokeResponse_Error
 		{"value", "customErr", "custom"},
 		{"panics", "string", "boom"},
 	}
