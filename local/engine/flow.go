@@ -137,8 +137,10 @@ func (r *run) task(t *Thread, st *State, e *env, args any) (any, bool, error) {
 	}
 	callback := res.pattern == "waitForTaskToken" || res.pattern == "sync" || res.pattern == "sync:2"
 	if callback {
-		call.TaskToken = r.token(t, st)
-		t.Task = &TaskRun{Token: call.TaskToken}
+		if t.Task == nil {
+			t.Task = &TaskRun{Token: r.token(t, st)}
+		}
+		call.TaskToken = t.Task.Token
 	}
 	if res.lambdaARN {
 		r.emit(t, "LambdaFunctionStarted", nil)
@@ -600,4 +602,3 @@ func (r *run) batch(st *State, e *env, items []any) ([]any, error) {
 	flush()
 	return out, nil
 }
-

@@ -388,6 +388,10 @@ func (r *run) exec(t *Thread, st *State, sc *scope) (out any, next string, assig
 		return nil, "", nil, asFailure(err), false
 	}
 	next = st.Next
+	if st.Type == "Task" && t.Task == nil && st.res.pattern != "" {
+		// $$.Task.Token must be there when Parameters/Arguments are evaluated.
+		t.Task = &TaskRun{Token: r.token(t, st)}
+	}
 	if st.Lang == JSONata {
 		e := r.newEnv(t, st, sc, raw)
 		var result any
