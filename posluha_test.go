@@ -116,6 +116,14 @@ func TestSubstitutionName(t *testing.T) {
 			t.Errorf("SubstitutionName(%q) = %q, want %q", in, got, want)
 		}
 	}
+	if got := StateMachineSubstitution("benefit-payment"); got != "BenefitPaymentStateMachineArn" {
+		t.Errorf("StateMachineSubstitution = %q", got)
+	}
+	for in, want := range map[string]string{"Process_1x9": "Process1x9", "a b.c": "ABC", "ключ": "Process", "": "Process"} {
+		if got := PascalName(in); got != want {
+			t.Errorf("PascalName(%q) = %q, want %q", in, got, want)
+		}
+	}
 	for typ, want := range map[string]string{"registry.read": "registryread", "document.sign": "sign", "custom.tax-check": "tax-check", "custom.": "", "bogus": ""} {
 		if got := FunctionForTaskType(typ); got != want {
 			t.Errorf("FunctionForTaskType(%q) = %q, want %q", typ, got, want)

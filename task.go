@@ -71,10 +71,24 @@ func SubstitutionName(function string) string {
 	case "pdfgen":
 		return "PdfGenFunctionArn"
 	}
+	return PascalName(function) + "FunctionArn"
+}
+
+// StateMachineSubstitution returns the DefinitionSubstitutions key that
+// holds the ARN of the state machine compiled from the BPMN process with
+// the given id (a callActivity's target): benefit-payment →
+// BenefitPaymentStateMachineArn.
+func StateMachineSubstitution(processID string) string {
+	return PascalName(processID) + "StateMachineArn"
+}
+
+// PascalName turns an id into a CloudFormation-safe PascalCase name: ASCII
+// letters and digits are kept, anything else separates words.
+func PascalName(id string) string {
 	var b strings.Builder
 	upper := true
-	for _, r := range function {
-		if r == '-' || r == '_' || r == '.' {
+	for _, r := range id {
+		if r > unicode.MaxASCII || !(unicode.IsLetter(r) || unicode.IsDigit(r)) {
 			upper = true
 			continue
 		}
@@ -84,7 +98,10 @@ func SubstitutionName(function string) string {
 		}
 		b.WriteRune(r)
 	}
-	return b.String() + "FunctionArn"
+	if b.Len() == 0 {
+		return "Process"
+	}
+	return b.String()
 }
 
 // FunctionForTaskType returns the function (folder under functions/) that
