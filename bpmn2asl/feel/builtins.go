@@ -33,13 +33,12 @@ var jsonataFunctions = setOf("abs", "append", "assert", "average", "base64decode
 
 // unsupportedFunctions are FEEL built-ins recognised (so that multi-word
 // names parse as one call) but not translated.
-var unsupportedFunctions = setOf("substring before", "substring after", "years and months duration",
-	"day of week", "day of year", "week of year", "month of year", "index of", "insert before",
-	"get value", "get entries", "context put", "context merge", "last day of month", "list replace",
-	"remove", "union", "product", "median", "stddev", "mode", "odd", "even", "sublist", "trim",
-	"extract", "is", "before", "after", "meets", "overlaps", "includes", "during", "starts", "finishes",
-	"string format", "from json", "to json", "round half even", "random number", "uuid", "log", "exp",
-	"partition", "duplicate values", "is empty", "context", "time zone", "environment variable")
+var unsupportedFunctions = setOf("years and months duration", "index of", "insert before",
+	"get entries", "context put", "context merge", "last day of month", "list replace",
+	"median", "stddev", "mode", "extract", "is", "before", "after", "meets", "overlaps", "includes",
+	"during", "starts", "finishes", "string format", "from json", "to json", "round half even",
+	"random number", "uuid", "log", "exp", "partition", "duplicate values", "context", "time zone",
+	"environment variable", "met by", "overlapped by", "started by", "finished by", "coincides")
 
 var builtins map[string]builtin
 
@@ -95,7 +94,31 @@ func init() {
 		"today": {0, 0, func(*gen, *call, *scope) js {
 			return js{text: "$substring($now(), 0, 10)", prec: pAtom, typ: kDate, total: true}
 		}},
-		"duration": {1, 1, durationFn},
+		"duration":         {1, 1, durationFn},
+		"substring before": {2, 2, substringAround("$substringBefore")},
+		"substring after":  {2, 2, substringAround("$substringAfter")},
+		"trim": {1, 1, func(g *gen, c *call, s *scope) js {
+			return js{text: "$replace(" + g.expr(c.args[0], s).text + `, /^\s+|\s+$/, "")`, prec: pAtom, typ: kStr}
+		}},
+		"is empty": {1, 1, func(g *gen, c *call, s *scope) js {
+			return js{text: "$count(" + g.expr(c.args[0], s).text + ") = 0", prec: pCmp, typ: kBool, total: true}
+		}},
+		"product": {1, -1, func(g *gen, c *call, s *scope) js {
+			return js{text: "$reduce(" + listArg(g, c, s).text + ", function($a, $b) { $a * $b })", prec: pAtom, typ: kNum}
+		}},
+		"odd":           {1, 1, parity(" != 0")},
+		"even":          {1, 1, parity(" = 0")},
+		"get value":     {2, 2, fnN("$lookup", kUnknown)},
+		"day of week":   {1, 1, datePicture(`"[FNn]"`, false)},
+		"month of year": {1, 1, datePicture(`"[MNn]"`, false)},
+		"day of year":   {1, 1, datePicture(`"[d]"`, true)},
+		"week of year":  {1, 1, datePicture(`"[W]"`, true)},
+		"sublist":       {2, 3, sublist},
+		"remove":        {2, 2, remove},
+		"union": {1, -1, func(g *gen, c *call, s *scope) js {
+			r := concatenate(g, c, s)
+			return js{text: "[$distinct(" + r.text + ")]", prec: pAtom, typ: kList, total: true, ctor: true}
+		}},
 	}
 	for k := range builtins {
 		knownFunctions[k] = true
@@ -596,4 +619,84 @@ func durationFn(g *gen, c *call, s *scope) js {
 		r.ms = -r.ms
 	}
 	return r
+}
+
+// substringAround guards $substringBefore/After, which return the whole
+// string when the match is missing where FEEL returns "".
+func substringAround(fn string) func(*gen, *call, *scope) js {
+	return func(g *gen, c *call, s *scope) js {
+		return g.bind(g.expr(c.args[0], s), func(str js) js {
+			return g.bind(g.expr(c.args[1], s), func(m js) js {
+				return js{text: "$contains(" + str.text + ", " + m.text + ") ? " + fn + "(" + str.text + ", " + m.text + `) : ""`, prec: pCond, typ: kStr}
+			})
+		})
+	}
+}
+
+func parity(test string) func(*gen, *call, *scope) js {
+	return func(g *gen, c *call, s *scope) js {
+		return js{text: wrap(g.expr(c.args[0], s), pMul+1) + " % 2" + test, prec: pCmp, typ: kBool, total: true}
+	}
+}
+
+// dateOnly returns the ISO date part of a date, date-time or string, so
+// calendar functions see the written local date rather than UTC.
+func (g *gen) dateOnly(n node, s *scope) js {
+	d := g.expr(n, s)
+	switch d.typ {
+	case kDate:
+		return d
+	case kDateTime, kUnknown, kStr:
+		return js{text: "$substring(" + d.text + ", 0, 10)", prec: pAtom, typ: kDate}
+	}
+	g.fail(n.pos(), "expected a date", "")
+	return js{}
+}
+
+// datePicture formats a date with an XPath picture ([FNn] = Monday).
+func datePicture(picture string, number bool) func(*gen, *call, *scope) js {
+	return func(g *gen, c *call, s *scope) js {
+		t := "$fromMillis($toMillis(" + g.dateOnly(c.args[0], s).text + "), " + picture + ")"
+		if number {
+			return js{text: "$number(" + t + ")", prec: pAtom, typ: kNum}
+		}
+		return js{text: t, prec: pAtom, typ: kStr}
+	}
+}
+
+// position0 converts a FEEL 1-based list position (negative from the end)
+// into a 0-based index into the bound list l.
+func (g *gen) position0(n node, l js, s *scope) js {
+	p := g.expr(n, s)
+	if p.isNum {
+		switch {
+		case p.num > 0:
+			return numJS(p.num - 1)
+		case p.num < 0:
+			return js{text: "$count(" + l.text + ") - " + numJS(-p.num).text, prec: pAdd, typ: kNum}
+		}
+		g.fail(n.pos(), "FEEL positions start at 1", "")
+	}
+	return g.bind(p, func(v js) js {
+		return js{text: v.text + " > 0 ? " + v.text + " - 1 : $count(" + l.text + ") + " + v.text, prec: pCond, typ: kNum}
+	})
+}
+
+func sublist(g *gen, c *call, s *scope) js {
+	return g.bind(g.expr(c.args[0], s), func(l js) js {
+		return g.bind(g.position0(c.args[1], l, s), func(start js) js {
+			cond := "$i >= " + wrap(start, pCmp+1)
+			if len(c.args) == 3 {
+				cond += " and $i < " + wrap(start, pAdd) + " + " + wrap(g.expr(c.args[2], s), pAdd+1)
+			}
+			return js{text: "[$filter(" + l.text + ", function($v, $i) { " + cond + " })]", prec: pAtom, typ: kList, total: true, ctor: true}
+		})
+	})
+}
+
+func remove(g *gen, c *call, s *scope) js {
+	return g.bind(g.expr(c.args[0], s), func(l js) js {
+		p := g.position0(c.args[1], l, s)
+		return js{text: "[$filter(" + l.text + ", function($v, $i) { $i != " + wrap(p, pCmp+1) + " })]", prec: pAtom, typ: kList, total: true, ctor: true}
+	})
 }

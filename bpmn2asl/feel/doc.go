@@ -31,7 +31,11 @@
 //     append, concatenate, list contains, distinct values, reverse,
 //     flatten, sort (optionally with a function(x, y) literal), is
 //     defined, get or else, date, time, date and time, now, today,
-//     duration;
+//     duration, substring before, substring after, trim, is empty,
+//     product, odd, even, get value, day of week, month of year, day of
+//     year, week of year, sublist, remove, union;
+//   - properties year, month, day, weekday of dates and date-times, hour,
+//     minute, second of date-times and times;
 //   - dates are ISO strings: date("2024-01-31") is "2024-01-31"; date
 //     or date and time ± duration("P…DT…H…M…S") is computed on epoch
 //     milliseconds with $toMillis/$fromMillis; date-times are compared as
@@ -42,7 +46,7 @@
 // joins date and time strings.
 //
 // Everything else (instance of, named arguments, years/months
-// arithmetic, temporal properties, ranges as values, unary tests outside
+// arithmetic, duration properties, ranges as values, unary tests outside
 // "in", other built-ins) is an *Error naming the position and a hint.
 //
 // # Where the result differs from FEEL
@@ -65,7 +69,10 @@
 //   - Arithmetic on null raises a JSONata error (FEEL: null); x / 0 is
 //     null.
 //   - A list literal element whose value is a list is spliced in by JSONata
-//     ([1, xs] with xs = [2] gives [1, 2]); append() keeps it nested.
+//     ([1, xs] with xs = [2] gives [1, 2]) and a missing one is dropped;
+//     append() keeps a list nested.
+//   - string(null) is "null"; number("abc") raises a JSONata error (FEEL:
+//     null for both).
 //   - Results of filters, sort, distinct values, flatten and append are
 //     always lists; an empty filter result is []. A path over a list
 //     (xs.name) may still be unwrapped by JSONata when it has one element.

@@ -315,8 +315,10 @@ func (g *gen) expr(n node, s *scope) js {
 func (g *gen) member(n *member, s *scope) js {
 	x := g.expr(n.x, s)
 	switch x.typ {
-	case kDuration, kDate, kDateTime, kTime:
-		g.fail(n.off, "properties of dates, times and durations are not supported", "")
+	case kDate, kDateTime, kTime:
+		return g.temporalProperty(n, x)
+	case kDuration:
+		g.fail(n.off, "properties of durations are not supported", "")
 	case kNum, kStr, kBool, kNull:
 		g.fail(n.off, "a "+typeName(x.typ)+" value has no member '"+n.name+"'", "")
 	}
@@ -830,4 +832,21 @@ func (g *gen) test(x js, t node, s *scope) js {
 	// A list tests membership; JSONata's `in` also treats a single value
 	// as a one-element list, which matches FEEL's equality test.
 	return js{text: wrap(x, pCmp+1) + " in " + wrap(v, pCmp+1), prec: pCmp, typ: kBool, total: true}
+}
+
+// temporalProperty reads year, month, day, weekday, hour, minute or second
+// of an ISO date, date-time or time string by position.
+func (g *gen) temporalProperty(n *member, x js) js {
+	at := map[string][2]int{"year": {0, 4}, "month": {5, 2}, "day": {8, 2}, "hour": {11, 2}, "minute": {14, 2}, "second": {17, 2}}
+	p, ok := at[n.name]
+	switch {
+	case n.name == "weekday" && x.typ != kTime:
+		return js{text: "$number($fromMillis($toMillis($substring(" + x.text + `, 0, 10)), "[F1]"))`, prec: pAtom, typ: kNum}
+	case !ok, x.typ == kDate && p[0] > 8, x.typ == kTime && p[0] < 11:
+		g.fail(n.off, "a "+typeName(x.typ)+" has no property '"+n.name+"'", "supported: year, month, day, weekday (dates); hour, minute, second (times)")
+	}
+	if x.typ == kTime {
+		p[0] -= 11
+	}
+	return js{text: "$number($substring(" + x.text + ", " + strconv.Itoa(p[0]) + ", " + strconv.Itoa(p[1]) + "))", prec: pAtom, typ: kNum}
 }
