@@ -18,6 +18,22 @@
 // (treasury payments refuse to run without a key); a repeated key with a
 // different request is 409 / Client.IdempotencyConflict.
 //
+// Control API (also as Go methods: SetProfile, SetDown, Stats,
+// EffectivePayments, Outbox):
+//
+//	GET  /_sim/registries                 registries, services, profiles, stats
+//	PUT  /_sim/registries/{code}/profile  {"latency":{"min":"20ms","max":"80ms","slowRate":0.01,"slow":"2s"},
+//	                                       "errorRate":0.05,"malformedRate":0,"down":false,
+//	                                       "maintenance":[{"from":RFC3339,"to":RFC3339}]}
+//	POST /_sim/registries/{code}/down|up  outage on / off
+//	GET  /_sim/payments                   {"effective":n,"replays":m}
+//	GET  /_sim/outbox                     notifications sent
+//	GET  /_sim/citizens                   the seeded test citizens
+//
+// Registries: drrp (real-estate rights, co-owners), military, migration
+// (residence registration), tax (sole proprietors), usr (unified state
+// register), treasury (payments), notify.
+//
 // Faults are drawn from a hash of the seed, the registry, the request and
 // how many times that same request was seen, so a run is reproducible even
 // when requests arrive concurrently in a different order.
