@@ -333,3 +333,29 @@ func TestNestedSyncExecution(t *testing.T) {
 		t.Fatalf("parent: %s %s %s", x.Status, value.String(x.Output.V), x.Cause)
 	}
 }
+
+func TestTestState(t *testing.T) {
+	h := newHarness(t, nil)
+	tests := []struct {
+		name, state, input string
+		status, next, out  string
+	}{
+		{"pass", `{"Type":"Pass","Parameters":{"a.$":"$.x"},"Next":"After"}`, `{"x":1}`, StatusSucceeded, "After", `{"a":1}`},
+		{"choice", `{"Type":"Choice","Choices":[{"Variable":"$.x","NumericEquals":1,"Next":"One"}],"Default":"Other"}`, `{"x":1}`, StatusSucceeded, "One", `{"x":1}`},
+		{"caught", `{"Type":"Task","Resource":"arn:aws:states:::dynamodb:putItem","Catch":[{"ErrorEquals":["States.ALL"],"Next":"Handle"}],"End":true}`, `{}`, "CAUGHT_ERROR", "Handle", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := h.eng.TestState(context.Background(), tc.state, tc.input)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != tc.status || got.NextState != tc.next {
+				t.Errorf("status/next = %s/%s, want %s/%s", got.Status, got.NextState, tc.status, tc.next)
+			}
+			if tc.out != "" && value.String(got.Output) != tc.out {
+				t.Errorf("output = %s, want %s", value.String(got.Output), tc.out)
+			}
+		})
+	}
+}

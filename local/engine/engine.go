@@ -362,3 +362,27 @@ func (e *Engine) mocked(state string) bool {
 }
 
 var errNoSuchToken = errors.New("task token not found")
+
+// AwaitSettled is Await that also returns when the execution can make no
+// progress on its own: RUNNING, no pass running, and no timer (it waits for
+// a task token nobody will send). `posluha exec` uses it.
+func (e *Engine) AwaitSettled(ctx context.Context, arn string) (*Execution, error) {
+	for {
+		e.mu.Lock()
+		ch := e.changed
+		_, busy := e.active[arn]
+		e.mu.Unlock()
+		x, err := e.store.GetExecution(ctx, arn)
+		if err != nil {
+			return nil, err
+		}
+		if x.Status != StatusRunning || (!busy && x.WakeAt.IsZero() && e.idle()) {
+			return x, nil
+		}
+		select {
+		case <-ctx.Done():
+			return x, ctx.Err()
+		case <-ch:
+		}
+	}
+}

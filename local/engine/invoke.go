@@ -146,7 +146,7 @@ func (r *Router) Invoke(ctx context.Context, c *Call) (any, error) {
 	if f, ok := r.Integrations[c.Service+":"+c.Action]; ok {
 		return f(ctx, c)
 	}
-	return nil, &Failure{Name: "States.Runtime", Cause: fmt.Sprintf("The resource %s is not available locally", c.Resource)}
+	return nil, &Failure{Name: "States.TaskFailed", Cause: fmt.Sprintf("The resource %s is not available locally", c.Resource)}
 }
 
 func (r *Router) lambda(ctx context.Context, arn string, payload any) (any, error) {

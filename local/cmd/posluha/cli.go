@@ -131,7 +131,7 @@ func (m *Main) runExec(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("exec: %w", err)
 	}
-	x, err = m.eng.Await(ctx, x.ARN)
+	x, err = m.eng.AwaitSettled(ctx, x.ARN)
 	if err != nil {
 		return fmt.Errorf("exec: %w", err)
 	}
