@@ -615,6 +615,13 @@ func durationFn(g *gen, c *call, s *scope) js {
 		g.fail(c.args[0].pos(), "duration too long", "")
 	}
 	r.ms = int64(math.Round(ms))
+	if r.ym {
+		months := num(m[2])*12 + num(m[3])
+		if months > 1e6 {
+			g.fail(c.args[0].pos(), "duration too long", "")
+		}
+		r.ms = int64(months)
+	}
 	if m[1] != "" {
 		r.ms = -r.ms
 	}

@@ -54,7 +54,7 @@ type js struct {
 	num    float64
 	isNum  bool  // a numeric literal with value num
 	ms     int64 // kDuration: milliseconds (days-time durations)
-	ym     bool  // kDuration: has years or months
+	ym     bool  // kDuration: a years-months duration of ms months
 }
 
 // wrap returns e's text, parenthesised unless its binding power is at
@@ -758,10 +758,13 @@ func (g *gen) dateArith(n *binary, l, r js) js {
 		l, r = r, l
 	}
 	if (n.op == "+" || n.op == "-") && (l.typ == kDate || l.typ == kDateTime) && r.typ == kDuration {
-		if r.ym {
-			g.fail(n.off, "adding years or months is not supported", "use a days-time duration such as duration(\"P30D\")")
-		}
 		ms := r.ms
+		if r.ym {
+			if n.op == "-" {
+				ms = -ms
+			}
+			return g.addMonths(l, ms)
+		}
 		if n.op == "-" {
 			ms = -ms
 		}
@@ -777,8 +780,24 @@ func (g *gen) dateArith(n *binary, l, r js) js {
 		return js{text: "$fromMillis(" + sum + ")", prec: pAtom, typ: kDateTime}
 	}
 	g.fail(n.off, "this date/time arithmetic is not supported",
-		"supported: date or date and time ± duration(\"PnDTnHnMnS\"); compare dates with < and >")
+		"supported: date or date and time ± duration(\"P1Y2M\") or duration(\"P3DT4H\"); compare dates with < and >")
 	return js{}
+}
+
+// addMonths adds a number of calendar months to an ISO date or date-time
+// string; the day is clamped to the end of the month (2024-01-31 + P1M =
+// 2024-02-29), and the time part, if any, is kept.
+func (g *gen) addMonths(d js, months int64) js {
+	v, y, m, ny, nm := g.temp(), g.temp(), g.temp(), g.temp(), g.temp()
+	leap := "(" + ny + " % 4 = 0 and " + ny + " % 100 != 0 or " + ny + " % 400 = 0)"
+	dim := "([31, " + leap + " ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[" + nm + "]"
+	text := "(" + v + " := " + d.text + "; " +
+		y + " := $number($substring(" + v + ", 0, 4)); " +
+		m + " := $number($substring(" + v + ", 5, 2)) - 1 + " + strconv.FormatInt(months, 10) + "; " +
+		ny + " := " + y + " + $floor(" + m + " / 12); " +
+		nm + " := " + m + " - $floor(" + m + " / 12) * 12; " +
+		`$formatInteger(` + ny + `, "0000") & "-" & $formatInteger(` + nm + ` + 1, "00") & "-" & $formatInteger($min([$number($substring(` + v + ", 8, 2)), " + dim + `]), "00") & $substring(` + v + ", 10))"
+	return js{text: text, prec: pAtom, typ: d.typ}
 }
 
 // in emits FEEL `x in tests`: true when any test matches.

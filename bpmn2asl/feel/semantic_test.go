@@ -319,6 +319,17 @@ var semCases = []semCase{
 	{`every d in documents satisfies d.signed`, `{"documents": [{"signed": true}, {"signed": true}]}`, `true`, ""},
 	{`every d in documents satisfies d.signed`, `{"documents": [{"signed": true}, {}]}`, `false`, ""},
 	{`sum(orders[status = "paid"].amount) >= 100`, `{"orders": [{"status": "paid", "amount": 60}, {"status": "new", "amount": 70}, {"status": "paid", "amount": 40}]}`, `true`, ""},
+	// Years-months arithmetic.
+	{`date("2024-01-31") + duration("P1M")`, `{}`, `"2024-02-29"`, ""},
+	{`date("2023-01-31") + duration("P1M")`, `{}`, `"2023-02-28"`, ""},
+	{`date("2024-02-29") + duration("P1Y")`, `{}`, `"2025-02-28"`, ""},
+	{`date("2024-03-15") - duration("P3M")`, `{}`, `"2023-12-15"`, ""},
+	{`date("2024-03-15") + duration("P1Y10M")`, `{}`, `"2026-01-15"`, ""},
+	{`date("2024-03-15") - duration("-P2M")`, `{}`, `"2024-05-15"`, ""},
+	{`date(birth) + duration("P18Y") <= today()`, `{"birth": "2000-05-01"}`, `true`, ""},
+	{`date(birth) + duration("P18Y") <= date("2018-04-30")`, `{"birth": "2000-05-01"}`, `false`, ""},
+	{`date and time("2024-01-31T10:00:00+02:00") + duration("P1M")`, `{}`, `"2024-02-29T10:00:00+02:00"`, ""},
+	{`duration("P2Y") + date("2000-01-01")`, `{}`, `"2002-01-01"`, ""},
 	// More built-ins and temporal properties.
 	{`substring before("foobar", "bar")`, `{}`, `"foo"`, ""},
 	{`substring before("foobar", "x")`, `{}`, `""`, ""},
