@@ -63,6 +63,7 @@ const usage = `usage:
   bpmn2asl compile FILE [-o OUT.asl.json] [--service ID] [--process ID]
   bpmn2asl compile --all DIR [--check]
   bpmn2asl graph FILE [--coverage COVERAGE.json] [-o OUT.mmd]
+  bpmn2asl explain [CODE...]          what a diagnostic code means (all codes without CODE)
 `
 
 // ParseFlags reads the sub-command and its flags. Flags may follow
@@ -73,7 +74,7 @@ func (m *Main) ParseFlags(args []string) error {
 	}
 	m.Command = args[0]
 	switch m.Command {
-	case "check", "compile", "graph":
+	case "check", "compile", "graph", "explain":
 	case "help", "-h", "--help", "-help":
 		return errors.New(usage)
 	default:
@@ -128,6 +129,10 @@ func (m *Main) ParseFlags(args []string) error {
 				return errors.New("--check goes with --all")
 			}
 		}
+	case "explain":
+		if m.Format != "text" {
+			return errors.New("explain prints text only")
+		}
 	case "graph":
 		if len(m.Args) != 1 {
 			return fmt.Errorf("graph needs exactly one FILE\n%s", usage)
@@ -154,13 +159,16 @@ func (m *Main) Run(ctx context.Context) int {
 		return m.compileOne()
 	case "graph":
 		return m.graph()
+	case "explain":
+		return m.explain()
 	}
 	fmt.Fprint(m.Stderr, usage)
 	return exitUsage
 }
 
 // report prints diagnostics in the chosen format and returns exitError
-// when any is an error. toStdout says stdout is free for a JSON report.
+// when any is an error. toStdout says stdout is free (no definition or
+// graph was written to it).
 func (m *Main) report(ds []diag.Diagnostic, toStdout bool) int {
 	diag.Sort(ds)
 	switch m.Format {
@@ -174,7 +182,13 @@ func (m *Main) report(ds []diag.Diagnostic, toStdout bool) int {
 		_ = diag.WriteText(m.Stderr, ds)
 	}
 	if m.Getenv("GITHUB_ACTIONS") == "true" {
-		_ = diag.WriteGitHub(m.Stdout, ds)
+		// The runner reads workflow commands from stdout and stderr; keep
+		// stdout clean when it carries a definition or a JSON report.
+		w := m.Stdout
+		if !toStdout || m.Format == "json" {
+			w = m.Stderr
+		}
+		_ = diag.WriteGitHub(w, ds)
 	}
 	if diag.HasErrors(ds) {
 		return exitError
@@ -482,4 +496,25 @@ func flowsOf(file string, src []byte) Flows {
 		return nil
 	}
 	return modelFlows{defs}
+}
+
+// explain prints the documentation of the given codes (every code when
+// none is given); an unknown code exits 1.
+func (m *Main) explain() int {
+	infos := diag.Codes()
+	if len(m.Args) > 0 {
+		infos = infos[:0]
+		for _, a := range m.Args {
+			i, ok := diag.Code(strings.ToUpper(a)).Info()
+			if !ok {
+				fmt.Fprintf(m.Stderr, "unknown code %q\n", a)
+				return exitError
+			}
+			infos = append(infos, i)
+		}
+	}
+	for _, i := range infos {
+		fmt.Fprintf(m.Stdout, "%s  %-7s  %s\n", i.Code, i.Severity, i.Summary)
+	}
+	return exitOK
 }

@@ -6,6 +6,7 @@
 //	bpmn2asl compile --all statemachines/    every <svc>/process.bpmn → <svc>/process.asl.json
 //	bpmn2asl graph FILE [--coverage COV.json] [-o OUT.mmd]
 //	                                         Mermaid flowchart of the compiled state machine
+//	bpmn2asl explain [CODE…]                 what a diagnostic code means
 //
 // Common flags: --format text|json (diagnostics), --service ID, --process ID.
 // With GITHUB_ACTIONS=true diagnostics are also printed as workflow

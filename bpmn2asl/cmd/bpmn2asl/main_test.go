@@ -119,7 +119,10 @@ func TestCheck(t *testing.T) {
 }
 
 func TestCheckJSONIsOneDocument(t *testing.T) {
-	_, stdout, _ := run(t, nil, "check", "--format", "json", good, broken)
+	_, stdout, stderr := run(t, map[string]string{"GITHUB_ACTIONS": "true"}, "check", "--format", "json", good, broken)
+	if !strings.Contains(stderr, "::error ") {
+		t.Errorf("annotations not on stderr with --format json: %q", stderr)
+	}
 	var r diag.Report
 	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
 		t.Fatalf("stdout is not one JSON report: %v\n%s", err, stdout)
@@ -148,8 +151,9 @@ func TestCompile(t *testing.T) {
 	if !bytes.Contains(b, []byte(`"propyska"`)) {
 		t.Errorf("service id not in the definition")
 	}
-	// Without -o the definition goes to stdout, byte-identical.
-	code, stdout, _ := run(t, nil, "compile", good)
+	// Without -o the definition goes to stdout, byte-identical, even on
+	// GitHub Actions (annotations go to stderr then).
+	code, stdout, _ := run(t, map[string]string{"GITHUB_ACTIONS": "true"}, "compile", good)
 	if code != exitOK || stdout != string(b) {
 		t.Errorf("stdout compile differs from -o (exit %d)", code)
 	}
@@ -253,5 +257,19 @@ func TestMermaidEscaping(t *testing.T) {
 		if got, _ := bpmnID(in); got != want {
 			t.Errorf("bpmnID(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestExplain(t *testing.T) {
+	code, stdout, _ := run(t, nil, "explain", "bpmn014")
+	if code != exitOK || !strings.HasPrefix(stdout, "BPMN014  error") {
+		t.Errorf("explain BPMN014: %d %q", code, stdout)
+	}
+	code, stdout, _ = run(t, nil, "explain")
+	if code != exitOK || strings.Count(stdout, "\n") != len(diag.Codes()) {
+		t.Errorf("explain: %d, %d lines", code, strings.Count(stdout, "\n"))
+	}
+	if code, _, _ := run(t, nil, "explain", "BPMN998"); code != exitError {
+		t.Errorf("unknown code: exit %d", code)
 	}
 }
