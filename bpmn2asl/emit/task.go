@@ -40,6 +40,9 @@ func (w *walk) activity(n *bpmn.Node) string {
 		e.report(diag.UnsupportedElement, &n.Element, bpmn.Pos{}, "use an embedded sub-process",
 			"%s %s is not supported; it is compiled as a plain embedded sub-process", n.Kind, labelOf(n))
 	}
+	if needsRace(n) && (n.Loop == nil || n.Loop.MultiInstance) {
+		return w.boundaryRace(n, name)
+	}
 	if n.Loop != nil && n.Loop.MultiInstance {
 		st := w.multiInstance(n, name)
 		w.boundaries(n, st)
@@ -485,6 +488,8 @@ func (w *walk) boundaries(n *bpmn.Node, st *asl.State) {
 				c.ErrorEquals = []string{asl.ErrorAll}
 				all = append(all, c)
 			}
+		case (ev.Kind == bpmn.TimerEvent || ev.Kind == bpmn.MessageEvent) && needsRace(n):
+			// Handled by the race around the activity.
 		case ev.Kind == bpmn.TimerEvent && b.CancelActivity && st.Type == asl.TypeTask:
 			secs, ok := e.duration(b, ev)
 			if !ok {
