@@ -244,7 +244,7 @@ func (s *Set) Call(ctx context.Context, id string, args Args, idempotencyKey str
 		}
 		reqVal = v
 	}
-	req, err := s.build(ctx, c, args, reqVal, idempotencyKey)
+	req, msgID, err := s.build(ctx, c, args, reqVal, idempotencyKey)
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +269,7 @@ func (s *Set) Call(ctx context.Context, id string, args Args, idempotencyKey str
 	if len(body) > maxBody {
 		return nil, posluha.Errorf(posluha.ErrRegistryBadResponse, "%s: body larger than %d bytes", id, maxBody)
 	}
-	return t.decode(response{status: resp.StatusCode, header: resp.Header, body: body})
+	return t.decode(response{status: resp.StatusCode, header: resp.Header, body: body, msgID: msgID})
 }
 
 // decode classifies a reply and applies the response mapping.
@@ -312,11 +312,11 @@ func mappingError(err error) string {
 }
 
 // build makes the HTTP request of one call in the template's dialect.
-func (s *Set) build(ctx context.Context, c *conn, args Args, reqVal any, key string) (*http.Request, error) {
+func (s *Set) build(ctx context.Context, c *conn, args Args, reqVal any, key string) (*http.Request, string, error) {
 	t := c.t
 	p, rest, err := expandPath(t.Path, reqVal)
 	if err != nil {
-		return nil, posluha.Errorf(posluha.ErrRegistryBadRequest, "%s: %v", t.ID, err)
+		return nil, "", posluha.Errorf(posluha.ErrRegistryBadRequest, "%s: %v", t.ID, err)
 	}
 	u := c.endpoint
 	if t.Protocol == XRoadREST {
@@ -342,12 +342,12 @@ func (s *Set) build(ctx context.Context, c *conn, args Args, reqVal any, key str
 			client: t.client, service: t.service, id: msgID, userID: userID, issue: args.ApplicationID,
 		}, t.SOAP.Namespace, t.SOAP.Operation, reqVal)
 		if err != nil {
-			return nil, posluha.Errorf(posluha.ErrRegistryBadRequest, "%s: request: %v", t.ID, err)
+			return nil, "", posluha.Errorf(posluha.ErrRegistryBadRequest, "%s: request: %v", t.ID, err)
 		}
 	case t.Method == "GET" || t.Method == "DELETE":
 		q, err := queryOf(rest)
 		if err != nil {
-			return nil, posluha.Errorf(posluha.ErrRegistryBadRequest, "%s: request: %v", t.ID, err)
+			return nil, "", posluha.Errorf(posluha.ErrRegistryBadRequest, "%s: request: %v", t.ID, err)
 		}
 		if q != "" {
 			u += "?" + q
@@ -358,7 +358,7 @@ func (s *Set) build(ctx context.Context, c *conn, args Args, reqVal any, key str
 
 	req, err := http.NewRequestWithContext(ctx, t.Method, u, bytes.NewReader(body))
 	if err != nil {
-		return nil, posluha.Errorf(posluha.ErrRegistryBadRequest, "%s: request URL: %v", t.ID, err)
+		return nil, "", posluha.Errorf(posluha.ErrRegistryBadRequest, "%s: request URL: %v", t.ID, err)
 	}
 	h := req.Header
 	switch t.Protocol {
@@ -391,7 +391,7 @@ func (s *Set) build(ctx context.Context, c *conn, args Args, reqVal any, key str
 	if key != "" {
 		h.Set(IdempotencyHeader, key)
 	}
-	return req, nil
+	return req, msgID, nil
 }
 
 func escapeID(parts []string) string {

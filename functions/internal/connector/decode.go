@@ -18,6 +18,7 @@ type response struct {
 	status int
 	header http.Header
 	body   []byte
+	msgID  string // the X-Road message id we sent, "" when not checked
 }
 
 // decodeREST classifies a reply of the rest, xroad-rest or uxp-rest dialect
@@ -41,6 +42,11 @@ func decodeREST(id string, r response) (any, error) {
 		// Redirects are not followed (X-Road passes them through and they
 		// are an SSRF risk); anything else here is not a success.
 		return nil, posluha.Errorf(posluha.ErrRegistryBadResponse, "%s: unexpected HTTP %d", id, r.status)
+	}
+	// X-Road echoes the request's message id; another id is someone
+	// else's answer.
+	if got := r.header.Get("X-Road-Id"); r.msgID != "" && got != "" && got != r.msgID {
+		return nil, posluha.Errorf(posluha.ErrRegistryBadResponse, "%s: answer to another message", id)
 	}
 	body := bytes.TrimSpace(r.body)
 	if len(body) == 0 {
@@ -109,10 +115,10 @@ func decodeSOAP(id string, arrays map[string]bool, r response) (any, error) {
 	if code := r.header.Get("X-Road-Error"); code != "" {
 		return nil, faultError(id, code)
 	}
-	elem, fault, err := decodeEnvelope(r.body)
+	env, err := decodeEnvelope(r.body)
 	switch {
-	case fault != nil:
-		return nil, faultError(id, fault.code)
+	case env.fault != nil:
+		return nil, faultError(id, env.fault.code)
 	case r.status >= 500:
 		return nil, posluha.Errorf(posluha.ErrRegistryUnavailable, "%s: HTTP %d", id, r.status)
 	case r.status == http.StatusNotFound:
@@ -123,8 +129,10 @@ func decodeSOAP(id string, arrays map[string]bool, r response) (any, error) {
 		return nil, posluha.Errorf(posluha.ErrRegistryBadResponse, "%s: unexpected HTTP %d", id, r.status)
 	case err != nil:
 		return nil, posluha.Errorf(posluha.ErrRegistryBadResponse, "%s: %s", id, safeXMLError(err))
+	case r.msgID != "" && env.id != "" && env.id != r.msgID:
+		return nil, posluha.Errorf(posluha.ErrRegistryBadResponse, "%s: answer to another message", id)
 	}
-	v := xmlToValue(elem, arrays)
+	v := xmlToValue(env.body, arrays)
 	if _, ok := v.(*value.Object); !ok && v != nil {
 		// An empty response element is an empty result, not the text "".
 		v = value.NewObject(0)

@@ -19,6 +19,15 @@ func hdr(kv ...string) http.Header {
 	return h
 }
 
+// rsp builds a response; msgID is the message id the request carried.
+func rsp(status int, h http.Header, body []byte, msgID ...string) response {
+	r := response{status: status, header: h, body: body}
+	if len(msgID) > 0 {
+		r.msgID = msgID[0]
+	}
+	return r
+}
+
 var jsonCT = hdr("Content-Type", "application/json; charset=utf-8")
 
 func TestDecodeREST(t *testing.T) {
@@ -27,28 +36,30 @@ func TestDecodeREST(t *testing.T) {
 		r    response
 		want string // JSON of the value, or an error name
 	}{
-		{"ok", response{200, jsonCT, []byte(`{"a":[1,"б"]}`)}, `{"a":[1,"б"]}`},
-		{"no content", response{204, http.Header{}, nil}, `null`},
-		{"no content type", response{200, http.Header{}, []byte(`{"a":1}`)}, `{"a":1}`},
-		{"problem json", response{200, hdr("Content-Type", "application/problem+json"), []byte(`{}`)}, `{}`},
-		{"html", response{200, hdr("Content-Type", "text/html"), []byte(`<html>`)}, posluha.ErrRegistryBadResponse},
-		{"truncated", response{200, jsonCT, []byte(`{"a":[1,`)}, posluha.ErrRegistryBadResponse},
-		{"trailing garbage", response{200, jsonCT, []byte(`{"a":1}}`)}, posluha.ErrRegistryBadResponse},
-		{"404", response{404, jsonCT, []byte(`{"error":"not found"}`)}, posluha.ErrRegistryNotFound},
-		{"400", response{400, jsonCT, []byte(`{"error":"bad"}`)}, posluha.ErrRegistryBadRequest},
-		{"409", response{409, jsonCT, nil}, posluha.ErrRegistryBadRequest},
-		{"429", response{429, jsonCT, nil}, posluha.ErrRegistryUnavailable},
-		{"500", response{500, jsonCT, []byte(`{"error":"x"}`)}, posluha.ErrRegistryUnavailable},
-		{"503 html", response{503, hdr("Content-Type", "text/html"), []byte(`<h1>down`)}, posluha.ErrRegistryUnavailable},
-		{"redirect", response{302, hdr("Location", "http://elsewhere"), nil}, posluha.ErrRegistryBadResponse},
-		{"x-road server", response{500, hdr("X-Road-Error", "Server.ServerProxy.NetworkError"), []byte(`{"type":"Server.ServerProxy.NetworkError"}`)}, posluha.ErrRegistryUnavailable},
-		{"x-road client", response{400, hdr("X-Road-Error", "Client.InvalidClientIdentifier"), nil}, posluha.ErrRegistryBadRequest},
-		{"x-road client on 500", response{500, hdr("X-Road-Error", "Client.BadRequest"), nil}, posluha.ErrRegistryBadRequest},
-		{"x-road header wins over 200", response{200, hdr("X-Road-Error", "Server.ClientProxy.X"), []byte(`{}`)}, posluha.ErrRegistryUnavailable},
-		{"x-road odd code", response{500, hdr("X-Road-Error", "Weird"), nil}, posluha.ErrRegistryBadResponse},
-		{"uxp body server", response{503, jsonCT, []byte(`{"type":"Server.ServerProxy.ServiceUnavailable","message":"m"}`)}, posluha.ErrRegistryUnavailable},
-		{"uxp body client", response{500, jsonCT, []byte(`{"type":"Client.InvalidServiceIdentifier"}`)}, posluha.ErrRegistryBadRequest},
-		{"provider type field", response{400, jsonCT, []byte(`{"type":"validation"}`)}, posluha.ErrRegistryBadRequest},
+		{"ok", rsp(200, jsonCT, []byte(`{"a":[1,"б"]}`)), `{"a":[1,"б"]}`},
+		{"no content", rsp(204, http.Header{}, nil), `null`},
+		{"no content type", rsp(200, http.Header{}, []byte(`{"a":1}`)), `{"a":1}`},
+		{"problem json", rsp(200, hdr("Content-Type", "application/problem+json"), []byte(`{}`)), `{}`},
+		{"html", rsp(200, hdr("Content-Type", "text/html"), []byte(`<html>`)), posluha.ErrRegistryBadResponse},
+		{"truncated", rsp(200, jsonCT, []byte(`{"a":[1,`)), posluha.ErrRegistryBadResponse},
+		{"trailing garbage", rsp(200, jsonCT, []byte(`{"a":1}}`)), posluha.ErrRegistryBadResponse},
+		{"404", rsp(404, jsonCT, []byte(`{"error":"not found"}`)), posluha.ErrRegistryNotFound},
+		{"400", rsp(400, jsonCT, []byte(`{"error":"bad"}`)), posluha.ErrRegistryBadRequest},
+		{"409", rsp(409, jsonCT, nil), posluha.ErrRegistryBadRequest},
+		{"429", rsp(429, jsonCT, nil), posluha.ErrRegistryUnavailable},
+		{"500", rsp(500, jsonCT, []byte(`{"error":"x"}`)), posluha.ErrRegistryUnavailable},
+		{"503 html", rsp(503, hdr("Content-Type", "text/html"), []byte(`<h1>down`)), posluha.ErrRegistryUnavailable},
+		{"redirect", rsp(302, hdr("Location", "http://elsewhere"), nil), posluha.ErrRegistryBadResponse},
+		{"x-road server", rsp(500, hdr("X-Road-Error", "Server.ServerProxy.NetworkError"), []byte(`{"type":"Server.ServerProxy.NetworkError"}`)), posluha.ErrRegistryUnavailable},
+		{"x-road client", rsp(400, hdr("X-Road-Error", "Client.InvalidClientIdentifier"), nil), posluha.ErrRegistryBadRequest},
+		{"x-road client on 500", rsp(500, hdr("X-Road-Error", "Client.BadRequest"), nil), posluha.ErrRegistryBadRequest},
+		{"x-road header wins over 200", rsp(200, hdr("X-Road-Error", "Server.ClientProxy.X"), []byte(`{}`)), posluha.ErrRegistryUnavailable},
+		{"x-road odd code", rsp(500, hdr("X-Road-Error", "Weird"), nil), posluha.ErrRegistryBadResponse},
+		{"uxp body server", rsp(503, jsonCT, []byte(`{"type":"Server.ServerProxy.ServiceUnavailable","message":"m"}`)), posluha.ErrRegistryUnavailable},
+		{"uxp body client", rsp(500, jsonCT, []byte(`{"type":"Client.InvalidServiceIdentifier"}`)), posluha.ErrRegistryBadRequest},
+		{"x-road id echoed", rsp(200, hdr("X-Road-Id", "m-1"), []byte(`{}`), "m-1"), `{}`},
+		{"x-road id of another message", rsp(200, hdr("X-Road-Id", "m-2"), []byte(`{}`), "m-1"), posluha.ErrRegistryBadResponse},
+		{"provider type field", rsp(400, jsonCT, []byte(`{"type":"validation"}`)), posluha.ErrRegistryBadRequest},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -79,6 +90,10 @@ const envClose = `</SOAP-ENV:Body></SOAP-ENV:Envelope>`
 
 func soapBody(s string) []byte { return []byte(envOpen + s + envClose) }
 
+func withID(id, body string) []byte {
+	return []byte(strings.Replace(envOpen, "<xrd:protocolVersion>", "<xrd:id>"+id+"</xrd:id><xrd:protocolVersion>", 1) + body + envClose)
+}
+
 func fault(code string) []byte {
 	return soapBody(`<SOAP-ENV:Fault><faultcode>` + code + `</faultcode><faultstring>ПІБ Шевченко</faultstring></SOAP-ENV:Fault>`)
 }
@@ -90,22 +105,24 @@ func TestDecodeSOAP(t *testing.T) {
 		r    response
 		want string
 	}{
-		{"ok", response{200, xmlCT, soapBody(`<ns:opResponse xmlns:ns="urn:x"><name>Тарас</name><owners><n>1</n></owners><owners><n>2</n></owners><x xsi:nil="true"/></ns:opResponse>`)}, `{"name":"Тарас","owners":[{"n":"1"},{"n":"2"}],"x":null}`},
-		{"declared array of one", response{200, xmlCT, soapBody(`<r><coOwners><n>1</n></coOwners></r>`)}, `{"coOwners":[{"n":"1"}]}`},
-		{"empty response element", response{200, xmlCT, soapBody(`<ns:opResponse xmlns:ns="urn:x"/>`)}, `{}`},
-		{"server fault", response{500, xmlCT, fault("SOAP-ENV:Server.ServerProxy.ServiceFailed")}, posluha.ErrRegistryUnavailable},
-		{"client fault", response{500, xmlCT, fault("Client.InvalidTaxNumber")}, posluha.ErrRegistryBadRequest},
-		{"fault on 200", response{200, xmlCT, fault("Server.X")}, posluha.ErrRegistryUnavailable},
-		{"x-road header", response{500, hdr("X-Road-Error", "Server.ClientProxy.SslAuthenticationFailed"), []byte("oops")}, posluha.ErrRegistryUnavailable},
-		{"odd fault", response{500, xmlCT, fault("MustUnderstand")}, posluha.ErrRegistryBadResponse},
-		{"proxy error page", response{502, hdr("Content-Type", "text/html"), []byte("<html><body>Bad gateway</body></html>")}, posluha.ErrRegistryUnavailable},
-		{"truncated", response{200, xmlCT, soapBody(`<r><a>1</a>`)[:len(envOpen)+8]}, posluha.ErrRegistryBadResponse},
-		{"not soap", response{200, xmlCT, []byte(`<html/>`)}, posluha.ErrRegistryBadResponse},
-		{"json", response{200, jsonCT, []byte(`{"a":1}`)}, posluha.ErrRegistryBadResponse},
-		{"empty body", response{200, xmlCT, soapBody(``)}, posluha.ErrRegistryBadResponse},
-		{"dtd", response{200, xmlCT, []byte(`<!DOCTYPE x [<!ENTITY a "aaaa">]><x/>`)}, posluha.ErrRegistryBadResponse},
-		{"latin1", response{200, xmlCT, []byte(`<?xml version="1.0" encoding="ISO-8859-1"?><x/>`)}, posluha.ErrRegistryBadResponse},
-		{"deep", response{200, xmlCT, soapBody(strings.Repeat("<a>", 100) + strings.Repeat("</a>", 100))}, posluha.ErrRegistryBadResponse},
+		{"ok", rsp(200, xmlCT, soapBody(`<ns:opResponse xmlns:ns="urn:x"><name>Тарас</name><owners><n>1</n></owners><owners><n>2</n></owners><x xsi:nil="true"/></ns:opResponse>`)), `{"name":"Тарас","owners":[{"n":"1"},{"n":"2"}],"x":null}`},
+		{"id echoed", rsp(200, xmlCT, withID("m-1", `<r/>`), "m-1"), `{}`},
+		{"id of another message", rsp(200, xmlCT, withID("m-2", `<r/>`), "m-1"), posluha.ErrRegistryBadResponse},
+		{"declared array of one", rsp(200, xmlCT, soapBody(`<r><coOwners><n>1</n></coOwners></r>`)), `{"coOwners":[{"n":"1"}]}`},
+		{"empty response element", rsp(200, xmlCT, soapBody(`<ns:opResponse xmlns:ns="urn:x"/>`)), `{}`},
+		{"server fault", rsp(500, xmlCT, fault("SOAP-ENV:Server.ServerProxy.ServiceFailed")), posluha.ErrRegistryUnavailable},
+		{"client fault", rsp(500, xmlCT, fault("Client.InvalidTaxNumber")), posluha.ErrRegistryBadRequest},
+		{"fault on 200", rsp(200, xmlCT, fault("Server.X")), posluha.ErrRegistryUnavailable},
+		{"x-road header", rsp(500, hdr("X-Road-Error", "Server.ClientProxy.SslAuthenticationFailed"), []byte("oops")), posluha.ErrRegistryUnavailable},
+		{"odd fault", rsp(500, xmlCT, fault("MustUnderstand")), posluha.ErrRegistryBadResponse},
+		{"proxy error page", rsp(502, hdr("Content-Type", "text/html"), []byte("<html><body>Bad gateway</body></html>")), posluha.ErrRegistryUnavailable},
+		{"truncated", rsp(200, xmlCT, soapBody(`<r><a>1</a>`)[:len(envOpen)+8]), posluha.ErrRegistryBadResponse},
+		{"not soap", rsp(200, xmlCT, []byte(`<html/>`)), posluha.ErrRegistryBadResponse},
+		{"json", rsp(200, jsonCT, []byte(`{"a":1}`)), posluha.ErrRegistryBadResponse},
+		{"empty body", rsp(200, xmlCT, soapBody(``)), posluha.ErrRegistryBadResponse},
+		{"dtd", rsp(200, xmlCT, []byte(`<!DOCTYPE x [<!ENTITY a "aaaa">]><x/>`)), posluha.ErrRegistryBadResponse},
+		{"latin1", rsp(200, xmlCT, []byte(`<?xml version="1.0" encoding="ISO-8859-1"?><x/>`)), posluha.ErrRegistryBadResponse},
+		{"deep", rsp(200, xmlCT, soapBody(strings.Repeat("<a>", 100) + strings.Repeat("</a>", 100))), posluha.ErrRegistryBadResponse},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -139,11 +156,11 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 	if svc := h.child(nsXRoad, "service"); svc.child(nsIDs, "serviceVersion").text.String() != "v1" {
 		t.Errorf("service version missing:\n%s", b)
 	}
-	elem, f, err := decodeEnvelope(b)
-	if err != nil || f != nil {
-		t.Fatalf("decodeEnvelope: %v %v", f, err)
+	env, err := decodeEnvelope(b)
+	if err != nil || env.fault != nil || env.id != "id-1" {
+		t.Fatalf("decodeEnvelope = %+v, %v; want a body and id id-1", env, err)
 	}
-	got := value.String(xmlToValue(elem, nil))
+	got := value.String(xmlToValue(env.body, nil))
 	want := `{"taxNumber":"3111412139","amount":"6500.5","flags":["true","false"],"none":null,"payer":{"name":"Тарас <&>"}}`
 	if got != want {
 		t.Errorf("round trip = %s, want %s", got, want)

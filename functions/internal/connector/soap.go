@@ -227,22 +227,36 @@ type soapFault struct {
 	code, text string
 }
 
+// envelope is a decoded SOAP message: the Body's first element or its
+// fault, and the X-Road message id of the header ("" when absent).
+type envelope struct {
+	body  *xmlNode
+	fault *soapFault
+	id    string
+}
+
 // decodeEnvelope returns the first element of the SOAP Body, or the fault
 // the Body holds.
-func decodeEnvelope(body []byte) (*xmlNode, *soapFault, error) {
+func decodeEnvelope(body []byte) (envelope, error) {
 	root, err := parseXML(body)
 	if err != nil {
-		return nil, nil, fmt.Errorf("XML: %w", err)
+		return envelope{}, fmt.Errorf("XML: %w", err)
 	}
 	if root.space != nsSOAPEnv || root.local != "Envelope" {
-		return nil, nil, fmt.Errorf("root element is %s, not a SOAP 1.1 Envelope", root.local)
+		return envelope{}, fmt.Errorf("root element is %s, not a SOAP 1.1 Envelope", root.local)
+	}
+	var env envelope
+	if h := root.child(nsSOAPEnv, "Header"); h != nil {
+		if id := h.child(nsXRoad, "id"); id != nil {
+			env.id = strings.TrimSpace(id.text.String())
+		}
 	}
 	b := root.child(nsSOAPEnv, "Body")
 	if b == nil {
-		return nil, nil, errors.New("envelope has no Body")
+		return envelope{}, errors.New("envelope has no Body")
 	}
 	if len(b.children) == 0 {
-		return nil, nil, errors.New("SOAP Body is empty")
+		return envelope{}, errors.New("SOAP Body is empty")
 	}
 	first := b.children[0]
 	if first.space == nsSOAPEnv && first.local == "Fault" {
@@ -257,9 +271,11 @@ func decodeEnvelope(body []byte) (*xmlNode, *soapFault, error) {
 		if c := first.child("", "faultstring"); c != nil {
 			f.text = strings.TrimSpace(c.text.String())
 		}
-		return nil, f, nil
+		env.fault = f
+		return env, nil
 	}
-	return first, nil, nil
+	env.body = first
+	return env, nil
 }
 
 // xmlToValue turns an element into the data model: an element with
