@@ -1,0 +1,5 @@
+package stack
+
+import "syscall"
+
+const errAddrInUse = syscall.EADDRINUSE

@@ -1,0 +1,246 @@
+// Package stack is the whole local/on-prem Posluha stack in one process:
+// the Step Functions-compatible engine on a durable store, the Lambdas run
+// in-process, the services compiled from statemachines/ and redeployed on
+// change, and the HTTP endpoints that AWS SDKs and people use. `posluha
+// serve` (make run) and the end-to-end tests both start it through Open.
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/posluha/posluha/local/engine"
+	"github.com/posluha/posluha/local/lambdarun"
+	"github.com/posluha/posluha/local/store"
+)
+
+// Config configures a stack. Zero values are the defaults `make run` uses.
+type Config struct {
+	DataDir       string // default "data"
+	Addr          string // the AWS-compatible edge endpoint; default 127.0.0.1:4566 ("127.0.0.1:0" in tests)
+	StateMachines string // default "statemachines"
+	Watch         time.Duration // poll statemachines/ for changes this often; 0 = no watching
+	Logger        *slog.Logger
+	Clock         engine.Clock
+	// Functions adds Lambda handlers (function name → a handler that
+	// aws-lambda-go accepts) to the built-in ones: a service's own custom
+	// function, or a test double.
+	Functions map[string]any
+}
+
+// Stack is a running local stack.
+type Stack struct {
+	cfg      Config
+	log      *slog.Logger
+	Store    *store.DB
+	Engine   *engine.Engine
+	Lambdas  *lambdarun.Runner
+	Deployer *Deployer
+
+	edge     *http.Server
+	edgeAddr string
+	health   map[string]func(context.Context) error
+
+	stop context.CancelFunc
+	wg   sync.WaitGroup
+}
+
+// Open starts every component; on error it closes what it had started.
+func Open(ctx context.Context, cfg Config) (_ *Stack, err error) {
+	if cfg.DataDir == "" {
+		cfg.DataDir = "data"
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:4566"
+	}
+	if cfg.StateMachines == "" {
+		cfg.StateMachines = "statemachines"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Stack{cfg: cfg, log: cfg.Logger, health: map[string]func(context.Context) error{}}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	// Listen first: a taken port is the most common start-up failure and
+	// should be reported before anything else is touched.
+	edgeLn, err := listen("AWS endpoint", cfg.Addr)
+	if err != nil {
+		return nil, err
+	}
+	s.edgeAddr = edgeLn.Addr().String()
+
+	if s.Store, err = store.Open(filepath.Join(cfg.DataDir, "engine.db"), store.Options{}); err != nil {
+		edgeLn.Close()
+		return nil, err
+	}
+	s.Lambdas = lambdarun.New()
+	for name, h := range cfg.Functions {
+		s.Lambdas.Register(name, h)
+	}
+	s.Engine = engine.New(engine.Config{
+		Store:   s.Store,
+		Clock:   cfg.Clock,
+		Invoker: &engine.Router{Lambda: s.Lambdas},
+		Region:  "local",
+		Account: "000000000000",
+		Logger:  cfg.Logger,
+	})
+	if err := s.Engine.Start(ctx); err != nil {
+		edgeLn.Close()
+		return nil, err
+	}
+	s.health["engine"] = func(ctx context.Context) error {
+		_, err := s.Engine.ListMachines(ctx)
+		return err
+	}
+
+	s.Deployer = &Deployer{Engine: s.Engine, Dir: cfg.StateMachines, Functions: s.Lambdas.Functions()}
+	if _, err := s.Deployer.Sync(ctx); err != nil {
+		// A broken service must not keep the others from running.
+		s.log.Error("deploy services", "err", err)
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health", s.serveHealth)
+	mux.Handle("/", s.edgeHandler())
+	s.edge = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	s.serve(s.edge, edgeLn)
+
+	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.stop = cancel
+	if cfg.Watch > 0 {
+		s.wg.Add(1)
+		go s.watch(lctx, cfg.Watch)
+	}
+	return s, nil
+}
+
+func listen(what, addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		if errors.Is(err, errAddrInUse) || strings.Contains(err.Error(), "address already in use") {
+			return nil, fmt.Errorf("%s: port %s is taken by another program; stop it or choose another address", what, addr)
+		}
+		return nil, fmt.Errorf("%s: listen on %s: %w", what, addr, err)
+	}
+	return ln, nil
+}
+
+func (s *Stack) serve(srv *http.Server, ln net.Listener) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("http server stopped", "addr", ln.Addr().String(), "err", err)
+		}
+	}()
+}
+
+// edgeHandler routes AWS JSON-protocol requests by their X-Amz-Target
+// prefix, so one endpoint serves every service, like AWS_ENDPOINT_URL
+// pointing at a single LocalStack edge port.
+func (s *Stack) edgeHandler() http.Handler {
+	routes := map[string]http.Handler{}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		target := r.Header.Get("X-Amz-Target")
+		prefix, _, _ := strings.Cut(target, ".")
+		if h, ok := routes[prefix]; ok {
+			h.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"__type":"UnknownOperationException","message":"no local service for X-Amz-Target %q"}`, target)
+	})
+}
+
+func (s *Stack) watch(ctx context.Context, every time.Duration) {
+	defer s.wg.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			ids, err := s.Deployer.Sync(ctx)
+			for _, id := range ids {
+				s.log.Info("service redeployed", "service", id)
+			}
+			if err != nil {
+				s.log.Error("redeploy", "err", err)
+			}
+		}
+	}
+}
+
+// URLs returns what a person needs to reach each component.
+func (s *Stack) URLs() map[string]string {
+	return map[string]string{
+		"aws":    "http://" + s.edgeAddr,
+		"health": "http://" + s.edgeAddr + "/health",
+	}
+}
+
+func (s *Stack) serveHealth(w http.ResponseWriter, r *http.Request) {
+	names := make([]string, 0, len(s.health))
+	for n := range s.health {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	status := http.StatusOK
+	var b strings.Builder
+	b.WriteString("{")
+	for i, n := range names {
+		state := "ok"
+		if err := s.health[n](r.Context()); err != nil {
+			state, status = "down", http.StatusServiceUnavailable
+		}
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, "%q:%q", n, state)
+	}
+	b.WriteString("}")
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write([]byte(b.String()))
+}
+
+// Close stops every component, waiting for in-flight work to park.
+func (s *Stack) Close() error {
+	if s.stop != nil {
+		s.stop()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if s.edge != nil {
+		s.edge.Shutdown(ctx)
+	}
+	s.wg.Wait()
+	var errs []error
+	if s.Engine != nil {
+		errs = append(errs, s.Engine.Close())
+	}
+	if s.Store != nil {
+		errs = append(errs, s.Store.Close())
+	}
+	return errors.Join(errs...)
+}
