@@ -26,9 +26,9 @@ import (
 
 // Config configures a stack. Zero values are the defaults `make run` uses.
 type Config struct {
-	DataDir       string // default "data"
-	Addr          string // the AWS-compatible edge endpoint; default 127.0.0.1:4566 ("127.0.0.1:0" in tests)
-	StateMachines string // default "statemachines"
+	DataDir       string        // default "data"
+	Addr          string        // the AWS-compatible edge endpoint; default 127.0.0.1:4566 ("127.0.0.1:0" in tests)
+	StateMachines string        // default "statemachines"
 	Watch         time.Duration // poll statemachines/ for changes this often; 0 = no watching
 	Logger        *slog.Logger
 	Clock         engine.Clock
