@@ -101,12 +101,19 @@ func Process(defs *bpmn.Definitions, proc *bpmn.Process, opts Options) (*asl.Sta
 	}
 	an := e.analyse(&proc.Scope, proc.ID)
 	e.scanVariables()
-	if an.Start == nil {
+	if an.Start == nil && len(an.Sources) == 0 {
 		return nil, nil, e.diags
 	}
 	top := newContainer(nil, true)
 	w := &walk{e: e, c: top, an: an}
-	startName := w.entry(an.Start.Data.(*bpmn.Node))
+	var startName string
+	if an.Start != nil {
+		startName = w.entry(an.Start.Data.(*bpmn.Node))
+	} else {
+		init := top.add(&asl.State{Name: e.helperName("Start"), Type: asl.TypePass, Assign: e.inputAssign()})
+		startName = init.Name
+		init.Next = w.startScope(an)
+	}
 	sm := &asl.StateMachine{
 		Comment:       comment(&proc.Element, proc.Name),
 		QueryLanguage: asl.QueryLanguageJSONata,

@@ -453,6 +453,31 @@ func (w *walk) fork(n *bpmn.Node, name string) string {
 	return name
 }
 
+// startScope returns the first state of a scope: its start event, or, for
+// a scope without one, a Parallel that starts every source node at once.
+func (w *walk) startScope(an *structure.Analysis) string {
+	if an.Start != nil {
+		return w.entry(an.Start.Data.(*bpmn.Node))
+	}
+	e := w.e
+	st := w.c.add(&asl.State{Name: e.helperName(an.Graph.ID + " start together"), Type: asl.TypeParallel})
+	var branches []*container
+	for _, src := range an.Sources {
+		bc := newContainer(w.c, false)
+		bw := &walk{e: e, c: bc, an: an}
+		start := bw.entry(src.Data.(*bpmn.Node))
+		st.Branches = append(st.Branches, &asl.Branch{StartAt: start})
+		branches = append(branches, bc)
+	}
+	for i, bc := range branches {
+		st.Branches[i].States = bc.states
+	}
+	e.collectBranches(st, branches)
+	w.finish(st)
+	w.catchTerminate(st, branches)
+	return st.Name
+}
+
 // afterJoin emits the join that closes a region (as a Pass, or as the
 // next split when the gateway both joins and splits).
 func (w *walk) afterJoin(j *bpmn.Node) string {

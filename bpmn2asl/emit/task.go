@@ -97,12 +97,12 @@ func (w *walk) core(n *bpmn.Node, c *container, name string) *asl.State {
 			return st
 		}
 		an := e.analyse(n.Sub, n.ID)
-		if an.Start == nil {
+		if an.Start == nil && len(an.Sources) == 0 {
 			st.Type = asl.TypePass
 			return st
 		}
 		bw := &walk{e: e, c: bc, an: an}
-		start := bw.entry(an.Start.Data.(*bpmn.Node))
+		start := bw.startScope(an)
 		st.Branches = []*asl.Branch{{StartAt: start, States: bc.states}}
 		e.collectBranches(st, []*container{bc})
 		if bc.terminates {
@@ -159,12 +159,12 @@ func (w *walk) inlineSub(n *bpmn.Node, name string) string {
 		}
 		return contName
 	}
-	if an.Start == nil {
+	if an.Start == nil && len(an.Sources) == 0 {
 		w.then(st, n)
 		return name
 	}
 	sw := &walk{e: e, c: w.c, an: an, cont: cont, stop: w.stop, stopFlows: w.stopFlows, split: w.split}
-	st.Next = sw.entry(an.Start.Data.(*bpmn.Node))
+	st.Next = sw.startScope(an)
 	return name
 }
 

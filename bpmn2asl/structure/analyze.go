@@ -22,6 +22,9 @@ type Problem struct {
 type Analysis struct {
 	Graph *Graph
 	Start *Node
+	// Sources are the nodes that start together when the scope has no start
+	// event but several nodes without incoming flows (Start is nil then).
+	Sources []*Node
 	// Reachable marks nodes reachable from Start.
 	Reachable map[*Node]bool
 	// Default is the effective default flow of each exclusive/inclusive
@@ -69,18 +72,27 @@ func Analyze(g *Graph) (*Analysis, []Problem) {
 		report(Problem{Code: diag.NoStartEvent, Msg: fmt.Sprintf("scope %s has no start event", g.ID),
 			Hint: "add a start event before the first step"})
 	default:
-		report(Problem{Code: diag.NoStartEvent, Node: sources[0],
-			Msg:     fmt.Sprintf("scope %s has no start event and %d elements without incoming flows", g.ID, len(sources)),
+		// BPMN starts every element without incoming flows at once.
+		report(Problem{Code: diag.NoStartEvent, Severity: diag.Warning, Node: sources[0],
+			Msg:     fmt.Sprintf("scope %s has no start event: its %d elements without incoming flows start together, in parallel", g.ID, len(sources)),
 			Hint:    "add one start event and connect it to the first step",
 			Related: sources[1:]})
+		a.Sources = sources
 	}
-	if a.Start == nil {
+	if a.Start == nil && len(a.Sources) == 0 {
 		return a, ps
 	}
 
 	// 2. Reachability.
-	stack := []*Node{a.Start}
-	a.Reachable[a.Start] = true
+	stack := []*Node{}
+	if a.Start != nil {
+		stack = append(stack, a.Start)
+		a.Reachable[a.Start] = true
+	}
+	for _, s := range a.Sources {
+		stack = append(stack, s)
+		a.Reachable[s] = true
+	}
 	for len(stack) > 0 {
 		n := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
