@@ -582,6 +582,12 @@ func (b *builder) zeebe(n *xnode, node *Node) {
 			case "calledDecision":
 				node.CalledDecision, _ = z.attrNS("", "decisionId")
 				node.ResultVariable, _ = z.attrNS("", "resultVariable")
+			case "properties", "versionTag", "priorityDefinition", "userTaskForm", "subscription":
+				// Read elsewhere, or without meaning for ASL.
+			default:
+				b.report(diag.UnknownExtensionField, z.pos, node.ID, node.Name,
+					"the compiled state machine does not run it; model the behaviour with tasks instead",
+					"<%s> is ignored", qname(z.prefix, z.local))
 			}
 		case NSCamunda:
 			switch z.local {

@@ -21,25 +21,25 @@ type Info struct {
 // snapshot.
 const (
 	// Parse and model (package bpmn).
-	MalformedXML          Code = "BPMN001"
-	NotBPMN               Code = "BPMN002"
-	BadEncoding           Code = "BPMN003"
-	TooDeep               Code = "BPMN004"
-	NoProcess             Code = "BPMN010"
-	NoFlowElements        Code = "BPMN011"
-	DuplicateID           Code = "BPMN012"
-	MissingID             Code = "BPMN013"
-	DanglingFlowRef       Code = "BPMN014"
-	BoundaryNotAttached   Code = "BPMN015"
-	DanglingRef           Code = "BPMN016"
-	DefaultNotOutgoing    Code = "BPMN017"
-	FlowCrossesScope      Code = "BPMN018"
-	UnknownElement        Code = "BPMN020"
-	UnknownEventDef       Code = "BPMN021"
-	BadAttribute          Code = "BPMN022"
-	NotExecutable         Code = "BPMN023"
+	MalformedXML        Code = "BPMN001"
+	NotBPMN             Code = "BPMN002"
+	BadEncoding         Code = "BPMN003"
+	TooDeep             Code = "BPMN004"
+	NoProcess           Code = "BPMN010"
+	NoFlowElements      Code = "BPMN011"
+	DuplicateID         Code = "BPMN012"
+	MissingID           Code = "BPMN013"
+	DanglingFlowRef     Code = "BPMN014"
+	BoundaryNotAttached Code = "BPMN015"
+	DanglingRef         Code = "BPMN016"
+	DefaultNotOutgoing  Code = "BPMN017"
+	FlowCrossesScope    Code = "BPMN018"
+	UnknownElement      Code = "BPMN020"
+	UnknownEventDef     Code = "BPMN021"
+	BadAttribute        Code = "BPMN022"
+	NotExecutable       Code = "BPMN023"
+	// BPMN025 is retired (never used); do not reuse.
 	MissingProcessRef     Code = "BPMN024"
-	BadExtension          Code = "BPMN025"
 	DuplicateEventDef     Code = "BPMN026"
 	UnknownExtensionField Code = "BPMN027"
 
@@ -105,9 +105,8 @@ var codeTable = []Info{
 	{BadAttribute, Error, "an attribute has a value of the wrong form (boolean, number)"},
 	{NotExecutable, Warning, "the process is not marked isExecutable=\"true\""},
 	{MissingProcessRef, Warning, "a collaboration participant has no processRef or names no process"},
-	{BadExtension, Error, "a Zeebe/Camunda extension element is incomplete or malformed"},
 	{DuplicateEventDef, Warning, "an event has several event definitions (a multiple event)"},
-	{UnknownExtensionField, Warning, "a Zeebe/Camunda extension the parser ignores"},
+	{UnknownExtensionField, Warning, "a Zeebe extension element the compiler ignores (execution or task listeners, …)"},
 
 	{NoStartEvent, Error, "a process or sub-process has no start event"},
 	{MultipleStartEvents, Error, "a process or sub-process has more than one start event the compiler can start from"},
