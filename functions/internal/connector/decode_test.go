@@ -122,7 +122,7 @@ func TestDecodeSOAP(t *testing.T) {
 		{"empty body", rsp(200, xmlCT, soapBody(``)), posluha.ErrRegistryBadResponse},
 		{"dtd", rsp(200, xmlCT, []byte(`<!DOCTYPE x [<!ENTITY a "aaaa">]><x/>`)), posluha.ErrRegistryBadResponse},
 		{"latin1", rsp(200, xmlCT, []byte(`<?xml version="1.0" encoding="ISO-8859-1"?><x/>`)), posluha.ErrRegistryBadResponse},
-		{"deep", rsp(200, xmlCT, soapBody(strings.Repeat("<a>", 100) + strings.Repeat("</a>", 100))), posluha.ErrRegistryBadResponse},
+		{"deep", rsp(200, xmlCT, soapBody(strings.Repeat("<a>", 100)+strings.Repeat("</a>", 100))), posluha.ErrRegistryBadResponse},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
