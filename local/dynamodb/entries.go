@@ -36,7 +36,9 @@ func (e *entries) search(sortV *AV, tie string) (pos, bool) {
 
 func (e *entries) end() pos { return pos{len(e.chunks), 0} }
 
-func (e *entries) valid(p pos) bool { return p.c >= 0 && p.c < len(e.chunks) && p.i >= 0 && p.i < len(e.chunks[p.c]) }
+func (e *entries) valid(p pos) bool {
+	return p.c >= 0 && p.c < len(e.chunks) && p.i >= 0 && p.i < len(e.chunks[p.c])
+}
 
 func (e *entries) at(p pos) *entry { return e.chunks[p.c][p.i] }
 

@@ -218,7 +218,7 @@ func (l *Log) flusher() {
 
 		_, err := f.Write(b)
 		if err == nil {
-			err = f.Sync()
+			err = syncData(f)
 		}
 
 		l.mu.Lock()

@@ -1,0 +1,303 @@
+package sqs
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/posluha/posluha/local/dynamodb"
+)
+
+// childEnv makes the test binary serve a data directory instead of running
+// tests, so that the crash test can kill a real process with SIGKILL.
+const childEnv = "POSLUHA_SQS_CHILD_DIR"
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(childEnv); dir != "" {
+		os.Exit(serveChild(dir))
+	}
+	os.Exit(m.Run())
+}
+
+func serveChild(dir string) int {
+	s, err := New(dir, Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Println(ln.Addr().String())
+	http.Serve(ln, s.Handler())
+	return 0
+}
+
+func startChild(tb testing.TB, dir string) (*exec.Cmd, string) {
+	tb.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+dir)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		tb.Fatalf("child did not report its address: %v", err)
+	}
+	return cmd, "http://" + strings.TrimSpace(line)
+}
+
+// fastHTTP keeps enough idle connections for many concurrent callers.
+func fastHTTP() *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128, MaxIdleConns: 128}}
+}
+
+// TestCrashSIGKILL sends and deletes concurrently against a child process,
+// kills it with SIGKILL mid-burst, restarts on the same directory and checks
+// that every acknowledged send is there and no acknowledged delete came back.
+func TestCrashSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns a child process")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	cmd, url := startChild(t, dir)
+	c := NewClient(url, fastHTTP())
+	q := mustCreate(t, c, "apps", map[string]string{"VisibilityTimeout": "1"})
+	q = strings.Replace(q, url, "", 1) // the restarted server has another port
+
+	const senders, killAfter = 16, 400
+	var (
+		sent, deleted sync.Map
+		tried         sync.Map // deletes sent; one unacknowledged at the kill may have happened
+		nSent         atomic.Int64
+		wg            sync.WaitGroup
+		killed        = make(chan struct{})
+		oneKill       sync.Once
+	)
+	dead := func(err error, what string) bool {
+		select {
+		case <-killed:
+			return true
+		default:
+			t.Errorf("%s before the kill: %v", what, err)
+			return true
+		}
+	}
+	for w := range senders {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				body := fmt.Sprintf("app-%d-%d", w, i)
+				if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url + q), MessageBody: aws.String(body)}); err != nil && dead(err, "SendMessage") {
+					return
+				}
+				sent.Store(body, true)
+				if nSent.Add(1) == killAfter {
+					oneKill.Do(func() { cmd.Process.Kill(); close(killed) })
+				}
+			}
+		})
+	}
+	wg.Go(func() { // a consumer deleting what it receives
+		for {
+			rm, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url + q), MaxNumberOfMessages: 10})
+			if err != nil && dead(err, "ReceiveMessage") {
+				return
+			}
+			for _, m := range rm.Messages {
+				tried.Store(aws.ToString(m.Body), true)
+				if _, err := c.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(url + q), ReceiptHandle: m.ReceiptHandle}); err != nil && dead(err, "DeleteMessage") {
+					return
+				}
+				deleted.Store(aws.ToString(m.Body), true)
+			}
+		}
+	})
+	wg.Wait()
+	cmd.Wait()
+
+	srv, err := New(dir, Options{Now: func() time.Time { return time.Now().Add(time.Hour) }}) // past every visibility timeout
+	if err != nil {
+		t.Fatalf("restart: %v", err)
+	}
+	defer srv.Close()
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	c = NewClient(hs.URL, hs.Client())
+	present := map[string]bool{}
+	for {
+		rm, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(hs.URL + q), MaxNumberOfMessages: 10, VisibilityTimeout: 3600})
+		if err != nil {
+			t.Fatalf("ReceiveMessage after restart: %v", err)
+		}
+		if len(rm.Messages) == 0 {
+			break
+		}
+		for _, m := range rm.Messages {
+			present[aws.ToString(m.Body)] = true
+		}
+	}
+	lost, resurrected, nDeleted := 0, 0, 0
+	sent.Range(func(k, _ any) bool {
+		_, del := deleted.Load(k)
+		switch {
+		case del:
+			nDeleted++
+			if present[k.(string)] {
+				resurrected++
+				t.Errorf("acknowledged delete of %s came back", k)
+			}
+		case !present[k.(string)]:
+			if _, ok := tried.Load(k); ok {
+				return true
+			}
+			lost++
+			t.Errorf("acknowledged message %s lost", k)
+		}
+		return lost+resurrected < 10
+	})
+	t.Logf("acknowledged sends %d, deletes %d; after restart %d messages, lost %d, resurrected %d", nSent.Load(), nDeleted, len(present), lost, resurrected)
+}
+
+// benchClients returns the parallelism giving 32 concurrent clients.
+func benchClients() int { return max(1, 32/runtime.GOMAXPROCS(0)) }
+
+// BenchmarkSendMessage measures SendMessage through the SDK over loopback
+// with 32 concurrent clients, fsync included ("server"), next to a handler
+// that only echoes the body's MD5 ("sdkFloor").
+func BenchmarkSendMessage(b *testing.B) {
+	b.Run("server", func(b *testing.B) {
+		srv, err := New(b.TempDir(), Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer srv.Close()
+		benchSends(b, srv.Handler(), true)
+	})
+	b.Run("sdkFloor", func(b *testing.B) {
+		benchSends(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var in struct{ MessageBody string }
+			json.NewDecoder(r.Body).Decode(&in)
+			w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+			fmt.Fprintf(w, `{"MessageId":"m","MD5OfMessageBody":"%s"}`, md5Hex([]byte(in.MessageBody)))
+		}), false)
+	})
+}
+
+func benchSends(b *testing.B, h http.Handler, create bool) {
+	hs := httptest.NewServer(h)
+	defer hs.Close()
+	c := NewClient(hs.URL, fastHTTP())
+	url := hs.URL + "/000000000000/apps"
+	if create {
+		url = mustCreate(b, c, "apps", nil)
+	}
+	body := `{"applicationId":"` + strings.Repeat("x", 36) + `","service":"payout"}`
+	b.SetParallelism(benchClients())
+	b.ResetTimer()
+	start, cpu0 := time.Now(), cpuTime()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := c.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(body)}); err != nil {
+				b.Error(err)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "sends/s")
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+}
+
+// BenchmarkSubmission measures the burst path of the api function: one
+// conditional PutItem then one SendMessage per accepted application, 32
+// concurrent clients, both endpoints in this process.
+func BenchmarkSubmission(b *testing.B) {
+	ctx := context.Background()
+	dsrv, err := dynamodb.New(b.TempDir(), dynamodb.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer dsrv.Close()
+	dhs := httptest.NewServer(dsrv.Handler())
+	defer dhs.Close()
+	ssrv, err := New(b.TempDir(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ssrv.Close()
+	shs := httptest.NewServer(ssrv.Handler())
+	defer shs.Close()
+
+	d := ddb.New(ddb.Options{Region: "eu-central-1", BaseEndpoint: aws.String(dhs.URL), HTTPClient: fastHTTP(),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+	_, err = d.CreateTable(ctx, &ddb.CreateTableInput{
+		TableName:            aws.String("applications"),
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("applicationId"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("applicationId"), KeyType: ddbtypes.KeyTypeHash}},
+		BillingMode:          ddbtypes.BillingModePayPerRequest,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	q := NewClient(shs.URL, fastHTTP())
+	url := mustCreate(b, q, "submissions", nil)
+	var next atomic.Int64
+	b.SetParallelism(benchClients())
+	b.ResetTimer()
+	start, cpu0 := time.Now(), cpuTime()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			id := fmt.Sprintf("app-%08d", next.Add(1))
+			_, err := d.PutItem(ctx, &ddb.PutItemInput{TableName: aws.String("applications"), ConditionExpression: aws.String("attribute_not_exists(applicationId)"),
+				Item: map[string]ddbtypes.AttributeValue{
+					"applicationId": &ddbtypes.AttributeValueMemberS{Value: id},
+					"status":        &ddbtypes.AttributeValueMemberS{Value: "submitted"},
+					"form":          &ddbtypes.AttributeValueMemberS{Value: strings.Repeat("x", 400)},
+				}})
+			if err != nil {
+				b.Error(err)
+				continue
+			}
+			if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(`{"applicationId":"` + id + `"}`)}); err != nil {
+				b.Error(err)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "submissions/s")
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+}
+
+// cpuTime is the CPU time this process has used, so benchmarks can report
+// CPU per operation, which other load on a shared machine disturbs less
+// than throughput.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
