@@ -81,6 +81,11 @@ func (h *Handler) Handle(ctx context.Context, req posluha.TaskRequest) (json.Raw
 	if !ok {
 		return nil, posluha.Errorf(posluha.ErrTaskInvalid, "unknown connector %q", req.Connector)
 	}
+	if t.Write {
+		// Writes belong to eventwrite, which parks them through long
+		// outages; the reader only reads.
+		return nil, posluha.Errorf(posluha.ErrTaskInvalid, "connector %q writes: use an event.write task", req.Connector)
+	}
 	start := h.d.Now()
 	res, callErr := h.d.Connectors.Call(ctx, req.Connector, connector.Args{
 		ApplicationID: req.ApplicationID, Service: req.Service, Step: req.Step, Arguments: req.Arguments,

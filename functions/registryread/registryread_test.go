@@ -42,10 +42,13 @@ type fakeAudit struct {
 func (f *fakeAudit) Record(ctx context.Context, r Record) error { return f.RecordFn(ctx, r) }
 
 func drrpTemplate(id string) (*connector.Template, bool) {
-	if id != "drrp.realty-rights" {
-		return nil, false
+	switch id {
+	case "drrp.realty-rights":
+		return &connector.Template{ID: id, Registry: "drrp"}, true
+	case "treasury.payment":
+		return &connector.Template{ID: id, Registry: "treasury", Write: true}, true
 	}
-	return &connector.Template{ID: id, Registry: "drrp"}, true
+	return nil, false
 }
 
 // invoke runs the handler through aws-lambda-go, as the runtime would, and
@@ -81,6 +84,7 @@ func TestHandle(t *testing.T) {
 		{"audit fails", req, nil, errors.New("table unavailable"), "", "Internal", "ok"},
 		{"no connector", `{"applicationId":"app-1","step":"s"}`, nil, nil, "", "Task.Invalid", ""},
 		{"unknown connector", `{"applicationId":"app-1","step":"s","connector":"nope"}`, nil, nil, "", "Task.Invalid", ""},
+		{"write connector", `{"applicationId":"app-1","step":"s","connector":"treasury.payment"}`, nil, nil, "", "Task.Invalid", ""},
 		{"no application", `{"step":"s","connector":"drrp.realty-rights"}`, nil, nil, "", "Task.Invalid", ""},
 	}
 	for _, tc := range tests {

@@ -288,10 +288,17 @@ func TestRateLimit(t *testing.T) {
 // back, and each payment is made exactly once, although some answers were
 // lost to timeouts after the payment was made.
 func TestOutage(t *testing.T) {
-	for _, id := range []string{"treasury.soap", "treasury.xrest"} {
+	shipped, err := os.ReadFile("../../../connectors/treasury.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The shipped payment connector, mappings and limits included, with a
+	// timeout short enough that slow answers are lost after the payment.
+	mapped := strings.NewReplacer("timeout: 10s", "timeout: 150ms", "perSecond: 20", "perSecond: 500").Replace(string(shipped))
+	for _, id := range []string{"treasury.soap", "treasury.xrest", "treasury.payment"} {
 		t.Run(id, func(t *testing.T) {
 			sim, url := startSim(t, 42)
-			set := mustSet(t, url, rawTemplates("150ms")...)
+			set := mustSet(t, url, append(rawTemplates("150ms"), mapped)...)
 			sim.SetProfile("treasury", registries.Profile{
 				Down:    true,
 				Latency: registries.Latency{Max: registries.Duration(10 * time.Millisecond), SlowRate: 0.1, Slow: registries.Duration(300 * time.Millisecond)},
