@@ -2,7 +2,6 @@ package feel
 
 import (
 	"math/rand/v2"
-	"strings"
 	"testing"
 )
 
@@ -92,5 +91,4 @@ func TestRandomOutputsCompile(t *testing.T) {
 			t.Errorf("Translate(%q) = %s does not compile: %s", srcs[i], cases[i].Expr, r.Err)
 		}
 	}
-	_ = strings.TrimSpace
 }

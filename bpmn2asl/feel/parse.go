@@ -551,11 +551,10 @@ func (p *parser) context() node {
 		default:
 			p.fail(k.off, "expected a context key but found "+describe(k), `write {key: value} or {"key": value}`)
 		}
-		for i, prev := range c.keys {
+		for _, prev := range c.keys {
 			if prev == key {
 				p.fail(k.off, "duplicate context key \""+key+"\"", "")
 			}
-			_ = i
 		}
 		p.expectOp(":")
 		c.keys = append(c.keys, key)
