@@ -1,0 +1,40 @@
+// Package sfnapi serves the AWS Step Functions JSON 1.0 protocol
+// (POST /, X-Amz-Target: AWSStepFunctions.<Operation>, Content-Type
+// application/x-amz-json-1.0) on top of the local engine, so that the
+// aws-sdk-go-v2 sfn client and `aws stepfunctions --endpoint-url` work
+// against the local stack unchanged.
+//
+// # Wire format
+//
+// Requests and responses are JSON objects with AWS's lowerCamel member
+// names; timestamps are epoch seconds with millisecond fractions, as AWS
+// sends them. Errors are HTTP 400 (500 for internal faults) with
+// {"__type": "<ExceptionName>", "message": "…"} and the same name in the
+// X-Amzn-ErrorType header, which is what the SDK's deserializers read to
+// build types.ExecutionDoesNotExist, types.InvalidDefinition and friends.
+// Malformed bodies are SerializationException, missing or out-of-range
+// members ValidationException, unknown operations UnknownOperationException.
+//
+// # Differences from AWS
+//
+//   - Versions: the engine publishes a numbered version on every create and
+//     update, so every revision is a version. PublishStateMachineVersion
+//     returns the newest one; ListStateMachineVersions lists them all.
+//     Aliases and DeleteStateMachineVersion are not supported (the engine
+//     has no alias records).
+//   - DescribeExecution always reports the version the execution runs on
+//     (stateMachineVersionArn), also when it was started through the
+//     unqualified ARN, because an execution here always pins a version.
+//   - SendTask* reports TaskTimedOut only while a timed-out task has not yet
+//     been closed by the engine's timer; afterwards the token is gone and the
+//     answer is TaskDoesNotExist (the engine keeps no tombstones).
+//   - TestState runs the state in a throw-away engine on a virtual clock
+//     (a Wait takes no time); inspectionData carries input, afterParameters
+//     (or afterArguments) and result when the state produced them.
+//
+// StartSyncExecution: the SDK prepends "sync-" to the endpoint host for
+// this operation. Against a loopback endpoint either use a host name whose
+// sync- form resolves (localhost.localstack.cloud style wildcard DNS), or
+// give the client an HTTP transport that dials the server whatever the host
+// (see the tests), or disable host prefixes in the client.
+package sfnapi
