@@ -11,10 +11,6 @@ import (
 func (b *builder) resolve() {
 	d := b.defs
 	d.ids = map[string]any{}
-	type idElem struct {
-		e   *Element
-		tag string
-	}
 	add := func(e *Element, v any, tag string, required bool) {
 		if e.ID == "" {
 			if required {

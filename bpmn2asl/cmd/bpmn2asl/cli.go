@@ -63,8 +63,7 @@ const usage = `usage:
   bpmn2asl compile FILE [-o OUT.asl.json] [--service ID] [--process ID]
   bpmn2asl compile --all DIR [--check]
   bpmn2asl graph FILE [--coverage COVERAGE.json] [-o OUT.mmd]
-  bpmn2asl explain [CODE...]          what a diagnostic code means (all codes without CODE)
-`
+  bpmn2asl explain [CODE...]          what a diagnostic code means (all codes without CODE)`
 
 // ParseFlags reads the sub-command and its flags. Flags may follow
 // positional arguments ("compile a.bpmn -o a.asl.json").
@@ -162,7 +161,7 @@ func (m *Main) Run(ctx context.Context) int {
 	case "explain":
 		return m.explain()
 	}
-	fmt.Fprint(m.Stderr, usage)
+	fmt.Fprintln(m.Stderr, usage)
 	return exitUsage
 }
 
