@@ -1,6 +1,7 @@
 package jsonata
 
 import (
+	"math"
 	"strings"
 
 	"github.com/posluha/posluha/query/value"
@@ -110,8 +111,16 @@ var messages = map[string]string{
 	"U1002": "Expression evaluation timeout: Check for infinite loop",
 }
 
-// populate fills in e.Message from the code's template, unless it is set.
+// populate fills in e.Message from the code's template, unless it is set,
+// and makes Value part of the data model.
 func (e *Error) populate(extra map[string]any) {
+	defer func() {
+		if isUndef(e.Value) {
+			e.Value = nil
+		} else {
+			e.Value = publicValue(e.Value)
+		}
+	}()
 	if e.Message != "" {
 		return
 	}
@@ -165,7 +174,39 @@ func rawText(v any) string {
 	case float64:
 		return value.FormatNumber(t)
 	}
-	return value.String(output(v))
+	return value.String(publicValue(v))
+}
+
+// publicValue converts any internal value to the data model without
+// failing: what JSON cannot hold becomes null (or is dropped from objects).
+func publicValue(v any) any {
+	switch t := v.(type) {
+	case float64:
+		if t != t || t > math.MaxFloat64 || t < -math.MaxFloat64 {
+			return nil
+		}
+		return t
+	case *seq:
+		return publicValue(t.v)
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = publicValue(e)
+		}
+		return out
+	case *value.Object:
+		o := value.NewObject(t.Len())
+		for _, m := range members(t) {
+			if isFunction(m.Value) || isUndef(m.Value) {
+				continue
+			}
+			o.Set(m.Key, publicValue(m.Value))
+		}
+		return o
+	case nil, bool, string:
+		return t
+	}
+	return nil
 }
 
 // jsonText is JSON.stringify of a field, "undefined" when absent.
@@ -176,8 +217,5 @@ func jsonText(v any, ok bool) string {
 	if isFunction(v) {
 		return "undefined"
 	}
-	if f, ok := v.(float64); ok && (f != f || f > 1.7976931348623157e308 || f < -1.7976931348623157e308) {
-		return "null"
-	}
-	return value.String(output(v))
+	return value.String(publicValue(v))
 }

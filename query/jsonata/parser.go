@@ -75,8 +75,12 @@ type parser struct {
 	src  string
 	tok  *token // current token
 	sym  string // symbol id of the current token
-	done bool
+	depth int
 }
+
+// maxNesting bounds how deeply expressions nest, so that a hostile source
+// cannot exhaust the Go stack while parsing.
+const maxNesting = 1000
 
 func (p *parser) fail(code string, pos int, tok any, val any) {
 	e := &Error{Code: code, Position: pos, Value: val}
@@ -180,6 +184,11 @@ func (p *parser) current() *node {
 }
 
 func (p *parser) expression(rbp int) *node {
+	p.depth++
+	defer func() { p.depth-- }()
+	if p.depth > maxNesting {
+		p.fail("U1001", p.tok.pos, nil, nil)
+	}
 	t, sym := p.current(), p.sym
 	p.advance("", true)
 	left := p.nud(t, sym)
