@@ -202,3 +202,22 @@ func TestEvents(t *testing.T) {
 		})
 	}
 }
+
+// TestWireRejectsBadTemplate: a broken connector file stops the function at
+// start, naming the file, line and column.
+func TestWireRejectsBadTemplate(t *testing.T) {
+	dir := t.TempDir()
+	bad := "id: drrp.owners\nprotocol: xroad-rest\nendpoint: ftp://security-server\nclient: UA/GOV/44444444/POSLUHA\nservice: UA/GOV/00015622/DRRP/owners\n"
+	if err := os.WriteFile(filepath.Join(dir, "drrp.yaml"), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Wire(context.Background(), slog.New(slog.DiscardHandler), func(k string) string {
+		if k == "POSLUHA_CONNECTORS_DIR" {
+			return dir
+		}
+		return ""
+	})
+	if err == nil || !strings.Contains(err.Error(), "drrp.yaml:3:11: endpoint:") {
+		t.Errorf("Wire = %v, want drrp.yaml:3:11: endpoint: …", err)
+	}
+}
