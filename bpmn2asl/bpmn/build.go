@@ -348,7 +348,7 @@ func (b *builder) node(n *xnode, kind Kind, p *Process, parent *Node) *Node {
 	}
 	if kind == CallActivity {
 		if v, ok := n.attr("calledElement"); ok {
-			node.CalledElement = strings.TrimSpace(v)
+			node.CalledElement = ref(v) // a QName in BPMN; zeebe:calledElement below wins
 			node.CalledElementPos = n.attrAt("calledElement")
 		}
 	}

@@ -225,7 +225,10 @@ func (b *builder) resolveNode(n *Node) {
 		if m, ok := d.Lookup(n.MessageRef).(*Message); ok {
 			n.Message = m
 		} else {
-			b.log.Add(d.Diag(diag.DanglingRef, &n.Element, "messageRef", "messageRef %q names no message", n.MessageRef))
+			dg := d.Diag(diag.DanglingRef, &n.Element, "messageRef", "messageRef %q names no message", n.MessageRef)
+			dg.Severity = diag.Warning
+			dg.Hint = "pick the message again in the modeler's properties panel"
+			b.log.Add(dg)
 		}
 	}
 	for _, e := range n.Events {
@@ -255,8 +258,15 @@ func (b *builder) resolveNode(n *Node) {
 			ok = true
 		}
 		if !ok {
+			// Only an error's code changes what the compiler emits; other
+			// dangling references are warnings so that later stages can
+			// still say precisely what they support.
+			sev := diag.Warning
+			if e.Kind == ErrorEvent {
+				sev = diag.Error
+			}
 			b.log.Add(diag.Diagnostic{
-				Severity: diag.DanglingRef.Severity(), Code: diag.DanglingRef, File: d.File,
+				Severity: sev, Code: diag.DanglingRef, File: d.File,
 				Line: e.RefPos.Line, Col: e.RefPos.Col, ElementID: n.ID, ElementName: n.Name,
 				Message: fmt.Sprintf("%s event definition refers to %q, which names no %s", e.Kind, e.Ref, want),
 				Hint:    fmt.Sprintf("pick the %s again in the modeler's properties panel", want),
