@@ -221,11 +221,47 @@ func Parse(name string, data []byte) ([]*Template, error) {
 	return out, nil
 }
 
-// ParseNode parses and validates one template held in a YAML node of
-// another file (a connector embedded in service.yaml).
-func ParseNode(name string, node ast.Node) (*Template, error) {
-	return parseNode(name, node)
+// ParseEmbedded parses and validates the templates a service embeds: the
+// sequence at path (a goccy/go-yaml path such as "$.connectorTemplates") in
+// the service file data. Positions in errors are positions in that file. A
+// file without the path has no embedded templates.
+func ParseEmbedded(name string, data []byte, path string) ([]*Template, error) {
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return nil, yamlError(name, err)
+	}
+	p, err := yaml.PathString(path)
+	if err != nil {
+		return nil, fmt.Errorf("embedded connectors path %q: %w", path, err)
+	}
+	node, err := p.FilterFile(f)
+	if err != nil || node == nil {
+		return nil, nil
+	}
+	seq, ok := node.(*ast.SequenceNode)
+	if !ok {
+		tk := node.GetToken()
+		return nil, &TemplateError{File: name, Line: tk.Position.Line, Col: tk.Position.Column, Msg: "embedded connectors are a list of templates"}
+	}
+	var out []*Template
+	var errs []error
+	for _, n := range seq.Values {
+		t, err := parseNode(name, n)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, t)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return out, nil
 }
+
+// Check validates a set of templates from several sources together: unique
+// ids, one set of limits per registry.
+func Check(ts []*Template) error { return checkSet(ts) }
 
 func parseDoc(name string, doc *ast.DocumentNode) (*Template, error) {
 	return parseNode(name, doc.Body)

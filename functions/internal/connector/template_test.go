@@ -125,3 +125,28 @@ func TestLoadFS(t *testing.T) {
 		t.Fatalf("LoadFS = %d templates, %v; want 1, nil", len(ts), err)
 	}
 }
+
+func TestParseEmbedded(t *testing.T) {
+	service := `id: housing-aid
+title: {uk: Допомога на житло, en: Housing aid}
+connectorTemplates:
+  - id: housing.registry
+    protocol: rest
+    endpoint: http://127.0.0.1:8089/rest/housing
+  - id: housing.bad
+    protocol: rest
+    endpoint: http://x
+    timeout: forever
+`
+	_, err := ParseEmbedded("statemachines/housing-aid/service.yaml", []byte(service), "$.connectorTemplates")
+	if err == nil || !strings.Contains(err.Error(), "statemachines/housing-aid/service.yaml:10:14: timeout:") {
+		t.Fatalf("ParseEmbedded error = %v, want a position in service.yaml", err)
+	}
+	ts, err := ParseEmbedded("service.yaml", []byte(strings.Replace(service, "forever", "2s", 1)), "$.connectorTemplates")
+	if err != nil || len(ts) != 2 || ts[1].ID != "housing.bad" {
+		t.Fatalf("ParseEmbedded = %d templates, %v", len(ts), err)
+	}
+	if ts, err := ParseEmbedded("service.yaml", []byte("id: x\n"), "$.connectorTemplates"); err != nil || ts != nil {
+		t.Errorf("ParseEmbedded without templates = %v, %v; want none", ts, err)
+	}
+}
