@@ -363,7 +363,7 @@ func fnLowercase(c *call, a []any) any {
 	if !ok {
 		return undef
 	}
-	return strings.ToLower(s)
+	return jsLower(s)
 }
 
 func fnUppercase(c *call, a []any) any {
@@ -371,7 +371,7 @@ func fnUppercase(c *call, a []any) any {
 	if !ok {
 		return undef
 	}
-	return strings.ToUpper(s)
+	return jsUpper(s)
 }
 
 func fnLength(c *call, a []any) any {
@@ -886,9 +886,14 @@ func toBoolean(v any) bool {
 	return false
 }
 
+// A function passed to a built-in arrives in jsonata-js wrapped in a native
+// closure, which $boolean counts as false.
 func fnBoolean(c *call, a []any) any {
 	if isUndef(a[0]) {
 		return undef
+	}
+	if isFunction(a[0]) {
+		return false
 	}
 	return toBoolean(a[0])
 }
@@ -896,6 +901,9 @@ func fnBoolean(c *call, a []any) any {
 func fnNot(c *call, a []any) any {
 	if isUndef(a[0]) {
 		return undef
+	}
+	if isFunction(a[0]) {
+		return true
 	}
 	return !toBoolean(a[0])
 }

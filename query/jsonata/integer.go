@@ -524,9 +524,5 @@ func fnParseInteger(c *call, a []any) any {
 	}
 	pic, _ := strArg(a[1])
 	m := integerMatcher(analyseIntegerPicture(pic))
-	r := m.parse(s)
-	if f, ok := r.(float64); ok && math.IsNaN(f) {
-		return undef
-	}
-	return r
+	return m.parse(s)
 }
