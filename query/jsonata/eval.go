@@ -322,7 +322,7 @@ func (f *frame) evalTupleStep(expr *node, input []any, tuples []tuple, haveTuple
 			}
 			sorted := f.evalSort(expr, items, true)
 			for _, t := range sorted.v {
-				result = append(result, t.(tuple))
+				result = append(result, asTuple(t))
 			}
 		} else {
 			sorted := f.evalSort(expr, input, false)
@@ -368,7 +368,7 @@ func (f *frame) evalTupleStep(expr *node, input []any, tuples []tuple, haveTuple
 				t[k] = v
 			}
 			if isTS {
-				for k, v := range item.(tuple) {
+				for k, v := range asTuple(item) {
 					t[k] = v
 				}
 			} else {
@@ -403,7 +403,7 @@ func (f *frame) evalTupleStages(stages []*stage, tuples []tuple) []tuple {
 	a, _ := arr(res)
 	out := make([]tuple, 0, len(a))
 	for _, t := range a {
-		out = append(out, t.(tuple))
+		out = append(out, asTuple(t))
 	}
 	return out
 }
@@ -460,7 +460,7 @@ func (f *frame) evalFilter(pred *node, input any) any {
 		context := item
 		env := f
 		if tupleStream {
-			t := item.(tuple)
+			t := asTuple(item)
 			context = t["@"]
 			env = f.frameFromTuple(t)
 		}
@@ -853,9 +853,14 @@ func (f *frame) evalGroup(g *group, input any) any {
 		env := f
 		ctx := item
 		if reduce {
-			t := item.(tuple)
-			env = f.frameFromTuple(t)
-			ctx = t["@"]
+			// an empty tuple stream leaves one undefined item (jsonata-js
+			// fails there on a property of undefined)
+			if t, ok := item.(tuple); ok {
+				env = f.frameFromTuple(t)
+				ctx = t["@"]
+			} else {
+				ctx = undef
+			}
 		}
 		for pi, pair := range g.pairs {
 			key := env.eval(pair[0], ctx)
@@ -908,11 +913,13 @@ func reduceTupleStream(data any) tuple {
 	if len(a) == 0 {
 		return result
 	}
-	for k, v := range a[0].(tuple) {
+	first, _ := a[0].(tuple)
+	for k, v := range first {
 		result[k] = v
 	}
 	for _, t := range a[1:] {
-		for k, v := range t.(tuple) {
+		tt, _ := t.(tuple)
+		for k, v := range tt {
 			prev, ok := result[k]
 			if !ok {
 				prev = undef
@@ -930,7 +937,7 @@ func (f *frame) evalSort(expr *node, input []any, tuples bool) *seq {
 			ctxA, envA := a, f
 			ctxB, envB := b, f
 			if tuples {
-				ta, tb := a.(tuple), b.(tuple)
+				ta, tb := asTuple(a), asTuple(b)
 				ctxA, envA = ta["@"], f.frameFromTuple(ta)
 				ctxB, envB = tb["@"], f.frameFromTuple(tb)
 			}
@@ -1017,4 +1024,13 @@ func mergeSort(a []any, swap func(a, b any) bool) {
 	}
 	k += copy(a[k:], l[i:])
 	copy(a[k:], r[j:])
+}
+
+// asTuple reads an item of a tuple stream; anything else is an empty tuple.
+func asTuple(v any) tuple {
+	t, _ := v.(tuple)
+	if t == nil {
+		return tuple{"@": undef}
+	}
+	return t
 }
