@@ -180,3 +180,25 @@ func TestServiceValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestApplicationMove(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	a := &Application{ID: "a1", Status: StatusSubmitted}
+	steps := []StatusChange{
+		{Status: StatusProcessing, Step: "status_processing", Time: now},
+		{Status: StatusProcessing, Step: "status_processing", Time: now.Add(time.Minute)}, // a retry: no-op
+		{Status: StatusWaiting, Step: "consent", Time: now.Add(2 * time.Minute)},
+		{Status: StatusDone, Step: "notify_done", Time: now.Add(3 * time.Minute)},
+	}
+	for _, c := range steps {
+		if err := a.Move(c); err != nil {
+			t.Fatalf("Move(%v): %v", c, err)
+		}
+	}
+	if len(a.StatusHistory) != 3 || a.Status != StatusDone || a.Open() {
+		t.Fatalf("after moves: %+v", a)
+	}
+	if err := a.Move(StatusChange{Status: StatusProcessing, Step: "x", Time: now}); ErrorName(err) != ErrApplicationConflict {
+		t.Fatalf("move out of done = %v, want Application.Conflict", err)
+	}
+}
