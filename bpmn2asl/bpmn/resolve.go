@@ -2,6 +2,7 @@ package bpmn
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/posluha/posluha/bpmn2asl/diag"
 )
@@ -132,33 +133,80 @@ func displayID(id string) string {
 	return fmt.Sprintf("%q", id)
 }
 
-// resolveScope links flows, boundary events, defaults and event references
-// of one scope and its sub-scopes.
+// resolveScope links the flows of a process (at every depth), then its
+// nodes' boundary events, defaults and event references.
+//
+// A flow declared in one scope but connecting two elements of another
+// (some exporters put every flow at process level) is moved to the scope
+// of its elements with a warning; a flow between elements of different
+// scopes is an error and stays unlinked.
 func (b *builder) resolveScope(s *Scope) {
 	d := b.defs
-	for _, f := range s.Flows {
+	type declared struct {
+		f *Flow
+		s *Scope
+	}
+	var all []declared
+	var collect func(s *Scope)
+	collect = func(s *Scope) {
+		for _, f := range s.Flows {
+			all = append(all, declared{f, s})
+		}
+		for _, n := range s.Nodes {
+			if n.Sub != nil {
+				collect(n.Sub)
+			}
+		}
+	}
+	collect(s)
+	moved := map[*Flow]bool{}
+	for _, x := range all {
+		f := x.f
 		src := b.flowEnd(f, f.SourceRef, "sourceRef")
 		tgt := b.flowEnd(f, f.TargetRef, "targetRef")
 		if src == nil || tgt == nil {
 			continue
 		}
-		if src.Parent != f.Parent || tgt.Parent != f.Parent || src.Process != tgt.Process {
+		if src.Parent != tgt.Parent || src.Process != tgt.Process || src.Process == nil {
 			dg := d.Diag(diag.FlowCrossesScope, &f.Element, "", "sequence flow %s connects %s and %s, which are in different (sub)processes",
 				displayID(f.ID), displayID(src.ID), displayID(tgt.ID))
 			dg.Hint = "sequence flows stay inside one process or sub-process; use a message flow or move the elements"
 			b.log.Add(dg)
 			continue
 		}
+		if src.Parent != f.Parent {
+			home := &src.Process.Scope
+			where := "the process"
+			if src.Parent != nil {
+				home = src.Parent.Sub
+				where = "sub-process " + displayID(src.Parent.ID)
+			}
+			dg := d.Diag(diag.FlowCrossesScope, &f.Element, "", "sequence flow %s is declared outside %s, which holds both its ends; it is treated as part of it",
+				displayID(f.ID), where)
+			dg.Severity = diag.Warning
+			b.log.Add(dg)
+			moved[f] = true
+			home.Flows = append(home.Flows, f)
+			f.Parent = src.Parent
+		}
 		f.Source, f.Target = src, tgt
 		src.Outgoing = append(src.Outgoing, f)
 		tgt.Incoming = append(tgt.Incoming, f)
 	}
-	for _, n := range s.Nodes {
-		b.resolveNode(n)
-		if n.Sub != nil {
-			b.resolveScope(n.Sub)
+	if len(moved) > 0 {
+		for _, x := range all {
+			if !moved[x.f] {
+				continue
+			}
+			// Drop the flow from the scope that declared it (it was
+			// appended to its home scope above).
+			x.s.Flows = slices.DeleteFunc(x.s.Flows, func(f *Flow) bool { return f == x.f })
 		}
 	}
+	s.Walk(func(n *Node) bool {
+		b.resolveNode(n)
+		return true
+	})
 }
 
 // flowEnd resolves one end of a flow, diagnosing a dangling reference.

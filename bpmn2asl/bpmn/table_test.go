@@ -230,3 +230,17 @@ func TestDeterministic(t *testing.T) {
 		t.Error("two parses of the same input differ")
 	}
 }
+
+func TestFlowDeclaredOutsideItsScope(t *testing.T) {
+	defs := expectParse(t, doc("", `<startEvent id="s"/><subProcess id="sub"><startEvent id="a"/><endEvent id="b"/></subProcess><endEvent id="e"/>
+<sequenceFlow id="f1" sourceRef="s" targetRef="sub"/><sequenceFlow id="f2" sourceRef="sub" targetRef="e"/>
+<sequenceFlow id="inner" sourceRef="a" targetRef="b"/>`), "6:1 BPMN018")
+	sub := defs.Node("sub")
+	f := defs.Flow("inner")
+	if f.Parent != sub || len(sub.Sub.Flows) != 1 || len(defs.Processes[0].Flows) != 2 {
+		t.Errorf("flow not moved into the sub-process: parent %v, %d inner, %d outer flows", f.Parent, len(sub.Sub.Flows), len(defs.Processes[0].Flows))
+	}
+	if a := defs.Node("a"); len(a.Outgoing) != 1 || a.Outgoing[0] != f {
+		t.Errorf("flow not linked")
+	}
+}
