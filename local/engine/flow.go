@@ -109,11 +109,7 @@ func (r *run) task(t *Thread, st *State, e *env, args any) (any, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	if timeout == 0 && res.pattern != "" && !res.lambdaARN {
-		timeout = 0 // callback tasks without TimeoutSeconds wait up to a year in AWS; we wait without a deadline
-	} else if timeout == 0 && st.TimeoutSeconds == nil {
-		timeout = 60 // AWS's default for synchronous tasks
-	}
+	// Without TimeoutSeconds AWS waits 99999999 s: no deadline here.
 	if res.lambdaARN {
 		d := details("resource", st.Resource, "input", args)
 		if st.TimeoutSeconds != nil {

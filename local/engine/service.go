@@ -370,7 +370,11 @@ func (e *Engine) mutate(ctx context.Context, arn string, f func(x *Execution) ([
 		close(a.done)
 		close(e.changed)
 		e.changed = make(chan struct{})
+		dirty := a.dirty
 		e.mu.Unlock()
+		if dirty {
+			e.kick(arn) // someone asked for a pass while we held the execution
+		}
 		e.poke()
 	}
 	x, err := e.store.GetExecution(ctx, arn)
