@@ -317,7 +317,7 @@ func (m *Main) compileAll(ctx context.Context) int {
 		return m.report([]diag.Diagnostic{cannotRead(m.All, err)}, true)
 	}
 	var ds []diag.Diagnostic
-	n, written, stale := 0, 0, 0
+	n, written, stale, upToDate := 0, 0, 0, 0
 	for _, e := range entries {
 		if !e.IsDir() || ctx.Err() != nil {
 			continue
@@ -348,6 +348,10 @@ func (m *Main) compileAll(ctx context.Context) int {
 			}
 			continue
 		}
+		if old, err := os.ReadFile(out); err == nil && bytes.Equal(old, res.ASL) {
+			upToDate++
+			continue // leave the file (and its mtime) alone
+		}
 		if err := writeFile(out, res.ASL); err != nil {
 			ds = append(ds, diag.Diagnostic{Severity: diag.Error, Code: diag.CannotRead, File: out, Message: err.Error()})
 			continue
@@ -363,7 +367,7 @@ func (m *Main) compileAll(ctx context.Context) int {
 		if m.Verify {
 			fmt.Fprintf(m.Stderr, "%d services checked, %d stale: %s\n", n, stale, diag.Summary(ds))
 		} else {
-			fmt.Fprintf(m.Stderr, "%d services, %d definitions written: %s\n", n, written, diag.Summary(ds))
+			fmt.Fprintf(m.Stderr, "%d services, %d definitions written (%d up to date): %s\n", n, written, upToDate, diag.Summary(ds))
 		}
 	}
 	return code

@@ -192,6 +192,10 @@ func TestCompileAll(t *testing.T) {
 	if !bytes.Contains(a, []byte(`"propyska"`)) || !bytes.Contains(b, []byte(`"other"`)) {
 		t.Errorf("service id is not the folder name")
 	}
+	code, _, stderr = run(t, nil, "compile", "--all", dir)
+	if code != exitOK || !strings.Contains(stderr, "0 definitions written (2 up to date)") {
+		t.Errorf("second compile --all: exit %d %s", code, stderr)
+	}
 	code, _, stderr = run(t, nil, "compile", "--all", dir, "--check")
 	if code != exitOK {
 		t.Errorf("--check after compile: exit %d %s", code, stderr)
