@@ -104,6 +104,9 @@ func (f *frame) apply(proc any, args []any, input any, name string, pos int) any
 func (f *frame) applyInner(proc any, args []any, input any, name string, pos int) any {
 	switch p := proc.(type) {
 	case *lambda:
+		if f.st.calls++; f.st.calls > maxCalls {
+			panic(&Error{Code: "U1002", Position: pos, Token: name})
+		}
 		if p.sig != nil {
 			args = p.sig.validate(args, input, name)
 		}

@@ -12,10 +12,17 @@ import (
 // lambda gives jsonata's stack error rather than exhausting the Go stack.
 const maxDepth = 3000
 
+// maxCalls bounds the lambda invocations of one evaluation. Tail calls run
+// in a loop without growing the stack, so a non-terminating tail-recursive
+// function would otherwise never end; jsonata-js's test harness reports
+// U1002 there, from a time limit.
+const maxCalls = 5_000_000
+
 // state is shared by one evaluation.
 type state struct {
 	now   time.Time
 	depth int
+	calls int
 }
 
 // frame is a variable scope.

@@ -97,6 +97,7 @@ func TestErrors(t *testing.T) {
 		{`[1..20000000]`, "D2014", "The size of the sequence allocated by the range operator (..) must not exceed 1e6.  Attempted to allocate 20000000.", 0},
 		{`($f := function($n) { 1 + $f($n) }; $f(1))`, "U1001", "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive.", 0},
 		{strings.Repeat("(", 5000) + "1" + strings.Repeat(")", 5000), "U1001", "", 0},
+		{`($inf := function($n) { $inf($n + 1) }; $inf(0))`, "U1002", "Expression evaluation timeout: Check for infinite loop", 0},
 		{`1/0`, "D1001", "Number out of range: null", 0},
 		{`$hash("a", "SHA-3")`, "D3030", `Unsupported hash algorithm "SHA-3": use MD5, SHA-1, SHA-256, SHA-384 or SHA-512`, 0},
 		{`$parse("{")`, "D3030", "", 0},
