@@ -243,7 +243,7 @@ func (r *run) parallel(t *Thread, st *State, sc *scope, input any) (any, bool, e
 		out[i] = c.Output.V
 	}
 	t.Phase, t.Children = phaseEntered, nil
-	r.emit(t, "ParallelStateSucceeded", nil)
+	// AWS records no ParallelStateSucceeded: ParallelStateExited follows.
 	return out, false, nil
 }
 
@@ -287,7 +287,7 @@ func (r *run) children(t *Thread, st *State, sc *scope, def func(int) *Definitio
 	runOne := func(i int, c *Thread) {
 		if !c.Started {
 			c.Started = true
-			if isMap {
+			if isMap && !st.Distributed {
 				c.Last = r.emit(t, "MapIterationStarted", details("name", st.Name, "index", float64(c.Index)))
 				// The iteration's own events follow MapIterationStarted.
 			}
@@ -302,11 +302,11 @@ func (r *run) children(t *Thread, st *State, sc *scope, def func(int) *Definitio
 				parked = true
 			}
 		case oDone:
-			if isMap {
+			if isMap && !st.Distributed {
 				r.emit(t, "MapIterationSucceeded", details("name", st.Name, "index", float64(c.Index)))
 			}
 		case oFailed:
-			if isMap {
+			if isMap && !st.Distributed {
 				r.emit(t, "MapIterationFailed", details("name", st.Name, "index", float64(c.Index)))
 			}
 			nFailed++
@@ -351,7 +351,7 @@ func (r *run) children(t *Thread, st *State, sc *scope, def func(int) *Definitio
 		for _, c := range t.Children {
 			if !c.Done {
 				c.Aborted = true
-				if isMap && c.Started {
+				if isMap && c.Started && !st.Distributed {
 					r.emit(t, "MapIterationAborted", details("name", st.Name, "index", float64(c.Index)))
 				}
 			}

@@ -220,7 +220,7 @@ func (r *run) recover(t *Thread, st *State, sc *scope, f *Failure) (outcome, str
 			t.Task, t.Children = nil, nil
 			return r.step(t, st, sc)
 		}
-		r.finalFailure(t, st)
+		r.finalFailure(t, st, f)
 		for _, c := range st.Catch {
 			if !matches(c.ErrorEquals, f.Name) {
 				continue
@@ -269,7 +269,7 @@ func (r *run) recover(t *Thread, st *State, sc *scope, f *Failure) (outcome, str
 			return oDone, c.Next, out
 		}
 	} else {
-		r.finalFailure(t, st)
+		r.finalFailure(t, st, f)
 	}
 	t.Error, t.Cause = f.Name, r.cause(t, st, f)
 	t.NoError, t.NoCause = f.noError, f.noCause && !f.inState
@@ -278,7 +278,10 @@ func (r *run) recover(t *Thread, st *State, sc *scope, f *Failure) (outcome, str
 
 // finalFailure emits MapStateFailed/ParallelStateFailed once a failure is
 // not retried (AWS emits them once, not per attempt).
-func (r *run) finalFailure(t *Thread, st *State) {
+func (r *run) finalFailure(t *Thread, st *State, f *Failure) {
+	if f.Name == "States.Runtime" && t.Phase != phaseChildren {
+		return // failed before it started: AWS records only the execution failure
+	}
 	switch st.Type {
 	case "Map", "Parallel":
 		r.emit(t, st.Type+"StateFailed", nil)
