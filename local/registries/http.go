@@ -76,6 +76,10 @@ func (s *Sim) serveXRoadREST(w http.ResponseWriter, r *http.Request) {
 		xroadError(w, http.StatusInternalServerError, "Server.ServerProxy.ServiceFailed", "the provider's information system failed")
 	case kindMaintenance:
 		xroadError(w, http.StatusInternalServerError, "Server.ServerProxy.ServiceUnavailable", "the registry is in a maintenance window")
+	case kindBusy:
+		// The provider's own throttling passes through as-is (PR-REST 4.6, category 1).
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": "too many requests"})
 	default:
 		writeOutcomeJSON(w, out)
 	}
@@ -204,6 +208,9 @@ func (s *Sim) serveUXP(w http.ResponseWriter, r *http.Request) {
 		uxpError(http.StatusInternalServerError, "Server.ServerProxy.ServiceFailed", "the provider's information system failed")
 	case kindMaintenance:
 		uxpError(http.StatusServiceUnavailable, "Server.ServerProxy.ServiceUnavailable", "the registry is in a maintenance window")
+	case kindBusy:
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": "too many requests"})
 	default:
 		writeOutcomeJSON(w, out)
 	}
@@ -236,6 +243,9 @@ func (s *Sim) servePlainREST(w http.ResponseWriter, r *http.Request) {
 	case kindMaintenance:
 		w.Header().Set("Retry-After", "60")
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": "maintenance"})
+	case kindBusy:
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": "too many requests"})
 	default:
 		writeOutcomeJSON(w, out)
 	}
@@ -379,6 +389,8 @@ func (s *Sim) serveSOAP(w http.ResponseWriter, r *http.Request) {
 		soapFault(w, "Server.ServerProxy.ServiceFailed", "the provider's information system failed", "")
 	case kindMaintenance:
 		soapFault(w, "Server.ServerProxy.ServiceUnavailable", "the registry is in a maintenance window", "")
+	case kindBusy:
+		soapFault(w, "Server.ServiceBusy", "too many requests", "")
 	case kindRejected:
 		if out.biz.status == http.StatusNotFound {
 			// SOAP services say "nothing" with an empty response element.

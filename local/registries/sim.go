@@ -23,7 +23,7 @@
 //
 //	GET  /_sim/registries                 registries, services, profiles, stats
 //	PUT  /_sim/registries/{code}/profile  {"latency":{"min":"20ms","max":"80ms","slowRate":0.01,"slow":"2s"},
-//	                                       "errorRate":0.05,"malformedRate":0,"down":false,
+//	                                       "errorRate":0.05,"malformedRate":0,"capacity":8,"down":false,
 //	                                       "maintenance":[{"from":RFC3339,"to":RFC3339}]}
 //	POST /_sim/registries/{code}/down|up  outage on / off
 //	GET  /_sim/payments                   {"effective":n,"replays":m}
@@ -100,6 +100,10 @@ type Profile struct {
 	// MalformedRate is the share of calls answered 200 with a truncated
 	// body (after the effect: the answer, not the write, is broken).
 	MalformedRate float64 `json:"malformedRate,omitempty"`
+	// Capacity is how many calls the registry serves at once; more are
+	// refused as busy (0: no limit). Registries, not Posluha, are the
+	// bottleneck in a burst; this makes that reproducible.
+	Capacity int `json:"capacity,omitempty"`
 	// Down takes the registry down until it is cleared.
 	Down bool `json:"down,omitempty"`
 	// Maintenance windows, on the Sim's clock.
@@ -202,6 +206,9 @@ func (s *Sim) SetProfile(code string, p Profile) error {
 			return fmt.Errorf("rates are between 0 and 1, got %v", rate)
 		}
 	}
+	if p.Capacity < 0 {
+		return fmt.Errorf("capacity must not be negative, got %d", p.Capacity)
+	}
 	if p.Latency.Max < p.Latency.Min {
 		p.Latency.Max = p.Latency.Min
 	}
@@ -266,6 +273,7 @@ const (
 	kindRejected
 	kindServerError
 	kindMaintenance
+	kindBusy
 	kindMalformed
 	kindUnknownService
 )
@@ -316,6 +324,10 @@ func (s *Sim) serve(ctx context.Context, c call) outcome {
 	if p.Down || inWindow(p.Maintenance, now) {
 		r.refused.Add(1)
 		return outcome{kind: kindMaintenance}
+	}
+	if p.Capacity > 0 && n > int64(p.Capacity) {
+		r.refused.Add(1)
+		return outcome{kind: kindBusy}
 	}
 	if u[0] < p.ErrorRate {
 		r.refused.Add(1)

@@ -52,6 +52,8 @@ func shipped(tb testing.TB, o connector.Options) *connector.Set {
 		t.RateLimit, t.Concurrency = nil, 0
 	}
 	o.Getenv = env("http://sim.invalid")
+	// One message id, so that the replayed answer echoes the id we send.
+	o.NewID = func() string { return "bench-message" }
 	set, err := connector.New(ts, o)
 	if err != nil {
 		tb.Fatal(err)

@@ -406,3 +406,52 @@ func TestShippedConnectors(t *testing.T) {
 		})
 	}
 }
+
+// TestRegistryCapacity: a registry that serves 3 calls at once refuses the
+// rest as busy (Registry.Unavailable, retryable); the connector's
+// concurrency cap keeps a burst within what it serves.
+func TestRegistryCapacity(t *testing.T) {
+	tax := registries.Citizens()[0].TaxNumber
+	for _, capped := range []bool{false, true} {
+		for _, id := range dialects {
+			t.Run(fmt.Sprintf("%s/capped=%v", id, capped), func(t *testing.T) {
+				sim, url := startSim(t, 1)
+				sim.SetProfile("drrp", registries.Profile{Capacity: 3, Latency: registries.Latency{Min: registries.Duration(15 * time.Millisecond)}})
+				srcs := rawTemplates("5s")
+				if capped {
+					for i := range srcs[:4] {
+						srcs[i] += "concurrency: 3\n"
+					}
+				}
+				set := mustSet(t, url, srcs...)
+				var wg sync.WaitGroup
+				var mu sync.Mutex
+				unavailable := 0
+				for i := 0; i < 24; i++ {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						_, err := set.Call(context.Background(), id, connector.Args{Arguments: map[string]any{"taxNumber": tax}}, "")
+						if err != nil && nameOf(err) != posluha.ErrRegistryUnavailable {
+							t.Errorf("Call = %v, want success or Registry.Unavailable", err)
+						}
+						if err != nil {
+							mu.Lock()
+							unavailable++
+							mu.Unlock()
+						}
+					}()
+				}
+				wg.Wait()
+				st := sim.Stats("drrp")
+				if int64(unavailable) != st.Refused {
+					t.Errorf("%d calls Unavailable, registry refused %d", unavailable, st.Refused)
+				}
+				if capped && (unavailable != 0 || st.MaxInFlight > 3) {
+					t.Errorf("capped: %d refused, %d in flight at most; want 0, ≤ 3", unavailable, st.MaxInFlight)
+				}
+				t.Logf("refused %d of 24, max in flight %d", unavailable, st.MaxInFlight)
+			})
+		}
+	}
+}
