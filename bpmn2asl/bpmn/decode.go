@@ -23,6 +23,20 @@ const (
 	maxBytes = 64 << 20
 )
 
+// wellKnownPrefix maps prefixes that exporters sometimes use without
+// declaring them to the namespace they mean.
+var wellKnownPrefix = map[string]string{
+	"bpmn": NSModel, "bpmn2": NSModel, "semantic": NSModel, "model": NSModel,
+	"bpmndi": NSDI, "zeebe": NSZeebe, "camunda": NSCamunda,
+}
+
+// undeclaredUse records an element written with an undeclared well-known
+// prefix.
+type undeclaredUse struct {
+	prefix string
+	pos    Pos
+}
+
 // xnode is the parser's light DOM: one XML element with resolved namespace,
 // attributes (with positions), children and direct text.
 type xnode struct {
@@ -232,7 +246,7 @@ func declaredEncoding(src []byte) string {
 
 // readDOM tokenises src (already normalised) into a tree. DI subtrees are
 // skipped; hasDI reports whether one was seen.
-func readDOM(src []byte, ln *lines) (root *xnode, hasDI bool, derr *decodeError) {
+func readDOM(src []byte, ln *lines) (root *xnode, hasDI bool, undeclared []undeclaredUse, derr *decodeError) {
 	d := xml.NewDecoder(bytes.NewReader(src))
 	d.Strict = true
 	d.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
@@ -249,28 +263,34 @@ func readDOM(src []byte, ln *lines) (root *xnode, hasDI bool, derr *decodeError)
 			if errors.Is(err, io.EOF) {
 				if len(stack) > 0 {
 					top := stack[len(stack)-1]
-					return nil, hasDI, &decodeError{off: off1, pos: ln.pos(off1),
+					return nil, hasDI, undeclared, &decodeError{off: off1, pos: ln.pos(off1),
 						msg: fmt.Sprintf("unexpected end of file: element <%s> opened at %s is not closed", qname(top.prefix, top.local), top.pos)}
 				}
 				if root == nil {
-					return nil, hasDI, &decodeError{off: off1, pos: ln.pos(off1), msg: "the file contains no XML element"}
+					return nil, hasDI, undeclared, &decodeError{off: off1, pos: ln.pos(off1), msg: "the file contains no XML element"}
 				}
-				return root, hasDI, nil
+				return root, hasDI, undeclared, nil
 			}
-			return nil, hasDI, syntaxError(err, ln, off1)
+			return nil, hasDI, undeclared, syntaxError(err, ln, off1)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
 			count++
 			if count > maxElements {
-				return nil, hasDI, &decodeError{off: off0, pos: ln.pos(off0), msg: fmt.Sprintf("more than %d elements", maxElements), tooDeep: true}
+				return nil, hasDI, undeclared, &decodeError{off: off0, pos: ln.pos(off0), msg: fmt.Sprintf("more than %d elements", maxElements), tooDeep: true}
 			}
 			if skip > 0 {
 				skip++
 				continue
 			}
 			if len(stack) >= maxDepth {
-				return nil, hasDI, &decodeError{off: off0, pos: ln.pos(off0), msg: fmt.Sprintf("elements nest deeper than %d levels", maxDepth), tooDeep: true}
+				return nil, hasDI, undeclared, &decodeError{off: off0, pos: ln.pos(off0), msg: fmt.Sprintf("elements nest deeper than %d levels", maxDepth), tooDeep: true}
+			}
+			if ns, ok := wellKnownPrefix[t.Name.Space]; ok {
+				// An undeclared prefix: encoding/xml leaves the prefix as
+				// the space. Read it as the namespace tools mean by it.
+				undeclared = append(undeclared, undeclaredUse{prefix: t.Name.Space, pos: ln.pos(off0)})
+				t.Name.Space = ns
 			}
 			if t.Name.Space == NSDI && len(stack) > 0 {
 				hasDI = true
@@ -293,7 +313,11 @@ func readDOM(src []byte, ln *lines) (root *xnode, hasDI bool, derr *decodeError)
 						break
 					}
 				}
-				n.attrs = append(n.attrs, xattr{space: a.Name.Space, local: a.Name.Local, value: a.Value, pos: p})
+				space := a.Name.Space
+				if ns, ok := wellKnownPrefix[space]; ok {
+					space = ns
+				}
+				n.attrs = append(n.attrs, xattr{space: space, local: a.Name.Local, value: a.Value, pos: p})
 			}
 			if len(stack) == 0 {
 				if root != nil {
@@ -308,6 +332,8 @@ func readDOM(src []byte, ln *lines) (root *xnode, hasDI bool, derr *decodeError)
 			stack = append(stack, n)
 			text = append(text, nil)
 		case xml.EndElement:
+			// (end tags need no namespace fix-up: the tree is built from
+			// start tags only)
 			if skip > 0 {
 				skip--
 				continue

@@ -45,7 +45,7 @@ func parse(file string, src []byte) (*Definitions, []diag.Diagnostic) {
 	if off, msg := checkDeclaration(norm); off >= 0 {
 		return fail(diag.MalformedXML, ln.pos(off), "malformed XML: "+msg, "")
 	}
-	root, hasDI, derr := readDOM(norm, ln)
+	root, hasDI, undeclared, derr := readDOM(norm, ln)
 	if derr != nil {
 		code := diag.MalformedXML
 		if derr.tooDeep {
@@ -61,6 +61,16 @@ func parse(file string, src []byte) (*Definitions, []diag.Diagnostic) {
 		return fail(diag.NotBPMN, root.pos,
 			fmt.Sprintf("root element <%s> (%s) is not BPMN 2.0 <definitions>", qname(root.prefix, root.local), ns),
 			"the root must be <definitions xmlns=\""+NSModel+"\">; export the model as BPMN 2.0 XML")
+	}
+	seen := map[string]bool{}
+	for _, u := range undeclared {
+		if seen[u.prefix] {
+			continue // once per prefix is enough
+		}
+		seen[u.prefix] = true
+		b.log.Add(diag.Diagnostic{Severity: diag.Warning, Code: diag.UndeclaredPrefix, File: file, Line: u.pos.Line, Col: u.pos.Col,
+			Message: fmt.Sprintf("namespace prefix %q is not declared; read as %s", u.prefix, wellKnownPrefix[u.prefix]),
+			Hint:    fmt.Sprintf("declare xmlns:%s on <definitions>", u.prefix)})
 	}
 	b.defs.HasDiagram = hasDI
 	b.definitions(root)

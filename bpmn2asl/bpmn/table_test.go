@@ -244,3 +244,14 @@ func TestFlowDeclaredOutsideItsScope(t *testing.T) {
 		t.Errorf("flow not linked")
 	}
 }
+
+func TestUndeclaredPrefix(t *testing.T) {
+	src := `<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"><process id="P">
+<startEvent id="s"><bpmn:signalEventDefinition/></startEvent>
+<serviceTask id="t"><extensionElements><zeebe:taskDefinition type="event.write"/></extensionElements></serviceTask>
+<bpmn:endEvent id="e"/></process></definitions>`
+	defs := expectParse(t, src, "2:20 BPMN005", "3:40 BPMN005")
+	if defs.Node("s").EventKind() != SignalEvent || defs.Node("t").TaskType() != "event.write" || defs.Node("e") == nil {
+		t.Errorf("undeclared prefixes not read as their namespaces")
+	}
+}

@@ -25,6 +25,7 @@ const (
 	NotBPMN             Code = "BPMN002"
 	BadEncoding         Code = "BPMN003"
 	TooDeep             Code = "BPMN004"
+	UndeclaredPrefix    Code = "BPMN005"
 	NoProcess           Code = "BPMN010"
 	NoFlowElements      Code = "BPMN011"
 	DuplicateID         Code = "BPMN012"
@@ -91,6 +92,7 @@ var codeTable = []Info{
 	{NotBPMN, Error, "the root element is not BPMN 2.0 <definitions> (namespace http://www.omg.org/spec/BPMN/20100524/MODEL)"},
 	{BadEncoding, Error, "the declared character encoding is not supported (use UTF-8, ISO-8859-1 or windows-1252)"},
 	{TooDeep, Error, "the document nests elements too deeply or is too large to be a BPMN model"},
+	{UndeclaredPrefix, Warning, "a well-known namespace prefix (bpmn:, zeebe:, camunda:, …) is used without being declared; it is read as that namespace"},
 	{NoProcess, Error, "the definitions contain no <process>"},
 	{NoFlowElements, Error, "a process contains no flow elements"},
 	{DuplicateID, Error, "two elements share the same id"},
