@@ -714,3 +714,94 @@ func TestLargePartition(t *testing.T) {
 		t.Errorf("GSI query = %v, %v", out, err)
 	}
 }
+
+func TestReturnValuesAndProjection(t *testing.T) {
+	ctx := context.Background()
+	_, c := MustServe(t, t.TempDir(), Options{})
+	createApps(t, c, "apps")
+	key := map[string]types.AttributeValue{"pk": s("a"), "sk": s("meta")}
+	item := map[string]types.AttributeValue{"pk": s("a"), "sk": s("meta"), "status": s("submitted"), "createdAt": n(5),
+		"doc": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"name": s("x"), "tags": &types.AttributeValueMemberL{Value: []types.AttributeValue{s("t0"), s("t1")}}}}}
+	if _, err := c.PutItem(ctx, &ddb.PutItemInput{TableName: aws.String("apps"), Item: item}); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err := c.PutItem(ctx, &ddb.PutItemInput{TableName: aws.String("apps"), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld})
+	var ccf *types.ConditionalCheckFailedException
+	if !errors.As(err, &ccf) || ccf.Item["status"] == nil {
+		t.Errorf("ConditionalCheckFailedException with ALL_OLD = %v (item %v)", err, ccf)
+	}
+
+	tests := []struct {
+		name   string
+		rv     types.ReturnValue
+		update string
+		want   []string // attribute names returned
+	}{
+		{"updated old", types.ReturnValueUpdatedOld, "SET #s = :v", []string{"status"}},
+		{"updated new", types.ReturnValueUpdatedNew, "SET #s = :v", []string{"status"}},
+		{"all old", types.ReturnValueAllOld, "SET #s = :v", []string{"createdAt", "doc", "pk", "sk", "status"}},
+		{"none", types.ReturnValueNone, "SET #s = :v", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := c.UpdateItem(ctx, &ddb.UpdateItemInput{TableName: aws.String("apps"), Key: key, UpdateExpression: aws.String(tc.update),
+				ExpressionAttributeNames: map[string]string{"#s": "status"}, ExpressionAttributeValues: map[string]types.AttributeValue{":v": s(tc.name)},
+				ReturnValues: tc.rv})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for k := range out.Attributes {
+				got = append(got, k)
+			}
+			sort.Strings(got)
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("attributes = %v, want %v", got, tc.want)
+			}
+		})
+	}
+
+	g, err := c.GetItem(ctx, &ddb.GetItemInput{TableName: aws.String("apps"), Key: key, ProjectionExpression: aws.String("#d.tags[1], createdAt"),
+		ExpressionAttributeNames: map[string]string{"#d": "doc"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags := g.Item["doc"].(*types.AttributeValueMemberM).Value["tags"].(*types.AttributeValueMemberL).Value
+	if len(g.Item) != 2 || len(tags) != 1 || tags[0].(*types.AttributeValueMemberS).Value != "t1" {
+		t.Errorf("projection = %#v", g.Item)
+	}
+
+	cnt, err := c.Query(ctx, &ddb.QueryInput{TableName: aws.String("apps"), Select: types.SelectCount, KeyConditionExpression: aws.String("pk = :p"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": s("a")}})
+	if err != nil || cnt.Count != 1 || cnt.Items != nil {
+		t.Errorf("Select COUNT = %+v, %v", cnt, err)
+	}
+
+	tg, err := c.TransactGetItems(ctx, &ddb.TransactGetItemsInput{TransactItems: []types.TransactGetItem{
+		{Get: &types.Get{TableName: aws.String("apps"), Key: key}},
+		{Get: &types.Get{TableName: aws.String("apps"), Key: map[string]types.AttributeValue{"pk": s("zz"), "sk": s("meta")}}},
+	}})
+	if err != nil || len(tg.Responses) != 2 || tg.Responses[0].Item == nil || tg.Responses[1].Item != nil {
+		t.Errorf("TransactGetItems = %+v, %v", tg, err)
+	}
+
+	var ve smithyAPIError
+	_, err = c.PutItem(ctx, &ddb.PutItemInput{TableName: aws.String("apps"), Item: item,
+		Expected: map[string]types.ExpectedAttributeValue{"pk": {Exists: aws.Bool(false)}}})
+	if !errors.As(err, &ve) || ve.ErrorCode() != "ValidationException" {
+		t.Errorf("legacy Expected = %v, want ValidationException", err)
+	}
+	_, err = c.PutItem(ctx, &ddb.PutItemInput{TableName: aws.String("apps"), Item: item, ConditionExpression: aws.String("attribute_exists(pk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":unused": s("x")}})
+	if !errors.As(err, &ve) || ve.ErrorCode() != "ValidationException" {
+		t.Errorf("unused value = %v, want ValidationException", err)
+	}
+	big := map[string]types.AttributeValue{"pk": s("big"), "sk": s("meta"), "blob": s(strings.Repeat("x", 410<<10))}
+	if _, err = c.PutItem(ctx, &ddb.PutItemInput{TableName: aws.String("apps"), Item: big}); !errors.As(err, &ve) || ve.ErrorCode() != "ValidationException" {
+		t.Errorf("oversized item = %v, want ValidationException", err)
+	}
+}
+
+type smithyAPIError = smithy.APIError

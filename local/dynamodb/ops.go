@@ -22,6 +22,9 @@ func newEngine(now func() time.Time) *engine {
 // pageLimit is DynamoDB's 1 MB cap on one Query or Scan page.
 const pageLimit = 1 << 20
 
+// maxItemSize is DynamoDB's 400 KB item limit.
+const maxItemSize = 400 << 10
+
 func (e *engine) table(name string) (*table, *apiErr) {
 	if name == "" {
 		return nil, validation("1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null")
@@ -440,6 +443,32 @@ type writeInput struct {
 	ExpressionAttributeValues           Item
 	ReturnValues                        string
 	ReturnValuesOnConditionCheckFailure string
+	legacyParams
+}
+
+// legacyParams are the pre-expression parameters. They are rejected rather
+// than ignored: ignoring Expected would turn a conditional write into an
+// unconditional one.
+type legacyParams struct {
+	Expected            json.RawMessage
+	AttributeUpdates    json.RawMessage
+	AttributesToGet     json.RawMessage
+	KeyConditions       json.RawMessage
+	QueryFilter         json.RawMessage
+	ScanFilter          json.RawMessage
+	ConditionalOperator json.RawMessage
+}
+
+func (l *legacyParams) check() *apiErr {
+	for name, v := range map[string]json.RawMessage{
+		"Expected": l.Expected, "AttributeUpdates": l.AttributeUpdates, "AttributesToGet": l.AttributesToGet,
+		"KeyConditions": l.KeyConditions, "QueryFilter": l.QueryFilter, "ScanFilter": l.ScanFilter, "ConditionalOperator": l.ConditionalOperator,
+	} {
+		if len(v) > 0 && string(v) != "null" {
+			return validation("The legacy parameter %s is not supported by the local endpoint; use expressions", name)
+		}
+	}
+	return nil
 }
 
 // prepared is the outcome of evaluating one write without applying it.
@@ -456,6 +485,9 @@ type prepared struct {
 func (e *engine) prepare(kind string, in *writeInput) (*prepared, *apiErr) {
 	t, err := e.table(in.TableName)
 	if err != nil {
+		return nil, err
+	}
+	if err := in.check(); err != nil {
 		return nil, err
 	}
 	env := newEnv(in.ExpressionAttributeNames, in.ExpressionAttributeValues)
@@ -508,6 +540,9 @@ func (e *engine) prepare(kind string, in *writeInput) (*prepared, *apiErr) {
 	}
 	switch kind {
 	case "Put":
+		if in.Item.size() > maxItemSize {
+			return nil, validation("Item size has exceeded the maximum allowed size")
+		}
 		p.new = in.Item
 	case "Delete":
 		p.del = true
@@ -518,6 +553,9 @@ func (e *engine) prepare(kind string, in *writeInput) (*prepared, *apiErr) {
 		}
 		if err := t.checkKeyAttrs(n); err != nil {
 			return nil, err
+		}
+		if n.size() > maxItemSize {
+			return nil, validation("Item size to update has exceeded the maximum allowed size")
 		}
 		p.new, p.touched = n, touched
 	}
@@ -619,6 +657,7 @@ type readInput struct {
 	Segment                   int
 	TotalSegments             int
 	ConsistentRead            bool
+	legacyParams
 }
 
 func (e *engine) getItem(in *readInput) (map[string]any, *apiErr) {
@@ -627,6 +666,9 @@ func (e *engine) getItem(in *readInput) (map[string]any, *apiErr) {
 		return nil, err
 	}
 	if err := t.checkKey(in.Key); err != nil {
+		return nil, err
+	}
+	if err := in.check(); err != nil {
 		return nil, err
 	}
 	env := newEnv(in.ExpressionAttributeNames, nil)
@@ -840,6 +882,9 @@ func (e *engine) queryScan(isQuery bool, in *readInput) (any, *apiErr) {
 	}
 	if in.Limit < 0 {
 		return nil, validation("Limit must be greater than or equal to 1")
+	}
+	if err := in.check(); err != nil {
+		return nil, err
 	}
 	env := newEnv(in.ExpressionAttributeNames, in.ExpressionAttributeValues)
 	var kc *keyCond
