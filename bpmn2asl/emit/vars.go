@@ -21,6 +21,8 @@ func isFEEL(s string) bool { return strings.HasPrefix(strings.TrimSpace(s), "=")
 
 // scanVariables collects the variables the process reads and writes.
 func (e *emitter) scanVariables() {
+	var cur *bpmn.Node
+	first := map[string]*bpmn.Node{}
 	read := func(src string) {
 		if strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(src), "=")) == "" {
 			return
@@ -31,9 +33,18 @@ func (e *emitter) scanVariables() {
 		}
 		for _, n := range names {
 			e.reads[n] = true
+			if first[n] == nil {
+				first[n] = cur
+			}
 		}
 	}
 	e.proc.Walk(func(n *bpmn.Node) bool {
+		cur = n
+		for _, m := range n.Outputs {
+			if t := rootName(m.Target); first[t] == nil {
+				first[t] = n
+			}
+		}
 		for _, f := range n.Outgoing {
 			if f.Condition != nil {
 				read(f.Condition.Text)
@@ -85,6 +96,22 @@ func (e *emitter) scanVariables() {
 		}
 		return true
 	})
+	var names []string
+	for v := range first {
+		names = append(names, v)
+	}
+	sort.Strings(names)
+	for _, v := range names {
+		if jsonataFunctions[v] {
+			n := first[v]
+			var el *bpmn.Element = &e.proc.Element
+			if n != nil {
+				el = &n.Element
+			}
+			e.report(diag.BadMapping, el, bpmn.Pos{}, fmt.Sprintf("rename the variable (e.g. %sValue): in JSONata $%s is a built-in function that the variable would hide", v, v),
+				"variable %q has the name of the JSONata function $%s", v, v)
+		}
+	}
 	if !e.merges {
 		for _, v := range e.sortedReads() {
 			if !e.writes[v] && !slices.Contains(standardInputs, v) {
@@ -286,3 +313,20 @@ func (e *emitter) advance(start bpmn.Pos, line, col int) bpmn.Pos {
 	}
 	return bpmn.Pos{Line: fileL, Col: fileC}
 }
+
+// jsonataFunctions are the JSONata 2.0 and Step Functions built-in function
+// names; a process variable of the same name would shadow the function in
+// every expression of the state machine.
+var jsonataFunctions = func() map[string]bool {
+	m := map[string]bool{}
+	for _, f := range strings.Fields(`sum count max min average string substring substringBefore
+	substringAfter lowercase uppercase length trim pad contains split join match replace now
+	millis formatNumber formatBase formatInteger parseInteger number abs floor ceil round power
+	sqrt random boolean not exists keys lookup spread merge sift each error assert type sort
+	reverse shuffle distinct zip append map filter single reduce base64encode base64decode
+	encodeUrlComponent encodeUrl decodeUrlComponent decodeUrl eval toMillis fromMillis clone
+	partition range hash uuid parse states`) {
+		m[f] = true
+	}
+	return m
+}()
