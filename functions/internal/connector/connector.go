@@ -352,7 +352,7 @@ func (s *Set) build(ctx context.Context, c *conn, args Args, reqVal any, key str
 		if q != "" {
 			u += "?" + q
 		}
-	default:
+	case reqVal != nil:
 		body = value.Marshal(reqVal)
 	}
 
