@@ -117,8 +117,8 @@ func TestCrashSIGKILL(t *testing.T) {
 				acked.Store(id, true)
 				if nAcked.Add(1) == killAfter {
 					oneKill.Do(func() {
+						close(killed)      // first, so that failures from here on are expected
 						cmd.Process.Kill() // SIGKILL
-						close(killed)
 					})
 				}
 			}

@@ -120,7 +120,7 @@ func TestCrashSIGKILL(t *testing.T) {
 				}
 				sent.Store(body, true)
 				if nSent.Add(1) == killAfter {
-					oneKill.Do(func() { cmd.Process.Kill(); close(killed) })
+					oneKill.Do(func() { close(killed); cmd.Process.Kill() })
 				}
 			}
 		})
