@@ -386,6 +386,12 @@ func TestShippedConnectors(t *testing.T) {
 		{"treasury.payment", map[string]any{"iban": iban, "amount": 6500, "purpose": "Допомога"}, "app-4/Activity_pay", `{"paymentId":"PAY-000003","status":"executed","amount":6500}`},
 		{"treasury.payment-status", map[string]any{"paymentId": "PAY-000003"}, "", `{"paymentId":"PAY-000003","status":"executed","amount":6500}`},
 		{"notify.send", map[string]any{"taxNumber": cs[0].TaxNumber, "channel": "push", "text": "Вашу заяву прийнято"}, "app-5/Activity_notify", `{"messageId":"MSG-000004","status":"queued"}`},
+		{"notify.send", map[string]any{"taxNumber": cs[0].TaxNumber, "channel": "pigeon", "text": "x"}, "app-5/Activity_notify2", posluha.ErrRegistryBadRequest},
+		{"military.deregister", map[string]any{"taxNumber": cs[0].TaxNumber, "reason": "за станом здоров'я"}, "app-6/Activity_dereg", `{"recordId":"MIL-000005","registered":false,"date":"` + time.Now().UTC().Format(time.DateOnly) + `"}`},
+		{"military.status", map[string]any{"taxNumber": cs[0].TaxNumber}, "", `{"registered":false,"category":"знятий з обліку"}`},
+		{"tax.register-fop", map[string]any{"taxNumber": cs[7].TaxNumber, "kved": "85.59 Інші види освіти", "group": "2"}, "app-7/Activity_fop", `{"recordId":"FOP-000006","since":"` + time.Now().UTC().Format(time.DateOnly) + `"}`},
+		{"usr.entry", map[string]any{"code": cs[7].TaxNumber}, "", `{"code":"` + cs[7].TaxNumber + `","name":"ФОП Лисенко Софія Андріївна","kind":"ФОП","status":"зареєстровано"}`},
+		{"treasury.payment", map[string]any{"iban": iban, "amount": 6500, "purpose": "Допомога"}, "app-4/Activity_pay", `{"paymentId":"PAY-000003","status":"executed","amount":6500}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.id, func(t *testing.T) {
