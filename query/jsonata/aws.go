@@ -52,13 +52,15 @@ func fnRange(c *call, a []any) any {
 	if n := (end-start)/step + 1; n > maxRange {
 		panic(&Error{Code: "D2014", Token: c.name, Value: n})
 	}
-	result := []any{}
+	// a sequence, as Step Functions returns it: one number comes out as a
+	// number ($range(1, 9, 9) is 1)
+	result := newSeq()
 	for i := 0; ; i++ {
 		v := start + float64(i)*step
 		if (step > 0 && v > end) || (step < 0 && v < end) {
 			break
 		}
-		result = append(result, v)
+		result.v = append(result.v, v)
 	}
 	return result
 }
