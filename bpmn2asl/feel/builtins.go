@@ -48,24 +48,24 @@ var knownFunctions = map[string]bool{}
 func init() {
 	builtins = map[string]builtin{
 		"not":             {1, 1, func(g *gen, c *call, s *scope) js { return not(g.expr(c.args[0], s)) }},
-		"string length":   {1, 1, fn1("$length", kNum)},
-		"upper case":      {1, 1, fn1("$uppercase", kStr)},
-		"lower case":      {1, 1, fn1("$lowercase", kStr)},
+		"string length":   {1, 1, fnN("$length", kNum, "string")},
+		"upper case":      {1, 1, fnN("$uppercase", kStr, "string")},
+		"lower case":      {1, 1, fnN("$lowercase", kStr, "string")},
 		"substring":       {2, 3, substring},
-		"contains":        {2, 2, fnN("$contains", kBool)},
+		"contains":        {2, 2, fnN("$contains", kBool, "string", "string")},
 		"starts with":     {2, 2, startsWith},
 		"ends with":       {2, 2, endsWith},
 		"matches":         {2, 3, matches},
 		"replace":         {3, 4, replace},
 		"split":           {2, 2, split},
-		"string join":     {1, 2, fnN("$join", kStr)},
-		"number":          {1, 1, fn1("$number", kNum)},
-		"string":          {1, 1, fn1("$string", kStr)},
-		"abs":             {1, 1, fn1("$abs", kNum)},
-		"floor":           {1, 1, fn1("$floor", kNum)},
-		"ceiling":         {1, 1, fn1("$ceil", kNum)},
-		"sqrt":            {1, 1, fn1("$sqrt", kNum)},
-		"decimal":         {2, 2, fnN("$round", kNum)},
+		"string join":     {1, 2, stringJoin},
+		"number":          {1, 1, numberFn},
+		"string":          {1, 1, stringFn},
+		"abs":             {1, 1, fnN("$abs", kNum, "number")},
+		"floor":           {1, 1, fnN("$floor", kNum, "number")},
+		"ceiling":         {1, 1, fnN("$ceil", kNum, "number")},
+		"sqrt":            {1, 1, fnN("$sqrt", kNum, "number")},
+		"decimal":         {2, 2, fnN("$round", kNum, "number", "number")},
 		"round half up":   {1, 2, rounding("$floor", " + 0.5")},
 		"round half down": {1, 2, rounding("$ceil", " - 0.5")},
 		"round up":        {1, 2, rounding("$ceil", "")},
@@ -75,7 +75,7 @@ func init() {
 		"max":             {1, -1, aggregate("$max", kUnknown)},
 		"sum":             {1, -1, aggregate("$sum", kNum)},
 		"mean":            {1, -1, aggregate("$average", kNum)},
-		"count":           {1, 1, fn1("$count", kNum)},
+		"count":           {1, 1, fnN("$count", kNum)},
 		"all":             {1, -1, all},
 		"any":             {1, -1, anyOf},
 		"append":          {1, -1, appendFn},
@@ -85,7 +85,7 @@ func init() {
 		"reverse":         {1, 1, listFn("$reverse")},
 		"flatten":         {1, 1, flatten},
 		"sort":            {1, 2, sortFn},
-		"is defined":      {1, 1, fn1("$exists", kBool)},
+		"is defined":      {1, 1, fnN("$exists", kBool)},
 		"get or else":     {2, 2, getOrElse},
 		"date":            {1, 3, dateFn},
 		"time":            {1, 1, timeFn},
@@ -98,13 +98,17 @@ func init() {
 		"substring before": {2, 2, substringAround("$substringBefore")},
 		"substring after":  {2, 2, substringAround("$substringAfter")},
 		"trim": {1, 1, func(g *gen, c *call, s *scope) js {
-			return js{text: "$replace(" + g.expr(c.args[0], s).text + `, /^\s+|\s+$/, "")`, prec: pAtom, typ: kStr}
+			return g.typedArgs(c, s, []string{"string"}, func(a []js) js {
+				return js{text: "$replace(" + a[0].text + `, /^\s+|\s+$/, "")`, prec: pAtom, typ: kStr}
+			})
 		}},
 		"is empty": {1, 1, func(g *gen, c *call, s *scope) js {
 			return js{text: "$count(" + g.expr(c.args[0], s).text + ") = 0", prec: pCmp, typ: kBool, total: true}
 		}},
 		"product": {1, -1, func(g *gen, c *call, s *scope) js {
-			return js{text: "$reduce(" + listArg(g, c, s).text + ", function($a, $b) { $a * $b })", prec: pAtom, typ: kNum}
+			return g.numbers(listArg(g, c, s), func(l js) js {
+				return js{text: "$reduce(" + l.text + ", function($a, $b) { $a * $b })", prec: pAtom, typ: kNum}
+			})
 		}},
 		"odd":           {1, 1, parity(" != 0")},
 		"even":          {1, 1, parity(" = 0")},
@@ -172,16 +176,81 @@ func (g *gen) args(c *call, s *scope) []string {
 	return out
 }
 
-func fn1(name string, t kind) func(*gen, *call, *scope) js {
-	return fnN(name, t)
+// fnN maps a FEEL function onto a JSONata one; want lists the JSONata
+// types the leading arguments must have (see gen.typed).
+func fnN(name string, t kind, want ...string) func(*gen, *call, *scope) js {
+	return func(g *gen, c *call, s *scope) js {
+		return g.typedArgs(c, s, want, func(a []js) js {
+			texts := make([]string, len(a))
+			for i, x := range a {
+				texts[i] = x.text
+			}
+			r := js{text: name + "(" + strings.Join(texts, ", ") + ")", prec: pAtom, typ: t}
+			r.total = name == "$exists" || name == "$count"
+			return r
+		})
+	}
 }
 
-func fnN(name string, t kind) func(*gen, *call, *scope) js {
-	return func(g *gen, c *call, s *scope) js {
-		r := js{text: name + "(" + strings.Join(g.args(c, s), ", ") + ")", prec: pAtom, typ: t}
-		r.total = name == "$exists" || name == "$count"
-		return r
+// typedArgs translates the arguments of c and applies gen.typed to them.
+func (g *gen) typedArgs(c *call, s *scope, want []string, body func([]js) js) js {
+	ops := make([]js, len(c.args))
+	offs := make([]int, len(c.args))
+	w := make([]string, len(c.args))
+	for i, a := range c.args {
+		ops[i], offs[i] = g.expr(a, s), a.pos()
+		if i < len(want) {
+			w[i] = want[i]
+		}
 	}
+	return g.typed(c.fn, offs, ops, w, body)
+}
+
+// numberFn converts a string in JSON number syntax, which is what
+// JSONata's $number accepts; anything else is null, as in FEEL (where
+// $number would raise an error).
+func numberFn(g *gen, c *call, s *scope) js {
+	return g.typedArgs(c, s, []string{"string"}, func(a []js) js {
+		return g.bind(a[0], func(v js) js {
+			return js{text: "$contains(" + v.text + `, /^-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?$/) ? $number(` + v.text + ")", prec: pCond, typ: kNum}
+		})
+	})
+}
+
+// stringFn keeps null as null (JSONata's $string(null) is "null").
+func stringFn(g *gen, c *call, s *scope) js {
+	x := g.expr(c.args[0], s)
+	if x.typ == kStr || x.typ == kDate || x.typ == kDateTime || x.typ == kTime || x.typ == kDuration {
+		return x
+	}
+	if x.total && x.typ != kUnknown && x.typ != kNull {
+		return js{text: "$string(" + x.text + ")", prec: pAtom, typ: kStr, total: true}
+	}
+	return g.bind(x, func(v js) js {
+		return js{text: wrap(v, pCmp+1) + " != null ? $string(" + v.text + ")", prec: pCond, typ: kStr}
+	})
+}
+
+// stringJoin skips nulls like FEEL (JSONata's $join rejects them).
+func stringJoin(g *gen, c *call, s *scope) js {
+	l := g.expr(c.args[0], s)
+	base := wrap(l, pPath)
+	if l.ctor {
+		base = "(" + l.text + ")"
+	}
+	list := base + `[$type($) = "string"]`
+	// An empty list joins to "" (JSONata: undefined).
+	orEmpty := func(j js) js {
+		return g.bind(j, func(v js) js {
+			return js{text: "$exists(" + v.text + `) ? ` + v.text + ` : ""`, prec: pCond, typ: kStr, total: true}
+		})
+	}
+	if len(c.args) == 1 {
+		return orEmpty(js{text: "$join(" + list + ")", prec: pAtom, typ: kStr})
+	}
+	return g.typed(c.fn, []int{c.args[1].pos()}, []js{g.expr(c.args[1], s)}, []string{"string"}, func(d []js) js {
+		return orEmpty(js{text: "$join(" + list + ", " + d[0].text + ")", prec: pAtom, typ: kStr})
+	})
 }
 
 // listFn keeps FEEL's list result even for one element, which JSONata
@@ -192,16 +261,41 @@ func listFn(name string) func(*gen, *call, *scope) js {
 	}
 }
 
-// aggregate handles FEEL's two call forms: f(list) and f(a, b, c).
+// aggregate handles FEEL's two call forms: f(list) and f(a, b, c). The
+// JSONata functions accept numbers only and raise an error on anything
+// else; then the result is undefined (FEEL: null) instead.
 func aggregate(name string, t kind) func(*gen, *call, *scope) js {
 	return func(g *gen, c *call, s *scope) js {
-		a := g.args(c, s)
-		arg := a[0]
-		if len(a) > 1 {
-			arg = "[" + strings.Join(a, ", ") + "]"
+		if len(c.args) > 1 {
+			ops := make([]js, len(c.args))
+			offs := make([]int, len(c.args))
+			want := make([]string, len(c.args))
+			for i, a := range c.args {
+				ops[i], offs[i], want[i] = g.expr(a, s), a.pos(), "number"
+			}
+			return g.typed(c.fn, offs, ops, want, func(a []js) js {
+				texts := make([]string, len(a))
+				for i, x := range a {
+					texts[i] = x.text
+				}
+				return js{text: name + "([" + strings.Join(texts, ", ") + "])", prec: pAtom, typ: t}
+			})
 		}
-		return js{text: name + "(" + arg + ")", prec: pAtom, typ: t}
+		return g.numbers(g.expr(c.args[0], s), func(l js) js {
+			return js{text: name + "(" + l.text + ")", prec: pAtom, typ: t}
+		})
 	}
+}
+
+// numbers guards a list for the numeric JSONata aggregates.
+func (g *gen) numbers(l js, body func(js) js) js {
+	return g.bind(l, func(l js) js {
+		base := wrap(l, pPath)
+		if l.ctor {
+			base = "(" + l.text + ")"
+		}
+		return js{text: "$count(" + base + `[$type($) != "number"]) = 0 ? ` + wrap(body(l), pCond+1), prec: pCond, typ: kNum}
+	})
 }
 
 func listArg(g *gen, c *call, s *scope) js {
@@ -211,44 +305,48 @@ func listArg(g *gen, c *call, s *scope) js {
 	return js{text: "[" + strings.Join(g.args(c, s), ", ") + "]", prec: pAtom, typ: kList, total: true, ctor: true}
 }
 
-// oneBased converts a FEEL 1-based position (negative: from the end) to
-// JSONata's 0-based one.
-func (g *gen) oneBased(n node, s *scope) string {
-	p := g.expr(n, s)
+// zeroBased converts a FEEL 1-based string position (negative: from the
+// end) to JSONata's 0-based one.
+func (g *gen) zeroBased(p js, off int) js {
 	if p.isNum {
-		if p.num == 0 {
-			g.fail(n.pos(), "FEEL positions start at 1", "")
+		switch {
+		case p.num == 0:
+			g.fail(off, "FEEL positions start at 1", "")
+		case p.num > 0:
+			return numJS(p.num - 1)
 		}
-		if p.num > 0 {
-			return numJS(p.num - 1).text
-		}
-		return p.text
+		return p
 	}
 	return g.bind(p, func(v js) js {
-		return js{text: v.text + " > 0 ? " + v.text + " - 1 : " + v.text, prec: pCond}
-	}).text
+		return js{text: v.text + " > 0 ? " + v.text + " - 1 : " + v.text, prec: pCond, typ: kNum}
+	})
 }
 
 func substring(g *gen, c *call, s *scope) js {
-	a := []string{g.expr(c.args[0], s).text, g.oneBased(c.args[1], s)}
-	if len(c.args) == 3 {
-		a = append(a, g.expr(c.args[2], s).text)
-	}
-	return js{text: "$substring(" + strings.Join(a, ", ") + ")", prec: pAtom, typ: kStr}
+	return g.typedArgs(c, s, []string{"string", "number", "number"}, func(a []js) js {
+		texts := []string{a[0].text, g.zeroBased(a[1], c.args[1].pos()).text}
+		if len(a) == 3 {
+			texts = append(texts, a[2].text)
+		}
+		return js{text: "$substring(" + strings.Join(texts, ", ") + ")", prec: pAtom, typ: kStr}
+	})
 }
 
 func startsWith(g *gen, c *call, s *scope) js {
-	str := g.expr(c.args[0], s)
-	return g.bind(g.expr(c.args[1], s), func(p js) js {
-		return js{text: "$substring(" + str.text + ", 0, $length(" + p.text + ")) = " + wrap(p, pCmp+1), prec: pCmp, typ: kBool, total: true}
+	return g.typedArgs(c, s, []string{"string", "string"}, func(a []js) js {
+		return g.bind(a[1], func(p js) js {
+			return js{text: "$substring(" + a[0].text + ", 0, $length(" + p.text + ")) = " + wrap(p, pCmp+1), prec: pCmp, typ: kBool, total: true}
+		})
 	})
 }
 
 func endsWith(g *gen, c *call, s *scope) js {
-	return g.bind(g.expr(c.args[0], s), func(str js) js {
-		return g.bind(g.expr(c.args[1], s), func(p js) js {
-			return js{text: "$length(" + str.text + ") >= $length(" + p.text + ") and $substring(" + str.text +
-				", $length(" + str.text + ") - $length(" + p.text + ")) = " + wrap(p, pCmp+1), prec: pAnd, typ: kBool, total: true}
+	return g.typedArgs(c, s, []string{"string", "string"}, func(a []js) js {
+		return g.bind(a[0], func(str js) js {
+			return g.bind(a[1], func(p js) js {
+				return js{text: "$length(" + str.text + ") >= $length(" + p.text + ") and $substring(" + str.text +
+					", $length(" + str.text + ") - $length(" + p.text + ")) = " + wrap(p, pCmp+1), prec: pAnd, typ: kBool, total: true}
+			})
 		})
 	})
 }
@@ -316,8 +414,10 @@ func matches(g *gen, c *call, s *scope) js {
 	if len(c.args) == 3 {
 		flags = c.args[2]
 	}
-	str := g.expr(c.args[0], s)
-	return js{text: "$contains(" + str.text + ", " + g.regex(c.args[1], flags) + ")", prec: pAtom, typ: kBool}
+	re := g.regex(c.args[1], flags)
+	return g.typed(c.fn, []int{c.args[0].pos()}, []js{g.expr(c.args[0], s)}, []string{"string"}, func(a []js) js {
+		return js{text: "$contains(" + a[0].text + ", " + re + ")", prec: pAtom, typ: kBool, total: a[0].total}
+	})
 }
 
 func replace(g *gen, c *call, s *scope) js {
@@ -325,14 +425,18 @@ func replace(g *gen, c *call, s *scope) js {
 	if len(c.args) == 4 {
 		flags = c.args[3]
 	}
-	str := g.expr(c.args[0], s)
 	re := g.regex(c.args[1], flags)
-	return js{text: "$replace(" + str.text + ", " + re + ", " + g.expr(c.args[2], s).text + ")", prec: pAtom, typ: kStr}
+	ops := []js{g.expr(c.args[0], s), g.expr(c.args[2], s)}
+	return g.typed(c.fn, []int{c.args[0].pos(), c.args[2].pos()}, ops, []string{"string", "string"}, func(a []js) js {
+		return js{text: "$replace(" + a[0].text + ", " + re + ", " + a[1].text + ")", prec: pAtom, typ: kStr}
+	})
 }
 
 func split(g *gen, c *call, s *scope) js {
-	str := g.expr(c.args[0], s)
-	return js{text: "$split(" + str.text + ", " + g.regex(c.args[1], nil) + ")", prec: pAtom, typ: kList}
+	re := g.regex(c.args[1], nil)
+	return g.typed(c.fn, []int{c.args[0].pos()}, []js{g.expr(c.args[0], s)}, []string{"string"}, func(a []js) js {
+		return js{text: "[$split(" + a[0].text + ", " + re + ")]", prec: pAtom, typ: kList, ctor: true}
+	})
 }
 
 // rounding implements FEEL's round half up/down, up and down (away from or
@@ -341,24 +445,26 @@ func split(g *gen, c *call, s *scope) js {
 // not have.
 func rounding(fn, adjust string) func(*gen, *call, *scope) js {
 	return func(g *gen, c *call, s *scope) js {
-		scale := "1"
-		if len(c.args) == 2 {
-			sc := g.expr(c.args[1], s)
-			if sc.isNum {
-				if sc.num != math.Trunc(sc.num) || math.Abs(sc.num) > 20 {
-					g.fail(c.args[1].pos(), "scale must be an integer between -20 and 20", "")
+		return g.typedArgs(c, s, []string{"number", "number"}, func(a []js) js {
+			scale := "1"
+			if len(a) == 2 {
+				sc := a[1]
+				if sc.isNum {
+					if sc.num != math.Trunc(sc.num) || math.Abs(sc.num) > 20 {
+						g.fail(c.args[1].pos(), "scale must be an integer between -20 and 20", "")
+					}
+					scale = numJS(math.Pow(10, sc.num)).text
+				} else {
+					scale = "$power(10, " + sc.text + ")"
 				}
-				scale = numJS(math.Pow(10, sc.num)).text
-			} else {
-				scale = "$power(10, " + sc.text + ")"
 			}
-		}
-		return g.bind(g.expr(c.args[0], s), func(n js) js {
-			body := fn + "($round($abs(" + n.text + ") * " + scale + ", 9)" + adjust + ")"
-			if scale != "1" {
-				body += " / " + wrap(js{text: scale, prec: pAtom}, pMul+1)
-			}
-			return js{text: "(" + wrap(n, pCmp+1) + " < 0 ? -1 : 1) * " + body, prec: pMul, typ: kNum}
+			return g.bind(a[0], func(n js) js {
+				body := fn + "($round($abs(" + n.text + ") * " + scale + ", 9)" + adjust + ")"
+				if scale != "1" {
+					body += " / " + wrap(js{text: scale, prec: pAtom}, pMul+1)
+				}
+				return js{text: "(" + wrap(n, pCmp+1) + " < 0 ? -1 : 1) * " + body, prec: pMul, typ: kNum}
+			})
 		})
 	}
 }
@@ -366,9 +472,10 @@ func rounding(fn, adjust string) func(*gen, *call, *scope) js {
 // modulo follows FEEL: the result has the divisor's sign (JavaScript's %
 // has the dividend's).
 func modulo(g *gen, c *call, s *scope) js {
-	a := g.expr(c.args[0], s)
-	return g.bind(g.expr(c.args[1], s), func(b js) js {
-		return js{text: "(" + wrap(a, pMul) + " % " + wrap(b, pMul+1) + " + " + wrap(b, pAdd+1) + ") % " + wrap(b, pMul+1), prec: pMul, typ: kNum}
+	return g.typedArgs(c, s, []string{"number", "number"}, func(a []js) js {
+		return g.bind(a[1], func(b js) js {
+			return js{text: "(" + wrap(a[0], pMul) + " % " + wrap(b, pMul+1) + " + " + wrap(b, pAdd+1) + ") % " + wrap(b, pMul+1), prec: pMul, typ: kNum}
+		})
 	})
 }
 
@@ -461,7 +568,7 @@ func sortFn(g *gen, c *call, s *scope) js {
 	if x == y {
 		y = g.temp()
 	}
-	inner := &scope{parent: s, vars: map[string]string{f.params[0]: x, f.params[1]: y}}
+	inner := &scope{parent: s, vars: map[string]js{f.params[0]: {text: x, prec: pAtom, simple: true}, f.params[1]: {text: y, prec: pAtom, simple: true}}}
 	body := boolish(g.expr(f.body, inner))
 	return js{text: "[$sort(" + l.text + ", function(" + y + ", " + x + ") { " + body.text + " })]", prec: pAtom, typ: kList, total: true, ctor: true}
 }
@@ -511,14 +618,13 @@ func dateFn(g *gen, c *call, s *scope) js {
 			}
 			return strJS(lit.val, kDate)
 		}
-		switch a.typ {
-		case kDate:
+		if a.typ == kDate {
 			return a
-		case kUnknown, kStr, kDateTime:
-			// The date part of an ISO date or date-time string.
-			return js{text: "$substring(" + a.text + ", 0, 10)", prec: pAtom, typ: kDate}
 		}
-		g.fail(c.args[0].pos(), "date() needs a string or a date and time", "")
+		// The date part of an ISO date or date-time string.
+		return g.typed(c.fn, []int{c.args[0].pos()}, []js{a}, []string{"string"}, func(a []js) js {
+			return js{text: "$substring(" + a[0].text + ", 0, 10)", prec: pAtom, typ: kDate}
+		})
 	case 3:
 		ys := make([]js, 3)
 		allLit := true
@@ -537,8 +643,11 @@ func dateFn(g *gen, c *call, s *scope) js {
 			}
 			return strJS(lit, kDate)
 		}
-		return js{text: "$formatInteger(" + ys[0].text + `, "0000") & "-" & $formatInteger(` + ys[1].text +
-			`, "00") & "-" & $formatInteger(` + ys[2].text + `, "00")`, prec: pAdd, typ: kDate}
+		offs := []int{c.args[0].pos(), c.args[1].pos(), c.args[2].pos()}
+		return g.typed(c.fn, offs, ys, []string{"number", "number", "number"}, func(ys []js) js {
+			return js{text: "$formatInteger(" + ys[0].text + `, "0000") & "-" & $formatInteger(` + ys[1].text +
+				`, "00") & "-" & $formatInteger(` + ys[2].text + `, "00")`, prec: pAdd, typ: kDate}
+		})
 	}
 	g.fail(c.off, "function 'date' takes 1 or 3 arguments", "")
 	return js{}
@@ -560,20 +669,29 @@ func timeFn(g *gen, c *call, s *scope) js {
 		}
 		return strJS(lit.val, kTime)
 	}
-	if a.typ == kDateTime {
-		return js{text: "$substring(" + a.text + ", 11, 8)", prec: pAtom, typ: kTime}
-	}
-	a.typ = kTime
-	return a
+	dt := a.typ == kDateTime
+	return g.typed(c.fn, []int{c.args[0].pos()}, []js{a}, []string{"string"}, func(a []js) js {
+		if dt {
+			return js{text: "$substring(" + a[0].text + ", 11, 8)", prec: pAtom, typ: kTime}
+		}
+		r := a[0]
+		r.typ = kTime
+		return r
+	})
 }
 
 func dateTimeFn(g *gen, c *call, s *scope) js {
 	if len(c.args) == 2 {
 		d, t := g.expr(c.args[0], s), g.expr(c.args[1], s)
 		if d.typ == kDateTime {
-			d = js{text: "$substring(" + d.text + ", 0, 10)", prec: pAtom, typ: kDate}
+			d = js{text: "$substring(" + d.text + ", 0, 10)", prec: pAtom, typ: kDate, total: d.total}
 		}
-		return js{text: wrap(d, pAdd) + ` & "T" & ` + wrap(t, pAdd+1), prec: pAdd, typ: kDateTime}
+		offs := []int{c.args[0].pos(), c.args[1].pos()}
+		return g.typed(c.fn, offs, []js{d, t}, []string{"string", "string"}, func(a []js) js {
+			r := g.concat(g.concat(a[0], strJS("T", kStr)), a[1])
+			r.typ = kDateTime
+			return r
+		})
 	}
 	a := g.expr(c.args[0], s)
 	if lit, ok := c.args[0].(*strLit); ok {
@@ -583,11 +701,15 @@ func dateTimeFn(g *gen, c *call, s *scope) js {
 		}
 		return strJS(lit.val, kDateTime)
 	}
-	if a.typ == kDate {
-		return js{text: wrap(a, pAdd) + ` & "T00:00:00"`, prec: pAdd, typ: kDateTime}
-	}
-	a.typ = kDateTime
-	return a
+	date := a.typ == kDate
+	return g.typed(c.fn, []int{c.args[0].pos()}, []js{a}, []string{"string"}, func(a []js) js {
+		r := a[0]
+		if date {
+			r = g.concat(r, strJS("T00:00:00", kStr))
+		}
+		r.typ = kDateTime
+		return r
+	})
 }
 
 // durationFn accepts literal ISO 8601 durations only: arithmetic needs the
@@ -632,9 +754,11 @@ func durationFn(g *gen, c *call, s *scope) js {
 // string when the match is missing where FEEL returns "".
 func substringAround(fn string) func(*gen, *call, *scope) js {
 	return func(g *gen, c *call, s *scope) js {
-		return g.bind(g.expr(c.args[0], s), func(str js) js {
-			return g.bind(g.expr(c.args[1], s), func(m js) js {
-				return js{text: "$contains(" + str.text + ", " + m.text + ") ? " + fn + "(" + str.text + ", " + m.text + `) : ""`, prec: pCond, typ: kStr}
+		return g.typedArgs(c, s, []string{"string", "string"}, func(a []js) js {
+			return g.bind(a[0], func(str js) js {
+				return g.bind(a[1], func(m js) js {
+					return js{text: "$contains(" + str.text + ", " + m.text + ") ? " + fn + "(" + str.text + ", " + m.text + `) : ""`, prec: pCond, typ: kStr}
+				})
 			})
 		})
 	}
@@ -642,7 +766,9 @@ func substringAround(fn string) func(*gen, *call, *scope) js {
 
 func parity(test string) func(*gen, *call, *scope) js {
 	return func(g *gen, c *call, s *scope) js {
-		return js{text: wrap(g.expr(c.args[0], s), pMul+1) + " % 2" + test, prec: pCmp, typ: kBool, total: true}
+		return g.typedArgs(c, s, []string{"number"}, func(a []js) js {
+			return js{text: wrap(a[0], pMul+1) + " % 2" + test, prec: pCmp, typ: kBool, total: true}
+		})
 	}
 }
 
@@ -650,14 +776,12 @@ func parity(test string) func(*gen, *call, *scope) js {
 // calendar functions see the written local date rather than UTC.
 func (g *gen) dateOnly(n node, s *scope) js {
 	d := g.expr(n, s)
-	switch d.typ {
-	case kDate:
+	if d.typ == kDate {
 		return d
-	case kDateTime, kUnknown, kStr:
-		return js{text: "$substring(" + d.text + ", 0, 10)", prec: pAtom, typ: kDate}
 	}
-	g.fail(n.pos(), "expected a date", "")
-	return js{}
+	return g.typed("date function", []int{n.pos()}, []js{d}, []string{"string"}, func(a []js) js {
+		return js{text: "$substring(" + a[0].text + ", 0, 10)", prec: pAtom, typ: kDate}
+	})
 }
 
 // datePicture formats a date with an XPath picture ([FNn] = Monday).

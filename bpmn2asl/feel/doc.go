@@ -51,33 +51,41 @@
 // duration properties, ranges as values, unary tests outside
 // "in", other built-ins) is an *Error naming the position and a hint.
 //
+// # Null, undefined and wrong types
+//
+// FEEL yields null where an operand is null or of the wrong type
+// (string length(5), null + 1); JSONata raises an error instead, which
+// would fail the execution. The translation therefore checks operands whose
+// static type is unknown with $type and yields JSONata's undefined (its
+// stand-in for null, which propagates through functions and operators
+// without errors) when a check fails. A statically wrong type (1 < "a",
+// string length(5)) is a translation error. Output mappings should turn a
+// final undefined into null.
+//
 // # Where the result differs from FEEL
 //
 // The rules are chosen so that conditions are predictable:
 //
 //   - A missing variable is JSONata undefined, which behaves as FEEL null:
-//     x = null is true for both; x != 5 is true for both.
-//   - Ordering (<, <=, >, >=, between, ranges) on null, missing values or
-//     mismatched types is false, where FEEL gives null. JSONata would raise
-//     an error instead; the translation adds $type guards where the static
-//     types are unknown. Literal mismatches (1 < "a") are compile errors.
+//     x = null is true for both; x != 5 is true for both. Two missing
+//     variables are not equal (FEEL: null = null is true).
+//   - Ordering (<, <=, >, >=, between, ranges) guarded by a failed $type
+//     check is false, where FEEL gives null: x > 5 with x = "7" is false.
 //   - = on values of different types is false (FEEL: null), and != is its
 //     negation, so 1 != "1" is true.
 //   - and, or, if and filters treat only true as true: FEEL's null and
 //     non-boolean operands count as false. not(x) is false unless x is
-//     false. TranslateCondition always yields a boolean.
-//   - + between operands of unknown type concatenates when either side is
-//     a string at run time ("a" + 1 gives "a1"; FEEL: null).
-//   - Arithmetic on null raises a JSONata error (FEEL: null); x / 0 is
-//     null.
+//     false. TranslateCondition always yields a boolean (null is false).
+//   - x / 0 is null; number() converts JSON number syntax only
+//     (number("-.5") is null).
 //   - A list literal element whose value is a list is spliced in by JSONata
 //     ([1, xs] with xs = [2] gives [1, 2]) and a missing one is dropped;
 //     append() keeps a list nested.
-//   - string(null) is "null"; number("abc") raises a JSONata error (FEEL:
-//     null for both).
 //   - Results of filters, sort, distinct values, flatten and append are
 //     always lists; an empty filter result is []. A path over a list
 //     (xs.name) may still be unwrapped by JSONata when it has one element.
+//   - min and max accept numbers only (FEEL also orders strings); string
+//     join skips non-strings.
 //   - Date-times keep the text they were given; computed ones come from
 //     $fromMillis ("2024-01-01T11:30:00.000Z"). Local date-times without an
 //     offset are read as UTC.

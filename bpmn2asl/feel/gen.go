@@ -71,7 +71,7 @@ func wrap(e js, min int) string {
 // filter predicate, where FEEL looks names up in the current item first.
 type scope struct {
 	parent *scope
-	vars   map[string]string
+	vars   map[string]js // reference and static type
 	filter bool
 }
 
@@ -193,7 +193,7 @@ func (g *gen) local(name string) string {
 func (g *gen) ref(n *ident, s *scope) js {
 	for sc := s; sc != nil; sc = sc.parent {
 		if v, ok := sc.vars[n.name]; ok && !n.quoted {
-			return js{text: v, prec: pAtom, simple: true}
+			return v
 		}
 		if sc.filter {
 			if n.name == "item" && !n.quoted {
@@ -271,10 +271,10 @@ func (g *gen) expr(n node, s *scope) js {
 				x.text = `"-` + x.text[1:]
 			}
 			return x
-		case x.typ != kNum && x.typ != kUnknown:
-			g.fail(n.off, "unary minus needs a number", "")
 		}
-		return js{text: "-" + wrap(x, pUnary), prec: pUnary, typ: kNum}
+		return g.typed("unary minus", []int{n.x.pos()}, []js{x}, []string{"number"}, func(o []js) js {
+			return js{text: "-" + wrap(o[0], pUnary), prec: pUnary, typ: kNum}
+		})
 	case *binary:
 		return g.binary(n, s)
 	case *ifExpr:
@@ -402,13 +402,13 @@ func (g *gen) context(n *ctxLit, s *scope) js {
 		}
 		return js{text: "{" + strings.Join(parts, ", ") + "}", prec: pAtom, typ: kCtx, total: true}
 	}
-	inner := &scope{parent: s, vars: map[string]string{}}
+	inner := &scope{parent: s, vars: map[string]js{}}
 	var stmts []string
 	for i, k := range n.keys {
 		v := g.expr(n.vals[i], inner)
 		name := g.local(k)
 		stmts = append(stmts, name+" := "+v.text)
-		inner.vars[k] = name
+		inner.vars[k] = js{text: name, prec: pAtom, simple: true, typ: v.typ, total: v.total}
 		parts[i] = quote(k) + ": " + name
 	}
 	stmts = append(stmts, "{"+strings.Join(parts, ", ")+"}")
@@ -505,6 +505,16 @@ func (g *gen) iterSource(it iter, s *scope) js {
 	})
 }
 
+// iterVar is the reference to an iteration variable: a number when
+// iterating over a range.
+func iterVar(v string, it iter) js {
+	r := js{text: v, prec: pAtom, simple: true}
+	if it.to != nil {
+		r.typ, r.total = kNum, true
+	}
+	return r
+}
+
 // forLoop emits FEEL `for x in xs, y in ys return e`: the flat list of e
 // over every combination. $reduce with $append keeps a list-valued e as
 // one element (a JSONata array constructor or $map would splice or unwrap
@@ -513,7 +523,7 @@ func (g *gen) forLoop(n *forExpr, iters []iter, s *scope) js {
 	it := iters[0]
 	xs := g.iterSource(it, s)
 	v := g.local(it.name)
-	inner := &scope{parent: s, vars: map[string]string{it.name: v}}
+	inner := &scope{parent: s, vars: map[string]js{it.name: iterVar(v, it)}}
 	acc := g.temp()
 	var step string
 	if len(iters) > 1 {
@@ -538,7 +548,7 @@ func (g *gen) quant(n *quant, iters []iter, s *scope) js {
 	it := iters[0]
 	xs := g.iterSource(it, s)
 	v := g.local(it.name)
-	inner := &scope{parent: s, vars: map[string]string{it.name: v}}
+	inner := &scope{parent: s, vars: map[string]js{it.name: iterVar(v, it)}}
 	var body js
 	if len(iters) > 1 {
 		body = g.quant(n, iters[1:], inner)
@@ -552,6 +562,65 @@ func (g *gen) quant(n *quant, iters []iter, s *scope) js {
 	return g.bind(xs, func(x js) js {
 		return js{text: "$count($filter(" + x.text + ", " + fn + ")) = $count(" + x.text + ")", prec: pCmp, typ: kBool, total: true}
 	})
+}
+
+// jsType is the JSONata $type() of values of static kind t ("" when
+// unknown). Dates, times and durations are ISO strings.
+func jsType(t kind) string {
+	switch t {
+	case kNum:
+		return "number"
+	case kStr, kDate, kDateTime, kTime, kDuration:
+		return "string"
+	case kBool:
+		return "boolean"
+	case kNull:
+		return "null"
+	case kList:
+		return "array"
+	case kCtx:
+		return "object"
+	}
+	return ""
+}
+
+// typed makes body safe for operands of the wrong type. JSONata raises an
+// error where FEEL yields null ($length(null), null + 1); here each
+// operand of unknown static type is checked with $type at run time and
+// the result is undefined (JSONata's stand-in for null, which propagates
+// through functions and operators without errors) when a check fails. A
+// statically wrong type is a translation error. want[i] == "" leaves
+// operand i unchecked; offs[i] positions the error.
+func (g *gen) typed(what string, offs []int, ops []js, want []string, body func([]js) js) js {
+	var conds, pre []string
+	for i := range ops {
+		if want[i] == "" {
+			continue
+		}
+		t := jsType(ops[i].typ)
+		switch {
+		case t == want[i]:
+			continue
+		case t != "":
+			g.fail(offs[i], what+" needs a "+map[string]string{"string": "string", "number": "number"}[want[i]]+", not a "+typeName(ops[i].typ), "")
+		}
+		if !ops[i].simple {
+			v := g.temp()
+			pre = append(pre, v+" := "+ops[i].text)
+			ops[i] = js{text: v, prec: pAtom, simple: true}
+		}
+		conds = append(conds, `$type(`+ops[i].text+`) = "`+want[i]+`"`)
+		// Inside the guarded body the operand is defined and well typed.
+		ops[i].typ, ops[i].total = map[string]kind{"string": kStr, "number": kNum}[want[i]], true
+	}
+	r := body(ops)
+	if len(conds) > 0 {
+		r = js{text: strings.Join(conds, " and ") + " ? " + wrap(r, pCond+1), prec: pCond, typ: r.typ, ctor: false}
+	}
+	if len(pre) > 0 {
+		r = js{text: "(" + strings.Join(pre, "; ") + "; " + r.text + ")", prec: pAtom, typ: r.typ}
+	}
+	return r
 }
 
 // bound is one ordering comparison against x.
@@ -592,13 +661,17 @@ func (g *gen) order(off int, x js, bs []bound) js {
 	var parts, pre []string
 	if millis {
 		// Date-times may carry different offsets: compare instants.
-		if !x.simple && len(bs) > 1 {
-			t := g.temp()
-			pre = append(pre, t+" := "+x.text)
-			ops[0] = js{text: t, prec: pAtom, typ: x.typ, simple: true}
-		}
-		for i := range ops {
-			ops[i] = js{text: "$toMillis(" + ops[i].text + ")", prec: pAtom, typ: kNum}
+		// $toMillis raises an error on a non-string: guard unknown ones.
+		for i, o := range ops {
+			if !o.simple && (i == 0 && len(bs) > 1 || o.typ == kUnknown) {
+				t := g.temp()
+				pre = append(pre, t+" := "+o.text)
+				o = js{text: t, prec: pAtom, typ: o.typ, simple: true, total: o.total}
+			}
+			if o.typ == kUnknown {
+				parts = append(parts, `$type(`+o.text+`) = "string"`)
+			}
+			ops[i] = js{text: "$toMillis(" + o.text + ")", prec: pAtom, typ: kNum, total: o.total && o.typ != kUnknown}
 		}
 	} else {
 		fam, guard := "", false
@@ -632,12 +705,16 @@ func (g *gen) order(off int, x js, bs []bound) js {
 			}
 		}
 	}
+	// A lone comparison of a possibly undefined operand is undefined
+	// (FEEL: null); an "and" chain always yields a boolean.
+	total := len(parts) > 0 || len(bs) > 1 || ops[0].total && ops[1].total
 	for i, b := range bs {
 		parts = append(parts, wrap(ops[0], pCmp+1)+" "+b.op+" "+wrap(ops[i+1], pCmp+1))
 	}
 	r := andJoin(parts)
+	r.total = total
 	if len(pre) > 0 {
-		r = js{text: "(" + strings.Join(pre, "; ") + "; " + r.text + ")", prec: pAtom, typ: kBool, total: true}
+		r = js{text: "(" + strings.Join(pre, "; ") + "; " + r.text + ")", prec: pAtom, typ: kBool, total: total}
 	}
 	return r
 }
@@ -670,7 +747,21 @@ func (g *gen) equal(off int, a, b js) js {
 		}
 		g.fail(off, "comparing durations is only supported between literal days-time durations", "")
 	case a.typ == kDateTime || b.typ == kDateTime:
-		return js{text: "$toMillis(" + a.text + ") = $toMillis(" + b.text + ")", prec: pCmp, typ: kBool, total: true}
+		offs := []int{off, off}
+		want := []string{"", ""}
+		for i, o := range []js{a, b} {
+			if o.typ == kUnknown {
+				want[i] = "string"
+			}
+		}
+		r := g.typed("=", offs, []js{a, b}, want, func(o []js) js {
+			return js{text: "$toMillis(" + o[0].text + ") = $toMillis(" + o[1].text + ")", prec: pCmp, typ: kBool, total: true}
+		})
+		if r.prec == pCond {
+			// A failed type check means "not equal", as for other types.
+			r.text += " : false"
+		}
+		return r
 	}
 	return js{text: wrap(a, pCmp+1) + " = " + wrap(b, pCmp+1), prec: pCmp, typ: kBool, total: true}
 }
@@ -720,24 +811,37 @@ func (g *gen) arith(n *binary, l, r js) js {
 	if l.typ == kDuration || r.typ == kDuration || isTemporal(l.typ) || isTemporal(r.typ) {
 		return g.dateArith(n, l, r)
 	}
+	offs := []int{n.l.pos(), n.r.pos()}
 	switch n.op {
 	case "+":
+		lt, rt := jsType(l.typ), jsType(r.typ)
 		switch {
-		case l.typ == kStr || r.typ == kStr:
-			return js{text: wrap(l, pAdd) + " & " + wrap(r, pAdd+1), prec: pAdd, typ: kStr}
-		case l.typ == kNum || r.typ == kNum:
-			return js{text: wrap(l, pAdd) + " + " + wrap(r, pAdd+1), prec: pAdd, typ: kNum}
+		case lt == "string" || rt == "string":
+			if lt == "number" || rt == "number" {
+				g.fail(n.off, "cannot add a string and a number", "convert with string(x) to concatenate")
+			}
+			// & reads an undefined operand as "": FEEL's "a" + null is null.
+			return g.typed("+", offs, []js{l, r}, []string{"string", "string"}, func(o []js) js {
+				return g.concat(o[0], o[1])
+			})
+		case lt == "number" || rt == "number":
+			return g.typed("+", offs, []js{l, r}, []string{"number", "number"}, func(o []js) js {
+				return js{text: wrap(o[0], pAdd) + " + " + wrap(o[1], pAdd+1), prec: pAdd, typ: kNum}
+			})
 		}
-		// Unknown operand types: FEEL + concatenates strings, so decide at
-		// run time.
+		// Unknown operand types: FEEL + concatenates strings and adds
+		// numbers; anything else is null.
 		return g.bind(l, func(l js) js {
 			return g.bind(r, func(r js) js {
-				return js{text: `$type(` + l.text + `) = "string" or $type(` + r.text + `) = "string" ? ` +
-					wrap(l, pAdd) + " & " + wrap(r, pAdd+1) + " : " + wrap(l, pAdd) + " + " + wrap(r, pAdd+1), prec: pCond}
+				return js{text: `$type(` + l.text + `) = "string" and $type(` + r.text + `) = "string" ? ` +
+					wrap(l, pAdd) + " & " + wrap(r, pAdd+1) + ` : $type(` + l.text + `) = "number" and $type(` + r.text + `) = "number" ? ` +
+					wrap(l, pAdd) + " + " + wrap(r, pAdd+1), prec: pCond}
 			})
 		})
 	case "**":
-		return js{text: "$power(" + l.text + ", " + r.text + ")", prec: pAtom, typ: kNum}
+		return g.typed("**", offs, []js{l, r}, []string{"number", "number"}, func(o []js) js {
+			return js{text: "$power(" + o[0].text + ", " + o[1].text + ")", prec: pAtom, typ: kNum}
+		})
 	}
 	for _, o := range []js{l, r} {
 		if o.typ == kStr {
@@ -748,7 +852,35 @@ func (g *gen) arith(n *binary, l, r js) js {
 	if n.op == "*" || n.op == "/" {
 		p = pMul
 	}
-	return js{text: wrap(l, p) + " " + n.op + " " + wrap(r, p+1), prec: p, typ: kNum}
+	return g.typed(n.op, offs, []js{l, r}, []string{"number", "number"}, func(o []js) js {
+		return js{text: wrap(o[0], p) + " " + n.op + " " + wrap(o[1], p+1), prec: p, typ: kNum}
+	})
+}
+
+// concat joins two string operands; one that may be undefined makes the
+// result undefined rather than being read as "".
+func (g *gen) concat(a, b js) js {
+	var conds []string
+	for _, o := range []js{a, b} {
+		if !o.total {
+			conds = append(conds, "$exists("+o.text+")")
+		}
+	}
+	r := js{text: wrap(a, pAdd) + " & " + wrap(b, pAdd+1), prec: pAdd, typ: kStr, total: len(conds) == 0}
+	if len(conds) == 0 {
+		return r
+	}
+	return g.bind(a, func(a js) js {
+		return g.bind(b, func(b js) js {
+			var conds []string
+			for _, o := range []js{a, b} {
+				if !o.total {
+					conds = append(conds, "$exists("+o.text+")")
+				}
+			}
+			return js{text: strings.Join(conds, " and ") + " ? " + wrap(a, pAdd) + " & " + wrap(b, pAdd+1), prec: pCond, typ: kStr}
+		})
+	})
 }
 
 // dateArith supports date/date-time ± literal days-time duration, computed
@@ -791,12 +923,12 @@ func (g *gen) addMonths(d js, months int64) js {
 	v, y, m, ny, nm := g.temp(), g.temp(), g.temp(), g.temp(), g.temp()
 	leap := "(" + ny + " % 4 = 0 and " + ny + " % 100 != 0 or " + ny + " % 400 = 0)"
 	dim := "([31, " + leap + " ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[" + nm + "]"
-	text := "(" + v + " := " + d.text + "; " +
+	text := "(" + v + " := " + d.text + "; $exists(" + v + ") ? (" +
 		y + " := $number($substring(" + v + ", 0, 4)); " +
 		m + " := $number($substring(" + v + ", 5, 2)) - 1 + " + strconv.FormatInt(months, 10) + "; " +
 		ny + " := " + y + " + $floor(" + m + " / 12); " +
 		nm + " := " + m + " - $floor(" + m + " / 12) * 12; " +
-		`$formatInteger(` + ny + `, "0000") & "-" & $formatInteger(` + nm + ` + 1, "00") & "-" & $formatInteger($min([$number($substring(` + v + ", 8, 2)), " + dim + `]), "00") & $substring(` + v + ", 10))"
+		`$formatInteger(` + ny + `, "0000") & "-" & $formatInteger(` + nm + ` + 1, "00") & "-" & $formatInteger($min([$number($substring(` + v + ", 8, 2)), " + dim + `]), "00") & $substring(` + v + ", 10)))"
 	return js{text: text, prec: pAtom, typ: d.typ}
 }
 
