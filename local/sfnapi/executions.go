@@ -102,15 +102,31 @@ func (s *Server) startSyncExecution(ctx context.Context, in *startExecutionInput
 	if m.Type != "EXPRESS" {
 		return nil, errf("StateMachineTypeNotSupported", "This operation is not supported by this type of state machine: '%s'", in.StateMachineArn)
 	}
-	x, err := s.svc.StartSyncExecution(ctx, engine.StartInput{
+	// Express executions are bounded (five minutes in AWS); one that runs
+	// longer is stopped and reported as timed out, so a stuck definition
+	// cannot hold a connection and a goroutine forever.
+	runCtx, cancel := context.WithTimeout(ctx, s.opts.SyncTimeout)
+	defer cancel()
+	x, err := s.svc.StartSyncExecution(runCtx, engine.StartInput{
 		MachineARN: in.StateMachineArn, Name: in.Name, Input: in.Input, TraceHeader: in.TraceHeader,
 	})
+	timedOut := false
+	if err != nil && x != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		stopped, serr := s.svc.StopExecution(context.WithoutCancel(ctx), x.ARN, "States.Timeout", "The execution exceeded the synchronous execution time limit")
+		if serr != nil {
+			return nil, fmt.Errorf("stop timed-out express execution %s: %w", x.ARN, serr)
+		}
+		x, err, timedOut = stopped, nil, true
+	}
 	if err != nil {
 		return nil, err
 	}
 	out := &startSyncExecutionOutput{
 		ExecutionArn: x.ARN, StateMachineArn: x.MachineARN, Name: x.Name, StartDate: epoch(x.StartTime),
 		StopDate: epoch(x.StopTime), Status: x.Status, TraceHeader: x.TraceHeader,
+	}
+	if timedOut {
+		out.Status = "TIMED_OUT"
 	}
 	if x.HasError {
 		out.Error = &x.Error

@@ -63,10 +63,8 @@ type Options struct {
 	// MaxBodyBytes bounds a request body; 0 means 4 MiB (definitions may
 	// be 1 MiB and inputs 256 KiB, both escaped inside JSON strings).
 	MaxBodyBytes int64
-	// Region and Account are used to check ARNs in requests; they default
-	// to the engine's defaults (us-east-1, 111111111111). Checking is by
-	// shape only, so another region still gets the engine's answer.
-	Region, Account string
+	// SyncTimeout bounds StartSyncExecution; 0 means AWS's five minutes.
+	SyncTimeout time.Duration
 }
 
 // Server is the Step Functions API endpoint. It is safe for concurrent use.
@@ -84,6 +82,9 @@ func New(svc Service, opts Options) *Server {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.SyncTimeout <= 0 {
+		opts.SyncTimeout = 5 * time.Minute
 	}
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 4 << 20

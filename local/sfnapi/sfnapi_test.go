@@ -767,3 +767,25 @@ func TestValidateStateMachineDefinition(t *testing.T) {
 		})
 	}
 }
+
+// TestStartSyncExecutionTimeout: an express execution that outlives the
+// synchronous limit is stopped and reported as TIMED_OUT.
+func TestStartSyncExecutionTimeout(t *testing.T) {
+	eng := engine.New(engine.Config{Store: engine.NewMemStore()})
+	t.Cleanup(func() { _ = eng.Close() })
+	srv := httptest.NewServer(sfnapi.New(eng, sfnapi.Options{SyncTimeout: 100 * time.Millisecond}).Handler())
+	t.Cleanup(srv.Close)
+	c := newClient(srv)
+	ctx := context.Background()
+	m, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("slow"), Definition: aws.String(waitMachine), RoleArn: aws.String(role), Type: types.StateMachineTypeExpress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.StartSyncExecution(ctx, &sfn.StartSyncExecutionInput{StateMachineArn: m.StateMachineArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Status != types.SyncExecutionStatusTimedOut || aws.ToString(out.Error) != "States.Timeout" {
+		t.Errorf("= %s %s", out.Status, aws.ToString(out.Error))
+	}
+}
