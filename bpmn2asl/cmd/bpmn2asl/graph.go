@@ -23,6 +23,8 @@ type Flows interface {
 
 // Mermaid renders a state machine as a Mermaid flowchart. Parallel and Map
 // states become subgraphs; Choice rules and Catchers become labelled edges.
+// Shapes: Task rectangle, Choice rhombus, Pass and Wait (⏱) rounded,
+// Succeed and Fail (✖) circles — the shapes every Mermaid renderer knows.
 // With coverage, states (by the BPMN element id in their Comment) and
 // Choice edges (by flow id) are styled reached or unreached, and a summary
 // comment is added. The output is deterministic.
@@ -56,7 +58,7 @@ type graph struct {
 	cov   *Coverage
 	flows Flows
 
-	reached, unreached         []string
+	reached, unreached, fails  []string
 	linkReached, linkUnreached []int
 	elemTotal, elemHit         int
 	flowTotal, flowHit         int
@@ -107,11 +109,12 @@ func (g *graph) scope(states asl.States, indent int) map[string]string {
 		case asl.TypePass:
 			g.line(indent, id+"("+label+")")
 		case asl.TypeWait:
-			g.line(indent, id+"[/"+label+"/]")
+			g.line(indent, id+"("+quote("⏱ "+st.Name)+")")
 		case asl.TypeSucceed:
-			g.line(indent, id+"(["+label+"])")
+			g.line(indent, id+"(("+label+"))")
 		case asl.TypeFail:
-			g.line(indent, id+"[["+label+"]]")
+			g.line(indent, id+"(("+quote("✖ "+st.Name)+"))")
+			g.fails = append(g.fails, id)
 		default:
 			g.line(indent, id+"["+label+"]")
 		}
@@ -240,6 +243,10 @@ func (g *graph) mark(id, comment string) {
 }
 
 func (g *graph) styles() {
+	if len(g.fails) > 0 && g.cov == nil {
+		g.line(1, "classDef fail fill:#fff0f0,stroke:#dc3545")
+		g.line(1, "class "+strings.Join(g.fails, ",")+" fail")
+	}
 	if g.cov == nil {
 		return
 	}
