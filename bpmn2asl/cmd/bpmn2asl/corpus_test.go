@@ -89,6 +89,9 @@ func TestCorpusCompile(t *testing.T) {
 			if !json.Valid(r.res.ASL) {
 				t.Errorf("%s: compiled definition is not valid JSON", f.Path)
 			}
+			if g := MermaidFlows(r.res.Definition, &Coverage{}, flowsOf(f.Path, src)); !strings.HasPrefix(g, "flowchart TD\n") {
+				t.Errorf("%s: graph does not start with flowchart TD", f.Path)
+			}
 			c.compiled++
 			total.compiled++
 		case diag.HasErrors(r.ds):
