@@ -74,8 +74,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock for TTL expiry and creation times; nil means time.Now.
 	Now func() time.Time
-	// CompactBytes: at start, a log larger than this is rewritten from the
-	// current state. 0 means 64 MiB; negative never compacts.
+	// CompactBytes: a log larger than this is rewritten from the current
+	// state, at start and while serving (then the next rewrite waits until
+	// the log has doubled). 0 means 64 MiB; negative never compacts.
 	CompactBytes int64
 	// TTLSweep is how often expired items of tables with TTL enabled are
 	// deleted; 0 means one minute, negative disables the sweeper.
@@ -91,7 +92,9 @@ type Server struct {
 	db     *engine
 	wal    *wal.Log
 	closed bool
-	stop   chan struct{}
+	// compactAt is the log size that triggers the next compaction (≤0: never).
+	compactAt int64
+	stop      chan struct{}
 	wg     sync.WaitGroup
 }
 
@@ -118,12 +121,15 @@ func New(dir string, opts Options) (*Server, error) {
 	}
 	s.wal = l
 	s.log.Info("dynamodb log replayed", "records", l.Replayed, "truncatedBytes", l.Truncated, "tables", len(s.db.tables))
-	limit := opts.CompactBytes
-	if limit == 0 {
-		limit = 64 << 20
+	s.compactAt = opts.CompactBytes
+	if s.compactAt == 0 {
+		s.compactAt = 64 << 20
 	}
-	if limit > 0 && l.Size() > limit {
-		if err := s.compact(); err != nil {
+	if s.compactAt > 0 && l.Size() > s.compactAt {
+		s.mu.Lock()
+		err := s.compact()
+		s.mu.Unlock()
+		if err != nil {
 			l.Close()
 			return nil, fmt.Errorf("dynamodb: %w", err)
 		}
@@ -264,6 +270,14 @@ func (s *Server) apply(op string, body []byte) ([]byte, uint64, *apiErr) {
 		// change disappears at restart, which matches what it was told.
 		s.log.Error("dynamodb log append failed", "op", op, "err", err)
 		return nil, 0, &apiErr{status: http.StatusInternalServerError, typ: "InternalServerError", msg: "the write could not be made durable"}
+	}
+	if s.compactAt > 0 && s.wal.Size() > s.compactAt {
+		// Rewrite waits for every appended record, this one included, so
+		// the request is durable when compaction returns.
+		if err := s.compact(); err != nil {
+			s.log.Error("dynamodb log compaction failed", "err", err)
+			return nil, 0, &apiErr{status: http.StatusInternalServerError, typ: "InternalServerError", msg: "the write could not be made durable"}
+		}
 	}
 	return out, seq, nil
 }

@@ -74,8 +74,9 @@ type Options struct {
 	// BaseURL prefixes queue URLs (e.g. "http://127.0.0.1:4566"); empty
 	// means the scheme and Host of each request.
 	BaseURL string
-	// CompactBytes: at start, a log larger than this is rewritten from the
-	// current state. 0 means 64 MiB; negative never compacts.
+	// CompactBytes: a log larger than this is rewritten from the current
+	// state, at start and while serving (then the next rewrite waits until
+	// the log has doubled). 0 means 64 MiB; negative never compacts.
 	CompactBytes int64
 }
 
@@ -90,6 +91,8 @@ type Server struct {
 	wake   chan struct{} // closed and replaced when messages may have become receivable
 	wal    *wal.Log
 	closed bool
+	// compactAt is the log size that triggers the next compaction (≤0: never).
+	compactAt int64
 }
 
 const logFile = "sqs.wal"
@@ -116,12 +119,15 @@ func New(dir string, opts Options) (*Server, error) {
 	}
 	s.wal = l
 	s.log.Info("sqs log replayed", "records", l.Replayed, "truncatedBytes", l.Truncated, "queues", len(s.queues))
-	limit := opts.CompactBytes
-	if limit == 0 {
-		limit = 64 << 20
+	s.compactAt = opts.CompactBytes
+	if s.compactAt == 0 {
+		s.compactAt = 64 << 20
 	}
-	if limit > 0 && l.Size() > limit {
-		if err := s.compact(); err != nil {
+	if s.compactAt > 0 && l.Size() > s.compactAt {
+		s.mu.Lock()
+		err := s.compact()
+		s.mu.Unlock()
+		if err != nil {
 			l.Close()
 			return nil, fmt.Errorf("sqs: %w", err)
 		}
@@ -259,6 +265,12 @@ func (s *Server) commit(recs ...*record) (uint64, error) {
 		close(s.wake)
 		s.wake = make(chan struct{})
 	}
+	if s.compactAt > 0 && s.wal.Size() > s.compactAt {
+		// Rewrite waits for every appended record, so last is durable too.
+		if err := s.compact(); err != nil {
+			return 0, err
+		}
+	}
 	return last, nil
 }
 
@@ -274,10 +286,9 @@ func (s *Server) replay(b []byte) error {
 	return nil
 }
 
-// compact rewrites the log as the current queues and live messages.
+// compact rewrites the log as the current queues and live messages and
+// sets the next trigger at twice the new size; the caller holds s.mu.
 func (s *Server) compact() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	before := s.wal.Size()
 	err := s.wal.Rewrite(func(emit func([]byte) error) error {
 		names := make([]string, 0, len(s.queues))
@@ -308,6 +319,7 @@ func (s *Server) compact() error {
 	if err != nil {
 		return err
 	}
+	s.compactAt = max(s.compactAt, 2*s.wal.Size())
 	s.log.Info("sqs log compacted", "beforeBytes", before, "afterBytes", s.wal.Size())
 	return nil
 }
