@@ -86,6 +86,8 @@ func (n *xnode) attrAt(local string) Pos {
 	return n.pos
 }
 
+// attrNSAt returns the position of attribute (space, local), or the
+// element position.
 func (n *xnode) attrNSAt(space, local string) Pos {
 	for _, a := range n.attrs {
 		if a.local == local && a.space == space {

@@ -458,6 +458,7 @@ func writeFile(path string, data []byte) error {
 // modelFlows implements Flows over the parsed BPMN model.
 type modelFlows struct{ defs *bpmn.Definitions }
 
+// Label implements Flows.
 func (m modelFlows) Label(id string) string {
 	f := m.defs.Flow(id)
 	switch {
@@ -471,6 +472,7 @@ func (m modelFlows) Label(id string) string {
 	return ""
 }
 
+// Between implements Flows.
 func (m modelFlows) Between(from, to string) string {
 	n := m.defs.Node(from)
 	if n == nil {
@@ -484,6 +486,7 @@ func (m modelFlows) Between(from, to string) string {
 	return ""
 }
 
+// Default implements Flows.
 func (m modelFlows) Default(id string) string {
 	if n := m.defs.Node(id); n != nil && n.Default != nil {
 		return n.Default.ID
