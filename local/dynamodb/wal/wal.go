@@ -7,6 +7,11 @@
 // acknowledge. One flusher goroutine writes and fsyncs whatever accumulated
 // while the previous fsync ran, so concurrent writers share one fsync.
 //
+// Against bbolt (BenchmarkCommit, 32 writers, 600-byte records, 2 shared
+// cores): 8,900–16,900 commits/s here, 1,800–2,150 with bbolt's Batch, 420–510
+// with one bbolt Update per write. Syncing uses fdatasync on Linux, which
+// measured twice as fast as fsync for appends.
+//
 // On disk a record is: 4-byte little-endian payload length, 4-byte CRC-32C of
 // the payload, payload. Open replays every intact record and truncates the
 // file at the first torn or corrupt one: after kill -9 only a tail that was
