@@ -105,7 +105,7 @@ type Server struct {
 	// compactAt is the log size that triggers the next compaction (≤0: never).
 	compactAt int64
 	stop      chan struct{}
-	wg     sync.WaitGroup
+	wg        sync.WaitGroup
 }
 
 // logFile is the name of the log inside the data directory.
