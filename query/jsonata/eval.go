@@ -444,9 +444,9 @@ func (f *frame) evalFilter(pred *node, input any) any {
 		results.tupleStream = tupleStream
 	} else if a, ok := input.([]any); ok {
 		items = a
-	} else if isUndef(input) {
-		items = nil
 	} else {
+		// undefined too: jsonata-js wraps it as a one-item sequence, so the
+		// predicate still runs (and can fail) once
 		items = []any{input}
 	}
 	if pred.typ == "number" {
@@ -454,7 +454,7 @@ func (f *frame) evalFilter(pred *node, input any) any {
 		if idx < 0 {
 			idx += len(items)
 		}
-		if idx >= 0 && idx < len(items) {
+		if idx >= 0 && idx < len(items) && !isUndef(items[idx]) {
 			item := items[idx]
 			if isArray(item) {
 				return item
@@ -482,11 +482,11 @@ func (f *frame) evalFilter(pred *node, input any) any {
 				if ii < 0 {
 					ii += len(items)
 				}
-				if ii == index {
+				if ii == index && !isUndef(item) {
 					results.v = append(results.v, item)
 				}
 			}
-		} else if toBoolean(res) {
+		} else if toBoolean(res) && !isUndef(item) {
 			results.v = append(results.v, item)
 		}
 	}
