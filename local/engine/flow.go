@@ -526,8 +526,7 @@ func (r *run) startMap(t *Thread, st *State, sc *scope, e *env, eff any) error {
 			mi.Set("Value", item)
 			ie := *e
 			ie.vars = nil
-			ctxObj := r.contextObject(t, st, mi)
-			ie.ctx = func() any { return ctxObj }
+			ie.cobj = r.contextObject(t, st, mi)
 			if in, err = ie.eval(st.ItemSelector, st.Lang); err != nil {
 				return err
 			}

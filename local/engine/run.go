@@ -98,18 +98,7 @@ func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05
 
 // newEnv returns the evaluation environment of state st in thread t.
 func (r *run) newEnv(t *Thread, st *State, sc *scope, input any) *env {
-	var cached any
-	return &env{
-		input: input,
-		scope: sc,
-		now:   r.now(),
-		ctx: func() any {
-			if cached == nil {
-				cached = r.contextObject(t, st, nil)
-			}
-			return cached
-		},
-	}
+	return &env{input: input, scope: sc, now: r.now(), r: r, t: t, st: st}
 }
 
 // thread advances t through def until it finishes, fails or parks.
@@ -538,10 +527,11 @@ func (r *run) exec(t *Thread, st *State, sc *scope) (out any, next string, assig
 			}
 		}
 	}
-	ae := r.newEnv(t, st, sc, result)
-	vals, err := r.assign(ae, st.Assign, JSONPath)
-	if err != nil {
-		return fail(err)
+	var vals *value.Object
+	if st.Assign != nil {
+		if vals, err = r.assign(r.newEnv(t, st, sc, result), st.Assign, JSONPath); err != nil {
+			return fail(err)
+		}
 	}
 	out, err = applyResultPath(st.ResultPath, raw, result)
 	if err != nil {

@@ -158,7 +158,10 @@ func (p *parser) jaTemplate(v any, loc, field string) *tmpl {
 // env is what expressions of one state evaluation see.
 type env struct {
 	input  any // $ in JSONPath mode; $states.input in JSONata mode
-	ctx    func() any
+	r      *run
+	t      *Thread
+	st     *State
+	cobj   any // the context object, built on first use
 	scope  *scope
 	now    time.Time
 	result any // $states.result
@@ -192,11 +195,19 @@ func queryErr(format string, args ...any) *Failure {
 	return &Failure{Name: "States.QueryEvaluationError", Cause: fmt.Sprintf(format, args...), inState: true}
 }
 
+// ctxObj returns the context object ($$, $states.context).
+func (e *env) ctxObj() any {
+	if e.cobj == nil {
+		e.cobj = e.r.contextObject(e.t, e.st, nil)
+	}
+	return e.cobj
+}
+
 // get resolves a JSONPath against the root it names.
 func (e *env) get(p *jsonpath.Path) (any, error) {
 	switch p.Root() {
 	case jsonpath.RootContext:
-		return p.Get(e.ctx())
+		return p.Get(e.ctxObj())
 	case jsonpath.RootVariable:
 		v, ok := e.scope.lookup(p.Variable())
 		if !ok {
@@ -252,7 +263,7 @@ func (e *env) evalJP(t *tmpl) (any, error) {
 			doc := e.input
 			switch t.path.Root() {
 			case jsonpath.RootContext:
-				doc = e.ctx()
+				doc = e.ctxObj()
 			case jsonpath.RootVariable:
 				doc, _ = e.scope.lookup(t.path.Variable())
 			}
@@ -286,7 +297,7 @@ func (e *env) jsonataVars() map[string]any {
 	m := e.scope.all()
 	st := value.NewObject(4)
 	st.Set("input", e.input)
-	st.Set("context", e.ctx())
+	st.Set("context", e.ctxObj())
 	if e.hasRes {
 		st.Set("result", e.result)
 	}
