@@ -71,10 +71,10 @@ type slot struct {
 }
 
 type parser struct {
-	lex  lexer
-	src  string
-	tok  *token // current token
-	sym  string // symbol id of the current token
+	lex   lexer
+	src   string
+	tok   *token // current token
+	sym   string // symbol id of the current token
 	depth int
 }
 
