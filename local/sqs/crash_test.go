@@ -236,37 +236,58 @@ func benchSends(b *testing.B, h http.Handler, create bool) {
 
 // BenchmarkSubmission measures the burst path of the api function: one
 // conditional PutItem then one SendMessage per accepted application, 32
-// concurrent clients, both endpoints in this process.
+// concurrent clients, both endpoints in this process ("durable"), next to
+// the same calls against handlers that answer at once without storing
+// anything ("sdkFloor").
 func BenchmarkSubmission(b *testing.B) {
-	ctx := context.Background()
-	dsrv, err := dynamodb.New(b.TempDir(), dynamodb.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer dsrv.Close()
-	dhs := httptest.NewServer(dsrv.Handler())
-	defer dhs.Close()
-	ssrv, err := New(b.TempDir(), Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ssrv.Close()
-	shs := httptest.NewServer(ssrv.Handler())
-	defer shs.Close()
+	b.Run("durable", func(b *testing.B) {
+		dsrv, err := dynamodb.New(b.TempDir(), dynamodb.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer dsrv.Close()
+		ssrv, err := New(b.TempDir(), Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer ssrv.Close()
+		benchSubmissions(b, dsrv.Handler(), ssrv.Handler(), true)
+	})
+	b.Run("sdkFloor", func(b *testing.B) {
+		benchSubmissions(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+			w.Write([]byte("{}"))
+		}), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var in struct{ MessageBody string }
+			json.NewDecoder(r.Body).Decode(&in)
+			w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+			fmt.Fprintf(w, `{"MessageId":"m","MD5OfMessageBody":"%s"}`, md5Hex([]byte(in.MessageBody)))
+		}), false)
+	})
+}
 
+func benchSubmissions(b *testing.B, dh, sh http.Handler, create bool) {
+	ctx := context.Background()
+	dhs := httptest.NewServer(dh)
+	defer dhs.Close()
+	shs := httptest.NewServer(sh)
+	defer shs.Close()
 	d := ddb.New(ddb.Options{Region: "eu-central-1", BaseEndpoint: aws.String(dhs.URL), HTTPClient: fastHTTP(),
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
-	_, err = d.CreateTable(ctx, &ddb.CreateTableInput{
-		TableName:            aws.String("applications"),
-		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("applicationId"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
-		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("applicationId"), KeyType: ddbtypes.KeyTypeHash}},
-		BillingMode:          ddbtypes.BillingModePayPerRequest,
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
 	q := NewClient(shs.URL, fastHTTP())
-	url := mustCreate(b, q, "submissions", nil)
+	url := shs.URL + "/000000000000/submissions"
+	if create {
+		_, err := d.CreateTable(ctx, &ddb.CreateTableInput{
+			TableName:            aws.String("applications"),
+			AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("applicationId"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+			KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("applicationId"), KeyType: ddbtypes.KeyTypeHash}},
+			BillingMode:          ddbtypes.BillingModePayPerRequest,
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		url = mustCreate(b, q, "submissions", nil)
+	}
 	var next atomic.Int64
 	b.SetParallelism(benchClients())
 	b.ResetTimer()

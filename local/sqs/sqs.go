@@ -249,6 +249,7 @@ func (s *Server) apply(r *record) {
 // change must be durable before it is acknowledged.
 func (s *Server) commit(recs ...*record) (uint64, error) {
 	var last uint64
+	wake := false
 	for _, r := range recs {
 		b, err := json.Marshal(r)
 		if err != nil {
@@ -260,8 +261,11 @@ func (s *Server) commit(recs ...*record) (uint64, error) {
 		}
 		s.apply(r)
 		last = seq
+		// Only events that can make a message receivable wake long polls;
+		// receives and deletes would only cause a thundering herd.
+		wake = wake || r.T == "s" || r.T == "v" || r.T == "mv" || r.T == "sa"
 	}
-	if len(recs) > 0 {
+	if wake {
 		close(s.wake)
 		s.wake = make(chan struct{})
 	}
