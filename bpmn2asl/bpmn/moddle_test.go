@@ -1,0 +1,171 @@
+package bpmn
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+)
+
+// moddleElement is one flow element as bpmn-moddle reads it.
+type moddleElement struct {
+	ID         string `json:"id"`
+	Type       string `json:"type"`
+	Parent     string `json:"parent"`
+	Source     string `json:"source,omitempty"`
+	Target     string `json:"target,omitempty"`
+	AttachedTo string `json:"attachedTo,omitempty"`
+	Default    string `json:"default,omitempty"`
+}
+
+func (e moddleElement) String() string {
+	return fmt.Sprintf("%s %s parent=%s src=%s tgt=%s attached=%s default=%s", e.Type, e.ID, e.Parent, e.Source, e.Target, e.AttachedTo, e.Default)
+}
+
+// ours lists the parser's flow elements in the same shape.
+func ours(d *Definitions) []moddleElement {
+	var out []moddleElement
+	upper := func(s string) string {
+		r, n := utf8.DecodeRuneInString(s)
+		return string(unicode.ToUpper(r)) + s[n:]
+	}
+	var scope func(s *Scope, parent string)
+	scope = func(s *Scope, parent string) {
+		for _, n := range s.Nodes {
+			e := moddleElement{ID: n.ID, Type: upper(n.Tag), Parent: parent}
+			if n.AttachedToRef != "" && d.Lookup(n.AttachedToRef) != nil {
+				e.AttachedTo = n.AttachedToRef
+			}
+			if n.DefaultRef != "" && d.Flow(n.DefaultRef) != nil {
+				e.Default = n.DefaultRef
+			}
+			out = append(out, e)
+			if n.Sub != nil {
+				scope(n.Sub, n.ID)
+			}
+		}
+		for _, f := range s.Flows {
+			e := moddleElement{ID: f.ID, Type: "SequenceFlow", Parent: parent}
+			if d.Lookup(f.SourceRef) != nil {
+				e.Source = f.SourceRef
+			}
+			if d.Lookup(f.TargetRef) != nil {
+				e.Target = f.TargetRef
+			}
+			out = append(out, e)
+		}
+	}
+	for _, p := range d.Processes {
+		scope(&p.Scope, "")
+	}
+	return out
+}
+
+// TestModdleDifferential reads every corpus and testdata file with
+// bpmn-moddle (node, from the repository's node_modules) and with Parse,
+// and compares the flow elements: ids, types, nesting, and the resolved
+// sourceRef, targetRef, attachedToRef and default references.
+func TestModdleDifferential(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs node")
+	}
+	nodeModules, _ := filepath.Abs("../../node_modules")
+	if _, err := os.Stat(filepath.Join(nodeModules, "bpmn-moddle")); err != nil {
+		t.Skip("node_modules/bpmn-moddle absent (make deps)")
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node not installed")
+	}
+	files, _ := filepath.Glob("testdata/*.bpmn")
+	_ = filepath.WalkDir(filepath.Join(corpusDir, "models"), func(p string, de os.DirEntry, err error) error {
+		if err == nil && !de.IsDir() && strings.HasSuffix(p, ".bpmn") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	cmd := exec.Command(node, append([]string{"testdata/moddle_dump.mjs"}, files...)...)
+	cmd.Env = append(os.Environ(), "NODE_MODULES_DIR="+nodeModules)
+	outb, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node: %v", err)
+	}
+	var ref map[string]struct {
+		Error    string          `json:"error"`
+		Elements []moddleElement `json:"elements"`
+	}
+	if err := json.Unmarshal(outb, &ref); err != nil {
+		t.Fatal(err)
+	}
+	same, compared := 0, 0
+	for _, f := range files {
+		r, ok := ref[f]
+		if !ok || r.Error != "" {
+			continue
+		}
+		src, _ := os.ReadFile(f)
+		defs, ds := Parse(f, src)
+		if defs == nil {
+			// bpmn-moddle is lenient with malformed XML (a bad XML
+			// declaration, invalid UTF-8); the parser rejects it on
+			// purpose, so only other failures count.
+			if len(ds) == 0 || ds[0].Code != "BPMN001" {
+				t.Errorf("%s: bpmn-moddle reads it, Parse does not: %v", f, ds)
+			}
+			continue
+		}
+		dup := false
+		for _, d := range ds {
+			dup = dup || d.Code == "BPMN012"
+		}
+		if dup {
+			continue
+		}
+		compared++
+		want := map[string]bool{}
+		for _, e := range r.Elements {
+			want[e.String()] = true
+		}
+		got := map[string]bool{}
+		for _, e := range ours(defs) {
+			// bpmn-moddle does not resolve references written with a
+			// prefix ("tns:Task_1"); the parser does, on purpose.
+			prefixed := func(id string) string {
+				if id != "" && strings.Contains(string(src), ":"+id+`"`) {
+					return ""
+				}
+				return id
+			}
+			if !want[e.String()] {
+				e.Source, e.Target, e.AttachedTo, e.Default = prefixed(e.Source), prefixed(e.Target), prefixed(e.AttachedTo), prefixed(e.Default)
+			}
+			got[e.String()] = true
+		}
+		var missing, extra []string
+		for k := range want {
+			if !got[k] {
+				missing = append(missing, k)
+			}
+		}
+		for k := range got {
+			if !want[k] {
+				extra = append(extra, k)
+			}
+		}
+		if len(missing)+len(extra) == 0 {
+			same++
+			continue
+		}
+		sort.Strings(missing)
+		sort.Strings(extra)
+		t.Errorf("%s differs from bpmn-moddle:\n  only moddle: %s\n  only ours:   %s", f,
+			strings.Join(missing, "\n               "), strings.Join(extra, "\n               "))
+	}
+	t.Logf("flow elements identical to bpmn-moddle's in %d of %d files", same, compared)
+}
