@@ -359,3 +359,41 @@ func TestTestState(t *testing.T) {
 		})
 	}
 }
+
+// TestTimerSurvivesRestart: a Wait parked in the store fires on a new
+// engine built on the same store once its time has come.
+func TestTimerSurvivesRestart(t *testing.T) {
+	store := NewMemStore()
+	clock := NewVirtualClock(t0)
+	ctx := context.Background()
+	e1 := New(Config{Store: store, Clock: clock})
+	if err := e1.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sm, err := e1.CreateMachine(ctx, CreateMachineInput{Name: "w", Definition: `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3600,"Next":"P"},"P":{"Type":"Pass","Result":"done","End":true}}}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := e1.StartExecution(ctx, StartInput{MachineARN: sm.ARN, Input: `{}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitIdle(t, e1)
+	if err := e1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := store.GetExecution(ctx, x.ARN)
+	if !rec.Parked || rec.WakeAt.IsZero() {
+		t.Fatalf("record not parked on its timer: parked=%v wakeAt=%v", rec.Parked, rec.WakeAt)
+	}
+	clock.Advance(2 * time.Hour) // the engine is down when the timer is due
+	e2 := New(Config{Store: store, Clock: clock})
+	if err := e2.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer e2.Close()
+	done, err := e2.Await(ctx, x.ARN)
+	if err != nil || done.Status != StatusSucceeded || done.Output.V != "done" {
+		t.Fatalf("after restart: %v %v %v", done.Status, done.Output.V, err)
+	}
+}

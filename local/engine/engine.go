@@ -290,6 +290,7 @@ func (e *Engine) advance(ctx context.Context, arn string) error {
 	r.smObj = value.ObjectOf("Id", x.MachineARN, "Name", m.Name)
 	saveCtx := context.WithoutCancel(ctx)
 	r.ctx = ctx
+	r.startID = x.LastEventID
 	if !x.Deadline.IsZero() && !e.clock.Now().Before(x.Deadline) {
 		x.Status, x.StopTime = StatusTimedOut, e.clock.Now()
 		x.Error, x.Cause, x.HasError, x.HasCause = "States.Timeout", "", true, false
@@ -317,6 +318,10 @@ func (e *Engine) advance(ctx context.Context, arn string) error {
 		}
 	}
 	r.ctx = saveCtx
+	x.Parked = x.Status == StatusRunning && ctx.Err() == nil
+	if x.Parked && len(r.events) == 0 && x.LastEventID == r.startID && !r.dirty {
+		return nil // woke up to find it still waiting (a restart, an early timer): nothing to save
+	}
 	r.checkpoint()
 	if r.saveErr != nil {
 		return r.saveErr

@@ -53,6 +53,10 @@ type Execution struct {
 	// Tokens are the task tokens this execution waits for. Stores index
 	// them (Store.TokenOwner). Recomputed before every save.
 	Tokens []string
+	// Parked is true when the last pass ended with every thread waiting (for
+	// a timer or a token): nothing to do until one fires. A restart need
+	// not run parked executions (see Store.ListRunning).
+	Parked bool
 }
 
 // Thread is the position of one line of control: the whole execution, a

@@ -31,6 +31,8 @@ type run struct {
 	execObj *value.Object // $$.Execution
 	smObj   *value.Object // $$.StateMachine
 	saveErr error
+	startID int64 // x.LastEventID when the pass began
+	dirty   bool  // the record changed without an event (e.g. heartbeat bookkeeping)
 }
 
 type outcome uint8
@@ -48,6 +50,7 @@ func (r *run) emit(t *Thread, typ string, details *value.Object) int64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if t != nil && t.Quiet {
+		r.dirty = true // progress without an event must still be saved
 		return 0
 	}
 	r.x.LastEventID++

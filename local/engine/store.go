@@ -71,6 +71,9 @@ type Store interface {
 	// ""), newest first. Root may be nil in the returned records.
 	ListExecutions(ctx context.Context, machineARN string) ([]*Execution, error)
 	// ListRunning returns the ARNs of RUNNING executions (restart recovery).
+	// It may leave out those saved with Parked set: their timers come back
+	// through DueExecutions and their tokens through TokenOwner, so with 1M
+	// parked executions a restart only runs the ones that were mid-pass.
 	ListRunning(ctx context.Context) ([]string, error)
 	// History returns an execution's events in id order.
 	History(ctx context.Context, arn string) ([]Event, error)
