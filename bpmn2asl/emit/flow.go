@@ -539,6 +539,8 @@ func flowName(f *bpmn.Flow) string {
 // cannot assign the outer scope's variables in ASL).
 func (e *emitter) collectBranches(st *asl.State, branches []*container) {
 	assign := &asl.Object{}
+	writers := map[string][]int{}
+	var order []string
 	for i, bc := range branches {
 		written := assigned(bc.states)
 		if len(written) == 0 {
@@ -547,11 +549,30 @@ func (e *emitter) collectBranches(st *asl.State, branches []*container) {
 		out := &asl.Object{}
 		for _, v := range written {
 			out.Set(v, asl.Expr("$"+v))
-			assign.Set(v, asl.Expr(fmt.Sprintf("$states.result[%d].%s", i, v)))
+			if writers[v] == nil {
+				order = append(order, v)
+			}
+			writers[v] = append(writers[v], i)
 		}
 		for _, end := range bc.ends {
 			end.Output = out
 		}
+	}
+	for _, v := range order {
+		idx := writers[v]
+		if len(idx) == 1 {
+			assign.Set(v, asl.Expr(fmt.Sprintf("$states.result[%d].%s", idx[0], v)))
+			continue
+		}
+		// Several branches may assign v (a task merging its result counts):
+		// take the last branch whose value differs from the value before
+		// the split, else keep it.
+		vals := make([]string, len(idx))
+		for k, i := range idx {
+			vals[k] = fmt.Sprintf("$states.result[%d].%s", i, v)
+		}
+		assign.Set(v, asl.Expr(fmt.Sprintf("($_changed := $filter([%s], function($_x) { $_x != $%s }); $count($_changed) > 0 ? $_changed[-1] : $%s)",
+			strings.Join(vals, ", "), v, v)))
 	}
 	if assign.Len() > 0 {
 		if st.Type == asl.TypeMap {

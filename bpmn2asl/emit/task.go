@@ -323,7 +323,7 @@ func (e *emitter) correlationKey(n *bpmn.Node) string {
 	if m != nil && strings.TrimSpace(m.CorrelationKey) != "" {
 		if isFEEL(m.CorrelationKey) {
 			if j, ok := e.translate(m.CorrelationKey, &n.Element, m.CorrelationKeyPos, "correlation key"); ok {
-				return asl.Expr("$string(" + j + ")")
+				return asl.Expr("($k := (" + j + "); $exists($k) and $k != null ? $string($k) : null)")
 			}
 			return ""
 		}

@@ -1,0 +1,275 @@
+package bpmn2asl
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/posluha/posluha/bpmn2asl/asl"
+	"github.com/posluha/posluha/bpmn2asl/bpmn"
+)
+
+// These tests run compiled definitions in the local Step Functions engine
+// through its command line (`posluha exec`, built by `make build` into
+// bin/posluha; the compiler does not import local/). They skip when the
+// binary is missing.
+
+func posluhaBin(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("POSLUHA_BIN"); p != "" {
+		return p
+	}
+	p, err := filepath.Abs("../bin/posluha")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Skip("bin/posluha not built (make build)")
+	}
+	return p
+}
+
+type execResult struct {
+	Status string `json:"status"`
+	Error  string `json:"error"`
+	Cause  string `json:"cause"`
+	Events []struct {
+		Type    string `json:"type"`
+		Entered *struct {
+			Name string `json:"name"`
+		} `json:"stateEnteredEventDetails"`
+	} `json:"events"`
+}
+
+// comments maps every state name of a definition to its Comment.
+func comments(states asl.States, out map[string]string) {
+	for _, st := range states {
+		out[st.Name] = st.Comment
+		for _, b := range st.Branches {
+			comments(b.States, out)
+		}
+		if st.ItemProcessor != nil {
+			comments(st.ItemProcessor.States, out)
+		}
+	}
+}
+
+// runEngine executes a compiled definition with mocks keyed by BPMN
+// element id (each a list of responses, the last one repeating) and
+// returns the result and the activities it ran, in history order.
+func runEngine(t *testing.T, bin string, res *Result, defs *bpmn.Definitions, input string, mocks map[string][]map[string]any) (execResult, []string) {
+	t.Helper()
+	dir := t.TempDir()
+	def := filepath.Join(dir, "def.json")
+	if err := os.WriteFile(def, res.ASL, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]string{}
+	comments(res.Definition.States, names)
+	byName := map[string][]map[string]any{}
+	for name, c := range names {
+		id := elementID(c)
+		st := findState(res.Definition.States, name)
+		if st == nil || st.Type != asl.TypeTask {
+			continue
+		}
+		resp, ok := mocks[id]
+		if !ok {
+			switch {
+			case strings.HasSuffix(st.Resource, "waitForTaskToken"):
+				resp = []map[string]any{{"output": map[string]any{}}}
+			case strings.Contains(st.Resource, "startExecution"):
+				resp = []map[string]any{{"output": map[string]any{"Output": map[string]any{}}}}
+			default:
+				resp = []map[string]any{{"output": map[string]any{"Payload": map[string]any{}}}}
+			}
+		}
+		for len(resp) < 8 {
+			resp = append(resp, resp[len(resp)-1])
+		}
+		byName[name] = resp
+	}
+	mb, _ := json.Marshal(byName)
+	mf := filepath.Join(dir, "mocks.json")
+	if err := os.WriteFile(mf, mb, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "exec", "--definition", def, "--input", input, "--mocks", mf, "--history")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil && len(out) == 0 {
+		t.Fatalf("posluha exec: %v\n%s", err, stderr.String())
+	}
+	var r execResult
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatalf("posluha exec output: %v\n%s", err, out)
+	}
+	var ran []string
+	for _, ev := range r.Events {
+		if ev.Entered == nil || !strings.HasSuffix(ev.Type, "StateEntered") {
+			continue
+		}
+		if id := elementID(names[ev.Entered.Name]); id != "" && defs.Node(id) != nil && (defs.Node(id).Kind.IsTask() || defs.Node(id).Kind == bpmn.CallActivity) {
+			ran = append(ran, id)
+		}
+	}
+	return r, ran
+}
+
+func findState(states asl.States, name string) *asl.State {
+	for _, st := range states {
+		if st.Name == name {
+			return st
+		}
+		for _, b := range st.Branches {
+			if s := findState(b.States, name); s != nil {
+				return s
+			}
+		}
+		if st.ItemProcessor != nil {
+			if s := findState(st.ItemProcessor.States, name); s != nil {
+				return s
+			}
+		}
+	}
+	return nil
+}
+
+// flatten lists the activities of a reference trace (parallel branches
+// concatenated, loops expanded by their iteration count).
+func flatten(items []any) []string {
+	var out []string
+	for _, it := range items {
+		switch v := it.(type) {
+		case string:
+			out = append(out, v)
+		case map[string]any:
+			switch {
+			case v["subProcess"] != nil:
+				b, _ := v["body"].([]any)
+				out = append(out, flatten(b)...)
+			case v["parallel"] != nil:
+				brs, _ := v["parallel"].([]any)
+				for _, b := range brs {
+					bl, _ := b.([]any)
+					out = append(out, flatten(bl)...)
+				}
+			case v["loop"] != nil:
+				switch its := v["iterations"].(type) {
+				case []any:
+					for _, i := range its {
+						il, _ := i.([]any)
+						out = append(out, flatten(il)...)
+					}
+				case float64:
+					for range int(its) {
+						out = append(out, v["loop"].(string))
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestEngineDifferential runs testdata scenarios in the local engine, with
+// inputs and mocks that steer it down the scenario's path, and compares the
+// activities it runs with bpmn-engine's trace (as a multiset; in order when
+// the trace has no parallel part).
+func TestEngineDifferential(t *testing.T) {
+	bin := posluhaBin(t)
+	type mocks = map[string][]map[string]any
+	ok := func(payload map[string]any) map[string]any { return map[string]any{"output": map[string]any{"Payload": payload}} }
+	fail := func(name string) map[string]any { return map[string]any{"error": name, "cause": "mocked"} }
+	tests := []struct {
+		model    string
+		scenario int
+		input    string
+		mocks    mocks
+	}{
+		{"sequence", 0, `{"applicationId":"a1","form":{"taxNumber":"123"}}`, mocks{"read_tax": {ok(map[string]any{"income": 5})}}},
+		{"exclusive", 0, `{"applicationId":"a1"}`, mocks{"check": {ok(map[string]any{"eligible": true, "age": 30})}}},
+		{"exclusive", 1, `{"applicationId":"a1"}`, mocks{"check": {ok(map[string]any{"eligible": true, "age": 12})}}},
+		{"exclusive", 2, `{"applicationId":"a1"}`, mocks{"check": {ok(map[string]any{"eligible": false, "age": 30})}}},
+		{"loop_goto", 0, `{"attempts":0}`, mocks{"verify": {ok(map[string]any{"valid": true})}}},
+		{"loop_goto", 1, `{"attempts":0}`, mocks{"verify": {ok(map[string]any{"valid": false}), ok(map[string]any{"valid": true})}}},
+		{"loop_goto", 2, `{"attempts":5}`, mocks{"verify": {ok(map[string]any{"valid": false})}}},
+		{"parallel", 0, `{}`, mocks{"tax": {ok(map[string]any{"income": 10})}, "property": {ok(map[string]any{"objects": []any{1, 2}})}}},
+		{"inclusive", 0, `{"citizen":{"phone":"+380"}}`, nil},
+		{"inclusive", 2, `{"citizen":{}}`, nil},
+		{"inclusive", 3, `{"citizen":{"phone":"+380","email":"a@b"}}`, nil},
+		{"error_boundary", 0, `{}`, nil},
+		{"error_boundary", 2, `{}`, mocks{"lookup": {fail("Registry.BadRequest")}}},
+		{"subprocess", 0, `{}`, nil},
+		{"multi_instance", 0, `{"signers":[{"taxNumber":"1"},{"taxNumber":"2"}],"form":{"heirs":["a","b"]}}`, nil},
+		{"standard_loop", 0, `{}`, mocks{"poll": {ok(map[string]any{"status": "pending"}), ok(map[string]any{"status": "done"})}}},
+		{"call_activity", 0, `{}`, nil},
+		{"callbacks", 0, `{"form":{"iban":"UA00"}}`, nil},
+		{"custom_task", 0, `{"price":2,"quantity":3}`, nil},
+		{"timers", 0, `{}`, nil},
+		{"event_gateway", 0, `{}`, nil},
+		{"boundary_race", 0, `{}`, nil},
+		{"end_events", 3, `{}`, mocks{"check_fraud": {ok(map[string]any{"fraud": false})}}},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("%s#%d", tc.model, tc.scenario), func(t *testing.T) {
+			base := filepath.Join("testdata", tc.model)
+			src, err := os.ReadFile(base + ".bpmn")
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, ds := Compile(tc.model+".bpmn", src, Options{Service: "test-service"})
+			if res == nil {
+				t.Fatalf("does not compile: %v", ds)
+			}
+			defs, _ := bpmn.Parse(tc.model, src)
+			var cases []traceCase
+			data, _ := os.ReadFile(base + ".traces.json")
+			if err := json.Unmarshal(data, &cases); err != nil || tc.scenario >= len(cases) {
+				t.Fatalf("scenario %d of %s.traces.json: %v", tc.scenario, base, err)
+			}
+			r, ran := runEngine(t, bin, res, defs, tc.input, tc.mocks)
+			if r.Status != "SUCCEEDED" {
+				t.Errorf("execution %s: %s: %s", r.Status, r.Error, r.Cause)
+			}
+			var ref []any
+			json.Unmarshal(cases[tc.scenario].Trace, &ref)
+			want := flatten(ref)
+			parallel := strings.Contains(string(cases[tc.scenario].Trace), "parallel") || strings.Contains(string(cases[tc.scenario].Trace), `"sequential":false`)
+			got := slices.Clone(ran)
+			if parallel {
+				slices.Sort(want)
+				slices.Sort(got)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("engine ran %v, bpmn-engine %v (scenario %s)", ran, want, canon(cases[tc.scenario].Scenario))
+			}
+		})
+	}
+}
+
+// TestEngineRunsEverything executes every compiled testdata model with
+// empty task results: no definition may fail on a query evaluation or
+// runtime error (undefined variables, bad JSONata, wrong shapes).
+func TestEngineRunsEverything(t *testing.T) {
+	bin := posluhaBin(t)
+	for _, path := range testCases(t) {
+		res, _ := compileFile(t, path)
+		if res == nil {
+			continue
+		}
+		src, _ := os.ReadFile(path)
+		defs, _ := bpmn.Parse(path, src)
+		r, _ := runEngine(t, bin, res, defs, `{"applicationId":"a1"}`, nil)
+		if strings.HasPrefix(r.Error, "States.") {
+			t.Errorf("%s: %s %s: %s", path, r.Status, r.Error, r.Cause)
+		}
+	}
+}
