@@ -558,7 +558,15 @@ func flatten(g *gen, c *call, s *scope) js {
 func sortFn(g *gen, c *call, s *scope) js {
 	l := g.expr(c.args[0], s)
 	if len(c.args) == 1 {
-		return js{text: "[$sort(" + l.text + ")]", prec: pAtom, typ: kList, total: true, ctor: true}
+		// $sort without a comparator raises an error on mixed types.
+		return g.bind(l, func(l js) js {
+			base := wrap(l, pPath)
+			if l.ctor {
+				base = "(" + l.text + ")"
+			}
+			return js{text: "$count(" + base + `[$type($) = "number"]) = $count(` + l.text + ") or $count(" + base +
+				`[$type($) = "string"]) = $count(` + l.text + ") ? [$sort(" + l.text + ")]", prec: pCond, typ: kList}
+		})
 	}
 	f, ok := c.args[1].(*fnDef)
 	if !ok || len(f.params) != 2 {
@@ -622,7 +630,7 @@ func dateFn(g *gen, c *call, s *scope) js {
 			return a
 		}
 		// The date part of an ISO date or date-time string.
-		return g.typed(c.fn, []int{c.args[0].pos()}, []js{a}, []string{"string"}, func(a []js) js {
+		return g.typed(c.fn, []int{c.args[0].pos()}, []js{a}, []string{"datetime"}, func(a []js) js {
 			return js{text: "$substring(" + a[0].text + ", 0, 10)", prec: pAtom, typ: kDate}
 		})
 	case 3:
@@ -688,9 +696,10 @@ func dateTimeFn(g *gen, c *call, s *scope) js {
 		}
 		offs := []int{c.args[0].pos(), c.args[1].pos()}
 		return g.typed(c.fn, offs, []js{d, t}, []string{"string", "string"}, func(a []js) js {
-			r := g.concat(g.concat(a[0], strJS("T", kStr)), a[1])
-			r.typ = kDateTime
-			return r
+			// Only a valid ISO date-time is one (later $toMillis would fail).
+			return g.bind(g.concat(g.concat(a[0], strJS("T", kStr)), a[1]), func(r js) js {
+				return js{text: "$contains(" + r.text + ", " + isoRegex + ") ? " + r.text, prec: pCond, typ: kDateTime}
+			})
 		})
 	}
 	a := g.expr(c.args[0], s)
@@ -702,7 +711,7 @@ func dateTimeFn(g *gen, c *call, s *scope) js {
 		return strJS(lit.val, kDateTime)
 	}
 	date := a.typ == kDate
-	return g.typed(c.fn, []int{c.args[0].pos()}, []js{a}, []string{"string"}, func(a []js) js {
+	return g.typed(c.fn, []int{c.args[0].pos()}, []js{a}, []string{"datetime"}, func(a []js) js {
 		r := a[0]
 		if date {
 			r = g.concat(r, strJS("T00:00:00", kStr))
@@ -779,7 +788,7 @@ func (g *gen) dateOnly(n node, s *scope) js {
 	if d.typ == kDate {
 		return d
 	}
-	return g.typed("date function", []int{n.pos()}, []js{d}, []string{"string"}, func(a []js) js {
+	return g.typed("date function", []int{n.pos()}, []js{d}, []string{"datetime"}, func(a []js) js {
 		return js{text: "$substring(" + a[0].text + ", 0, 10)", prec: pAtom, typ: kDate}
 	})
 }

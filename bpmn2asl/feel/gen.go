@@ -584,6 +584,18 @@ func jsType(t kind) string {
 	return ""
 }
 
+// isoRegex matches the ISO 8601 dates and date-times JSONata's $toMillis
+// accepts.
+const isoRegex = `/^\d{4}-\d\d-\d\d(T\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:?\d\d)?)?$/`
+
+// litStr reports whether e is a string literal.
+func (e js) litStr() (string, bool) {
+	if e.simple && e.total && e.typ == kStr && strings.HasPrefix(e.text, `"`) {
+		return e.text, true
+	}
+	return "", false
+}
+
 // typed makes body safe for operands of the wrong type. JSONata raises an
 // error where FEEL yields null ($length(null), null + 1); here each
 // operand of unknown static type is checked with $type at run time and
@@ -593,21 +605,48 @@ func jsType(t kind) string {
 // operand i unchecked; offs[i] positions the error.
 func (g *gen) typed(what string, offs []int, ops []js, want []string, body func([]js) js) js {
 	var conds, pre []string
+	// JSONata functions return undefined for an undefined first argument
+	// but misbehave on later ones ($contains("a", undefined) fails), so a
+	// later argument that may be undefined is checked too.
+	strict := what == "**" || what[0] >= 'a' && what[0] <= 'z'
 	for i := range ops {
 		if want[i] == "" {
 			continue
 		}
+		if strict && i > 0 && !ops[i].total && (jsType(ops[i].typ) == want[i] || want[i] == "datetime" && (ops[i].typ == kDate || ops[i].typ == kDateTime)) {
+			if !ops[i].simple {
+				v := g.temp()
+				pre = append(pre, v+" := "+ops[i].text)
+				ops[i] = js{text: v, prec: pAtom, simple: true, typ: ops[i].typ}
+			}
+			conds = append(conds, "$exists("+ops[i].text+")")
+			ops[i].total = true
+			continue
+		}
 		t := jsType(ops[i].typ)
+		iso := want[i] == "datetime"
 		switch {
+		case iso && (ops[i].typ == kDate || ops[i].typ == kDateTime):
+			continue
+		case iso && ops[i].typ == kStr:
+			if _, lit := ops[i].litStr(); lit {
+				g.fail(offs[i], what+" needs a date or date and time, not a string", `convert with date("2024-12-31") or date and time("2024-12-31T10:00:00Z")`)
+			}
 		case t == want[i]:
 			continue
 		case t != "":
-			g.fail(offs[i], what+" needs a "+map[string]string{"string": "string", "number": "number"}[want[i]]+", not a "+typeName(ops[i].typ), "")
+			g.fail(offs[i], what+" needs a "+map[string]string{"string": "string", "number": "number", "datetime": "date or date and time"}[want[i]]+", not a "+typeName(ops[i].typ), "")
 		}
 		if !ops[i].simple {
 			v := g.temp()
 			pre = append(pre, v+" := "+ops[i].text)
 			ops[i] = js{text: v, prec: pAtom, simple: true}
+		}
+		if iso {
+			// $toMillis raises an error on text that is not ISO 8601.
+			conds = append(conds, `$type(`+ops[i].text+`) = "string" and $contains(`+ops[i].text+", "+isoRegex+")")
+			ops[i].typ, ops[i].total = kDateTime, true
+			continue
 		}
 		conds = append(conds, `$type(`+ops[i].text+`) = "`+want[i]+`"`)
 		// Inside the guarded body the operand is defined and well typed.
@@ -661,17 +700,21 @@ func (g *gen) order(off int, x js, bs []bound) js {
 	var parts, pre []string
 	if millis {
 		// Date-times may carry different offsets: compare instants.
-		// $toMillis raises an error on a non-string: guard unknown ones.
+		// $toMillis raises an error on anything but ISO text: guard.
 		for i, o := range ops {
-			if !o.simple && (i == 0 && len(bs) > 1 || o.typ == kUnknown) {
+			if _, lit := o.litStr(); lit || o.typ != kUnknown && o.typ != kStr && o.typ != kDate && o.typ != kDateTime {
+				g.fail(off, "cannot compare a date and time with a "+typeName(o.typ), `convert with date and time("2024-12-31T10:00:00Z")`)
+			}
+			guard := o.typ == kUnknown || o.typ == kStr
+			if !o.simple && (i == 0 && len(bs) > 1 || guard) {
 				t := g.temp()
 				pre = append(pre, t+" := "+o.text)
 				o = js{text: t, prec: pAtom, typ: o.typ, simple: true, total: o.total}
 			}
-			if o.typ == kUnknown {
-				parts = append(parts, `$type(`+o.text+`) = "string"`)
+			if guard {
+				parts = append(parts, `$type(`+o.text+`) = "string" and $contains(`+o.text+", "+isoRegex+")")
 			}
-			ops[i] = js{text: "$toMillis(" + o.text + ")", prec: pAtom, typ: kNum, total: o.total && o.typ != kUnknown}
+			ops[i] = js{text: "$toMillis(" + o.text + ")", prec: pAtom, typ: kNum, total: o.total && !guard}
 		}
 	} else {
 		fam, guard := "", false
@@ -748,12 +791,7 @@ func (g *gen) equal(off int, a, b js) js {
 		g.fail(off, "comparing durations is only supported between literal days-time durations", "")
 	case a.typ == kDateTime || b.typ == kDateTime:
 		offs := []int{off, off}
-		want := []string{"", ""}
-		for i, o := range []js{a, b} {
-			if o.typ == kUnknown {
-				want[i] = "string"
-			}
-		}
+		want := []string{"datetime", "datetime"}
 		r := g.typed("=", offs, []js{a, b}, want, func(o []js) js {
 			return js{text: "$toMillis(" + o[0].text + ") = $toMillis(" + o[1].text + ")", prec: pCmp, typ: kBool, total: true}
 		})
@@ -840,7 +878,18 @@ func (g *gen) arith(n *binary, l, r js) js {
 		})
 	case "**":
 		return g.typed("**", offs, []js{l, r}, []string{"number", "number"}, func(o []js) js {
-			return js{text: "$power(" + o[0].text + ", " + o[1].text + ")", prec: pAtom, typ: kNum}
+			p := js{text: "$power(" + o[0].text + ", " + o[1].text + ")", prec: pAtom, typ: kNum}
+			if o[0].isNum && o[0].num >= 0 || o[1].isNum && o[1].num == math.Trunc(o[1].num) {
+				return p
+			}
+			// A negative base with a fractional exponent has no real
+			// result: FEEL null, a JSONata error.
+			return g.bind(o[0], func(a js) js {
+				return g.bind(o[1], func(b js) js {
+					p.text = "$power(" + a.text + ", " + b.text + ")"
+					return js{text: a.text + " >= 0 or " + b.text + " = $floor(" + b.text + ") ? " + p.text, prec: pCond, typ: kNum}
+				})
+			})
 		})
 	}
 	for _, o := range []js{l, r} {

@@ -9,7 +9,8 @@ import (
 // few things outside it), so that many combinations of constructs reach
 // the generator.
 func randomFEEL(r *rand.Rand, depth int) string {
-	leaves := []string{"x", "y", "a.b", "xs", "1", "2.5", `"s"`, "true", "null", "item", "amount", `date("2024-01-01")`, "now()", `duration("P1D")`, "[1, 2]", "{k: 1}"}
+	leaves := []string{"x", "y", "a.b", "xs", "1", "2.5", `"s"`, "true", "null", "item", "amount", `date("2024-01-01")`, "now()", `duration("P1D")`, `duration("P1M")`,
+		"[1, 2]", "{k: 1}", "date(x)", "date and time(y)", "time(x)", "a.b.c", "xs[1]", "date and time(x, y)", "today()"}
 	if depth <= 0 {
 		return leaves[r.IntN(len(leaves))]
 	}
@@ -89,6 +90,39 @@ func TestRandomOutputsCompile(t *testing.T) {
 	for i, r := range res {
 		if r.Err != "" {
 			t.Errorf("Translate(%q) = %s does not compile: %s", srcs[i], cases[i].Expr, r.Err)
+		}
+	}
+}
+
+// TestRandomNoRuntimeErrors evaluates random translations with random
+// variable values (null, wrong types, bad dates): JSONata must never raise
+// an error, since FEEL yields null in those cases and an error would fail
+// the Step Functions execution.
+func TestRandomNoRuntimeErrors(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	vals := []string{`null`, `1`, `-2.5`, `0`, `"abc"`, `""`, `"2024-01-01"`, `"2024-01-01T10:00:00Z"`, `"10:00:00"`, `"2024-1-1"`,
+		`true`, `[1, 2]`, `["a"]`, `[]`, `[null]`, `{"b": 1}`, `{"b": "2024-01-01"}`, `[{"amount": 5}]`}
+	var cases []nodeCase
+	var srcs []string
+	for len(cases) < 2000 {
+		src := randomFEEL(r, 1+r.IntN(3))
+		got, err := Translate(src)
+		if err != nil {
+			continue
+		}
+		vars := "{"
+		for i, n := range []string{"x", "y", "a", "xs", "item", "amount"} {
+			if i > 0 {
+				vars += ", "
+			}
+			vars += `"` + n + `": ` + vals[r.IntN(len(vals))]
+		}
+		cases = append(cases, nodeCase{Expr: got, Vars: []byte(vars + "}")})
+		srcs = append(srcs, src)
+	}
+	for i, r := range evalJSONata(t, cases) {
+		if r.Err != "" {
+			t.Errorf("%s with %s\n  jsonata: %s\n  error: %s", srcs[i], cases[i].Vars, cases[i].Expr, r.Err)
 		}
 	}
 }
