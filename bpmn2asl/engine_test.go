@@ -186,7 +186,9 @@ func flatten(items []any) []string {
 func TestEngineDifferential(t *testing.T) {
 	bin := posluhaBin(t)
 	type mocks = map[string][]map[string]any
-	ok := func(payload map[string]any) map[string]any { return map[string]any{"output": map[string]any{"Payload": payload}} }
+	ok := func(payload map[string]any) map[string]any {
+		return map[string]any{"output": map[string]any{"Payload": payload}}
+	}
 	fail := func(name string) map[string]any { return map[string]any{"error": name, "cause": "mocked"} }
 	tests := []struct {
 		model    string
