@@ -805,3 +805,22 @@ func TestReturnValuesAndProjection(t *testing.T) {
 }
 
 type smithyAPIError = smithy.APIError
+
+// TestFastScalar checks that the reflection-free path decodes exactly as
+// the general one.
+func TestFastScalar(t *testing.T) {
+	for _, in := range []string{`{"S":"abc"}`, `{"S":""}`, `{"N":"12"}`, `{"N":"-0"}`, `{"N":"007"}`, `{"N":"1.50"}`,
+		`{"S":"a\"b"}`, `{"S":"\u00e9"}`, `{"S":"é"}`, `{"B":"AQI="}`, `{ "S" : "x" }`, `{"N":"x"}`} {
+		var fast, slow AV
+		ferr := json.Unmarshal([]byte(in), &fast)
+		var w wireAV
+		serr := json.Unmarshal([]byte(in), &w)
+		if serr == nil {
+			// The general path, bypassing fastScalar.
+			serr = slow.UnmarshalJSON(append([]byte(" "), in...))
+		}
+		if (ferr == nil) != (serr == nil) || ferr == nil && !equalAV(&fast, &slow) {
+			t.Errorf("%s: fast %v (%v), general %v (%v)", in, fast, ferr, slow, serr)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // AV is one DynamoDB attribute value; exactly one member is set. Numbers keep
@@ -66,6 +67,9 @@ type wireAV struct {
 
 // UnmarshalJSON decodes and validates a wire attribute value.
 func (a *AV) UnmarshalJSON(b []byte) error {
+	if a.fastScalar(b) {
+		return nil
+	}
 	var w wireAV
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
@@ -147,6 +151,36 @@ func (a *AV) UnmarshalJSON(b []byte) error {
 		}
 	}
 	return nil
+}
+
+// fastScalar decodes the common {"S":"…"} and {"N":"…"} shapes without
+// reflection when the string has no escapes; the caller's decoder has
+// already validated the JSON. It reports whether it did.
+func (a *AV) fastScalar(b []byte) bool {
+	if len(b) < 8 || b[0] != '{' || b[1] != '"' || b[3] != '"' || b[4] != ':' || b[5] != '"' || b[len(b)-1] != '}' || b[len(b)-2] != '"' {
+		return false
+	}
+	v := b[6 : len(b)-2]
+	if bytes.IndexByte(v, '\\') >= 0 || bytes.IndexByte(v, '"') >= 0 || !utf8.Valid(v) {
+		return false
+	}
+	switch b[2] {
+	case 'S':
+		str := string(v)
+		*a = AV{S: &str, kind: kindS}
+		return true
+	case 'N':
+		if !isPlainInt(string(v)) {
+			return false
+		}
+		str := string(v)
+		if str == "-0" {
+			str = "0"
+		}
+		*a = AV{N: &str, kind: kindN}
+		return true
+	}
+	return false
 }
 
 // MarshalJSON writes exactly the member that is set, including empty lists
