@@ -397,3 +397,42 @@ func TestTimerSurvivesRestart(t *testing.T) {
 		t.Fatalf("after restart: %v %v %v", done.Status, done.Output.V, err)
 	}
 }
+
+// TestConcurrentChildren runs Task iterations and branches concurrently
+// (run it with -race): results keep their order; a failure stops the rest.
+func TestConcurrentChildren(t *testing.T) {
+	inv := InvokerFunc(func(ctx context.Context, c *Call) (any, error) {
+		n, _ := c.Input.(float64)
+		if n == 13 {
+			return nil, &Failure{Name: "Unlucky", Cause: "13"}
+		}
+		return n * 2, nil
+	})
+	tests := []struct {
+		name, def, input, status, output string
+	}{
+		{"map", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::x:y","End":true}}},"End":true}}}`,
+			`[1,2,3,4,5,6,7,8,9,10,11,12]`, StatusSucceeded, `[2,4,6,8,10,12,14,16,18,20,22,24]`},
+		{"map failure", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::x:y","End":true}}},"End":true}}}`,
+			`[1,2,13,4,5,6]`, StatusFailed, ``},
+		{"parallel", `{"StartAt":"P","States":{"P":{"Type":"Parallel","Branches":[
+			{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::x:y","InputPath":"$.a","End":true}}},
+			{"StartAt":"B","States":{"B":{"Type":"Task","Resource":"arn:aws:states:::x:y","InputPath":"$.b","End":true}}}],"End":true}}}`,
+			`{"a":1,"b":2}`, StatusSucceeded, `[2,4]`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, inv)
+			x := h.run(tc.def, tc.input)
+			if x.Status != tc.status {
+				t.Fatalf("status = %s (%s %s)", x.Status, x.Error, x.Cause)
+			}
+			if tc.output != "" && value.String(x.Output.V) != tc.output {
+				t.Errorf("output = %s, want %s", value.String(x.Output.V), tc.output)
+			}
+			if tc.status == StatusFailed && x.Error != "Unlucky" {
+				t.Errorf("error = %s", x.Error)
+			}
+		})
+	}
+}
