@@ -181,17 +181,11 @@ func lookupField(input any, key string) any {
 
 func (f *frame) evalPath(expr *node, input any) any {
 	var inputSeq []any
-	var inputFlags *seq
 	if a, ok := arr(input); ok && expr.steps[0].typ != "variable" {
 		inputSeq = a
-		inputFlags, _ = input.(*seq)
 	} else {
 		inputSeq = []any{input}
-		if isUndef(input) {
-			inputSeq = []any{undef}
-		}
 	}
-	_ = inputFlags
 	var result any = undef
 	isTuple := false
 	var tuples []tuple
@@ -686,7 +680,9 @@ func strictEqual(a, b any) bool {
 		return ok && x == y
 	case []any:
 		y, ok := b.([]any)
-		return ok && len(x) == len(y) && (len(x) == 0 && false || len(x) > 0 && &x[0] == &y[0])
+		// identity of a slice: same backing array and length (empty ones
+		// cannot be told apart, and JavaScript's [] === [] is false)
+		return ok && len(x) == len(y) && len(x) > 0 && &x[0] == &y[0]
 	case *seq:
 		y, ok := b.(*seq)
 		return ok && x == y

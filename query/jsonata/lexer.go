@@ -33,14 +33,6 @@ type regexLit struct {
 	flags   string
 }
 
-// operators lists every operator token; single characters also end names.
-var operators = map[string]int{
-	".": 75, "[": 80, "]": 0, "{": 70, "}": 0, "(": 80, ")": 0, ",": 0, "@": 80, "#": 80,
-	";": 0, ":": 0, "?": 20, "+": 50, "-": 50, "*": 60, "/": 60, "%": 60, "|": 20, "=": 40,
-	"<": 40, ">": 40, "^": 40, "**": 60, "..": 20, ":=": 10, "!=": 40, "<=": 40, ">=": 40,
-	"~>": 40, "and": 30, "or": 25, "in": 40, "&": 50, "!": 0, "~": 0,
-}
-
 var twoCharOps = []string{"..", ":=", "!=", ">=", "<=", "**", "~>"}
 
 type lexer struct {
