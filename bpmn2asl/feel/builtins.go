@@ -355,7 +355,7 @@ func endsWith(g *gen, c *call, s *scope) js {
 // regex literal. JSONata needs the pattern at parse time, so dynamic
 // patterns are rejected; patterns are checked with Go's parser, whose
 // syntax is close to the JavaScript engine's for the common subset.
-func (g *gen) regex(pat node, flags node) string {
+func (g *gen) regex(pat node, flags node, emptyOK bool) string {
 	lit, ok := pat.(*strLit)
 	if !ok {
 		g.fail(pat.pos(), "the pattern must be a string literal", "JSONata regular expressions are fixed when the expression is parsed")
@@ -368,6 +368,9 @@ func (g *gen) regex(pat node, flags node) string {
 	}
 	if _, err := syntax.Parse(lit.val, syntax.Perl); err != nil {
 		g.fail(pat.pos(), "invalid pattern: "+err.Error(), "")
+	}
+	if re, err := regexp.Compile(lit.val); err == nil && re.MatchString("") && !emptyOK {
+		g.fail(pat.pos(), "the pattern matches the empty string", "JSONata's $replace and $split reject such patterns; use + instead of *")
 	}
 	fl := ""
 	if flags != nil {
@@ -414,7 +417,7 @@ func matches(g *gen, c *call, s *scope) js {
 	if len(c.args) == 3 {
 		flags = c.args[2]
 	}
-	re := g.regex(c.args[1], flags)
+	re := g.regex(c.args[1], flags, true)
 	return g.typed(c.fn, []int{c.args[0].pos()}, []js{g.expr(c.args[0], s)}, []string{"string"}, func(a []js) js {
 		return js{text: "$contains(" + a[0].text + ", " + re + ")", prec: pAtom, typ: kBool, total: a[0].total}
 	})
@@ -425,7 +428,7 @@ func replace(g *gen, c *call, s *scope) js {
 	if len(c.args) == 4 {
 		flags = c.args[3]
 	}
-	re := g.regex(c.args[1], flags)
+	re := g.regex(c.args[1], flags, false)
 	ops := []js{g.expr(c.args[0], s), g.expr(c.args[2], s)}
 	return g.typed(c.fn, []int{c.args[0].pos(), c.args[2].pos()}, ops, []string{"string", "string"}, func(a []js) js {
 		return js{text: "$replace(" + a[0].text + ", " + re + ", " + a[1].text + ")", prec: pAtom, typ: kStr}
@@ -433,7 +436,7 @@ func replace(g *gen, c *call, s *scope) js {
 }
 
 func split(g *gen, c *call, s *scope) js {
-	re := g.regex(c.args[1], nil)
+	re := g.regex(c.args[1], nil, false)
 	return g.typed(c.fn, []int{c.args[0].pos()}, []js{g.expr(c.args[0], s)}, []string{"string"}, func(a []js) js {
 		return js{text: "[$split(" + a[0].text + ", " + re + ")]", prec: pAtom, typ: kList, ctor: true}
 	})

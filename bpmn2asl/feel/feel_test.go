@@ -253,6 +253,8 @@ func TestErrors(t *testing.T) {
 	expectError(t, "x\n  and\n  y ==", "3:6: unexpected '='")
 	expectError(t, "round half up(x, 400)", "1:18: scale must be an integer between -20 and 20")
 	expectError(t, "(1).a", "1:5: a number value has no member 'a'")
+	expectError(t, "x / 0", "1:3: division by zero")
+	expectError(t, `replace(s, "a*", "b")`, "1:12: the pattern matches the empty string")
 	expectError(t, "1e999", "1:1: number 1e999 is out of range")
 }
 

@@ -902,6 +902,15 @@ func (g *gen) arith(n *binary, l, r js) js {
 		p = pMul
 	}
 	return g.typed(n.op, offs, []js{l, r}, []string{"number", "number"}, func(o []js) js {
+		if n.op == "/" && !(o[1].isNum && o[1].num != 0) {
+			if o[1].isNum {
+				g.fail(n.off, "division by zero", "")
+			}
+			// FEEL: x / 0 is null; JavaScript gives Infinity.
+			return g.bind(o[1], func(d js) js {
+				return js{text: wrap(d, pCmp+1) + " != 0 ? " + wrap(o[0], p) + " / " + wrap(d, p+1), prec: pCond, typ: kNum}
+			})
+		}
 		return js{text: wrap(o[0], p) + " " + n.op + " " + wrap(o[1], p+1), prec: p, typ: kNum}
 	})
 }

@@ -414,7 +414,8 @@ var semCases = []semCase{
 	// Documented differences from FEEL (doc.go).
 	{`1 != "1"`, `{}`, `true`, "FEEL: null"},
 	{`x = "1"`, `{"x": 1}`, `false`, "FEEL: null"},
-	{"x / 0", `{"x": 1}`, `null`, ""},
+	{"x / y", `{"x": 1, "y": 0}`, `null`, ""},
+	{"x / y", `{"x": 1, "y": 4}`, `0.25`, ""},
 	{"[1, xs]", `{"xs": [2, 3]}`, `[1,2,3]`, "FEEL: [1,[2,3]]"},
 	{"[1, [2, 3]]", `{}`, `[1,[2,3]]`, ""},
 	{"xs.name", `{"xs": [{"name": "a"}]}`, `"a"`, "FEEL: [\"a\"]"},
