@@ -275,3 +275,29 @@ func TestEngineRunsEverything(t *testing.T) {
 		}
 	}
 }
+
+// TestEngineCorpus executes every compiled model of the shared corpus in
+// the local engine with empty task results: none may fail with a States.*
+// error (query evaluation, runtime).
+func TestEngineCorpus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	bin := posluhaBin(t)
+	n, bad := 0, 0
+	for _, p := range corpus(t) {
+		src, _ := os.ReadFile(p)
+		res, _ := Compile(p, src, Options{Service: "corpus"})
+		if res == nil {
+			continue
+		}
+		defs, _ := bpmn.Parse(p, src)
+		r, _ := runEngine(t, bin, res, defs, `{"applicationId":"a1"}`, nil)
+		n++
+		if strings.HasPrefix(r.Error, "States.") {
+			bad++
+			t.Errorf("%s: %s %s: %.300s", p, r.Status, r.Error, r.Cause)
+		}
+	}
+	t.Logf("corpus in the local engine: %d compiled models run, %d failed with a States.* error", n, bad)
+}

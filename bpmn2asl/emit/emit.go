@@ -107,9 +107,10 @@ func Process(defs *bpmn.Definitions, proc *bpmn.Process, opts Options) (*asl.Sta
 	top := newContainer(nil, true)
 	w := &walk{e: e, c: top, an: an}
 	var startName string
-	if an.Start != nil {
+	if an.Start != nil && an.Start.Kind == structure.Start {
 		startName = w.entry(an.Start.Data.(*bpmn.Node))
 	} else {
+		// No start event: a helper state initialises the variables.
 		init := top.add(&asl.State{Name: e.helperName("Start"), Type: asl.TypePass, Assign: e.inputAssign()})
 		startName = init.Name
 		init.Next = w.startScope(an)
