@@ -17,6 +17,7 @@ import (
 	"github.com/posluha/posluha"
 	"github.com/posluha/posluha/connectors"
 	"github.com/posluha/posluha/functions/internal/connector"
+	"github.com/posluha/posluha/functions/internal/lambdaerr"
 	"github.com/posluha/posluha/query/value"
 )
 
@@ -115,6 +116,13 @@ func (h *Handler) Handle(ctx context.Context, req posluha.TaskRequest) (json.Raw
 		return nil, posluha.Errorf(posluha.ErrRegistryBadResponse, "%s: result outside JSON", req.Connector)
 	}
 	return json.RawMessage(value.Marshal(v)), nil
+}
+
+// Lambda returns the handler as the Lambda runtime must run it: errors
+// converted by lambdaerr, so that Step Functions sees their names. The
+// bootstrap binary and the local stack register this same function.
+func (h *Handler) Lambda() func(context.Context, posluha.TaskRequest) (json.RawMessage, error) {
+	return lambdaerr.Handler(h.d.Log, h.Handle)
 }
 
 // Wire builds the handler from the environment: the connector templates

@@ -21,21 +21,27 @@ import (
 
 	"github.com/posluha/posluha/local/engine"
 	"github.com/posluha/posluha/local/lambdarun"
+	"github.com/posluha/posluha/local/registries"
 	"github.com/posluha/posluha/local/store"
 )
 
 // Config configures a stack. Zero values are the defaults `make run` uses.
 type Config struct {
-	DataDir       string        // default "data"
-	Addr          string        // the AWS-compatible edge endpoint; default 127.0.0.1:4566 ("127.0.0.1:0" in tests)
-	StateMachines string        // default "statemachines"
-	Watch         time.Duration // poll statemachines/ for changes this often; 0 = no watching
-	Logger        *slog.Logger
-	Clock         engine.Clock
+	DataDir string // default "data"
+	Addr    string // the AWS-compatible edge endpoint; default 127.0.0.1:4566 ("127.0.0.1:0" in tests)
+	// RegistriesAddr is the simulated Trembita security server; default
+	// 127.0.0.1:8089, where connectors/*.yaml point by default.
+	RegistriesAddr string
+	StateMachines  string        // default "statemachines"
+	Watch          time.Duration // poll statemachines/ for changes this often; 0 = no watching
+	Logger         *slog.Logger
+	Clock          engine.Clock
 	// Functions adds Lambda handlers (function name → a handler that
 	// aws-lambda-go accepts) to the built-in ones: a service's own custom
 	// function, or a test double.
 	Functions map[string]any
+	// Getenv reads the functions' configuration; os.Getenv when nil.
+	Getenv func(string) string
 }
 
 // Stack is a running local stack.
@@ -47,8 +53,12 @@ type Stack struct {
 	Lambdas  *lambdarun.Runner
 	Deployer *Deployer
 
+	Registries *registries.Sim
+
 	edge     *http.Server
 	edgeAddr string
+	regSrv   *http.Server
+	regAddr  string
 	health   map[string]func(context.Context) error
 
 	stop context.CancelFunc
@@ -62,6 +72,12 @@ func Open(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	}
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:4566"
+	}
+	if cfg.RegistriesAddr == "" {
+		cfg.RegistriesAddr = "127.0.0.1:8089"
+	}
+	if cfg.Getenv == nil {
+		cfg.Getenv = os.Getenv
 	}
 	if cfg.StateMachines == "" {
 		cfg.StateMachines = "statemachines"
@@ -85,12 +101,25 @@ func Open(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.edgeAddr = edgeLn.Addr().String()
+	regLn, err := listen("simulated registries", cfg.RegistriesAddr)
+	if err != nil {
+		edgeLn.Close()
+		return nil, err
+	}
+	s.regAddr = regLn.Addr().String()
+	s.Registries = registries.New(registries.Options{})
+	s.regSrv = &http.Server{Handler: s.Registries.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	s.serve(s.regSrv, regLn)
 
 	if s.Store, err = store.Open(filepath.Join(cfg.DataDir, "engine.db"), store.Options{}); err != nil {
 		edgeLn.Close()
 		return nil, err
 	}
 	s.Lambdas = lambdarun.New()
+	if err := s.registerFunctions(ctx); err != nil {
+		edgeLn.Close()
+		return nil, err
+	}
 	for name, h := range cfg.Functions {
 		s.Lambdas.Register(name, h)
 	}
@@ -194,8 +223,9 @@ func (s *Stack) watch(ctx context.Context, every time.Duration) {
 // URLs returns what a person needs to reach each component.
 func (s *Stack) URLs() map[string]string {
 	return map[string]string{
-		"aws":    "http://" + s.edgeAddr,
-		"health": "http://" + s.edgeAddr + "/health",
+		"aws":        "http://" + s.edgeAddr,
+		"health":     "http://" + s.edgeAddr + "/health",
+		"registries": "http://" + s.regAddr,
 	}
 }
 
@@ -231,8 +261,10 @@ func (s *Stack) Close() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if s.edge != nil {
-		s.edge.Shutdown(ctx)
+	for _, srv := range []*http.Server{s.edge, s.regSrv} {
+		if srv != nil {
+			srv.Shutdown(ctx)
+		}
 	}
 	s.wg.Wait()
 	var errs []error

@@ -12,6 +12,7 @@ import (
 
 	"github.com/posluha/posluha"
 	"github.com/posluha/posluha/local/engine"
+	"github.com/posluha/posluha/local/registries"
 	"github.com/posluha/posluha/query/value"
 )
 
@@ -49,7 +50,7 @@ func echo(_ context.Context, req posluha.TaskRequest) (map[string]any, error) {
 func openStack(t *testing.T, dir string) *Stack {
 	t.Helper()
 	s, err := Open(context.Background(), Config{
-		DataDir: t.TempDir(), Addr: "127.0.0.1:0", StateMachines: dir,
+		DataDir: t.TempDir(), Addr: "127.0.0.1:0", RegistriesAddr: "127.0.0.1:0", StateMachines: dir,
 		Functions: map[string]any{"echo": echo},
 	})
 	if err != nil {
@@ -136,7 +137,7 @@ func TestBrokenServiceDoesNotStopOthers(t *testing.T) {
 
 func TestPortTakenAndHealth(t *testing.T) {
 	s := openStack(t, t.TempDir())
-	_, err := Open(context.Background(), Config{DataDir: t.TempDir(), Addr: s.edgeAddr, StateMachines: t.TempDir()})
+	_, err := Open(context.Background(), Config{DataDir: t.TempDir(), Addr: s.edgeAddr, RegistriesAddr: "127.0.0.1:0", StateMachines: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "is taken") {
 		t.Fatalf("second stack on the same port: %v", err)
 	}
@@ -149,5 +150,56 @@ func TestPortTakenAndHealth(t *testing.T) {
 	json.NewDecoder(resp.Body).Decode(&h)
 	if resp.StatusCode != 200 || h["engine"] != "ok" {
 		t.Fatalf("health = %d %v", resp.StatusCode, h)
+	}
+}
+
+const readBPMN = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d" targetNamespace="t">
+  <bpmn:process id="fop-check" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:serviceTask id="check" name="Статус ФОП">
+      <bpmn:extensionElements><zeebe:taskDefinition type="registry.read" retries="0" /><zeebe:taskHeaders><zeebe:header key="connector" value="tax.fop-status" /></zeebe:taskHeaders>
+      <zeebe:ioMapping><zeebe:input source="=citizen.taxNumber" target="taxNumber" /><zeebe:output source="=registered" target="isFop" /></zeebe:ioMapping></bpmn:extensionElements>
+    </bpmn:serviceTask>
+    <bpmn:exclusiveGateway id="gw" default="f_no" />
+    <bpmn:endEvent id="yes" />
+    <bpmn:endEvent id="no" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="check" />
+    <bpmn:sequenceFlow id="f2" sourceRef="check" targetRef="gw" />
+    <bpmn:sequenceFlow id="f_yes" sourceRef="gw" targetRef="yes"><bpmn:conditionExpression>=isFop</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f_no" sourceRef="gw" targetRef="no" />
+  </bpmn:process>
+</bpmn:definitions>`
+
+// TestRegistryReadThroughTheSimulator runs a BPMN registry.read task through
+// the engine, the registryread Lambda, its connector and the simulated
+// Trembita security server: the whole read path of the stack.
+func TestRegistryReadThroughTheSimulator(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "fop-check"), 0o755)
+	os.WriteFile(filepath.Join(dir, "fop-check", "process.bpmn"), []byte(readBPMN), 0o644)
+	s := openStack(t, dir)
+	citizen := registries.Citizens()[0]
+	x := run(t, s, "fop-check", `{"applicationId":"app-9","citizen":{"taxNumber":"`+citizen.TaxNumber+`"},"form":{}}`)
+	if x.Status != engine.StatusSucceeded {
+		t.Fatalf("status %s: %s %s", x.Status, x.Error, x.Cause)
+	}
+	hist, _ := s.Engine.History(context.Background(), x.ARN)
+	var path []string
+	for _, e := range hist {
+		if e.Type == "SucceedStateEntered" || e.Type == "TaskSucceeded" {
+			path = append(path, e.Type+":"+value.String(e.Details))
+		}
+	}
+	if !strings.Contains(strings.Join(path, "\n"), `"registered"`) {
+		t.Fatalf("registry answer missing from history: %v", path)
+	}
+
+	// The registry goes down: the read fails with the named error, which a
+	// BPMN error boundary or Retry would match.
+	s.Registries.SetDown("tax", true)
+	x = run(t, s, "fop-check", `{"applicationId":"app-10","citizen":{"taxNumber":"`+citizen.TaxNumber+`"}}`)
+	if x.Status != engine.StatusFailed || x.Error != "Registry.Unavailable" {
+		t.Fatalf("outage: %s %s %s", x.Status, x.Error, x.Cause)
 	}
 }

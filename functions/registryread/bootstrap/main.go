@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/posluha/posluha/functions/internal/lambdaerr"
 	"github.com/posluha/posluha/functions/registryread"
 )
 
@@ -20,5 +19,5 @@ func main() {
 		log.Error("start registryread", "err", err)
 		os.Exit(1)
 	}
-	lambda.Start(lambdaerr.Handler(log, h.Handle))
+	lambda.Start(h.Lambda())
 }
