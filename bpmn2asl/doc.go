@@ -54,8 +54,13 @@
 //   - Parallel branches and Map iterations cannot assign the outer scope's
 //     variables in ASL. Each branch therefore ends with a Pass whose Output
 //     lists the variables the branch assigns, and the Parallel state assigns
-//     them back from $states.result[i]; when two branches write the same
-//     variable the later branch (document order) wins.
+//     them back from $states.result[i]. When several branches may assign a
+//     variable (a task merging its result counts), the last branch, in
+//     document order, whose value differs from the value before the split
+//     wins; if none changed it, it keeps its value.
+//   - Inside an inner scope the compiler assigns variables under their own
+//     names (a branch's task writing x assigns x in the branch scope, which
+//     the Parallel then copies out as above).
 //
 // A variable read that no mapping writes and that is not a standard input
 // is a warning (BPMN303) when no task merges its result (otherwise the
@@ -140,8 +145,23 @@
 //     the error's errorCode (our error names such as Registry.NotFound; no
 //     error reference = States.ALL, placed last); an interrupting timer on a
 //     task is TimeoutSeconds plus a Catch of States.Timeout (callback tasks
-//     included). Non-interrupting boundaries, message boundaries and timers
-//     on sub-processes are diagnosed (BPMN209).
+//     included). Every other timer or message boundary (timers on
+//     sub-processes, loops and call activities, message boundaries,
+//     non-interrupting ones) makes the activity a race: a Parallel named
+//     "<activity> with events" with the activity's branch and one branch per
+//     boundary event (a Wait, or an await task for a message). The
+//     activity's branch ends with the Fail "Posluha.Race.<activityId>", an
+//     interrupting event's branch with "Posluha.Race.<boundaryId>"; the
+//     Parallel's Catch for each continues on that element's path (variables
+//     through the Cause, as for event-based gateways). A non-interrupting
+//     event's branch runs the event's own path and ends; when the activity
+//     finishes first, the pending event is cancelled. Error boundaries stay
+//     Catch entries after the race ones. A cycle timer fires once.
+//     Escalation, compensation, signal and conditional boundaries are
+//     diagnosed (BPMN209).
+//   - A scope without a start event starts at its only element without
+//     incoming flows, or, when there are several, starts them all in a
+//     Parallel (warning BPMN100), as BPMN does.
 //   - End events: none/message → Succeed at the top, the end of the branch
 //     inside a Parallel; error → Fail with Error = errorCode; terminate →
 //     Succeed at the top; inside a Parallel branch or Map iteration a Fail
@@ -154,8 +174,14 @@
 //
 // Every state made for a flow node has "Comment": "bpmn:<elementId>";
 // wrapper and helper states (Map of a multi-instance: "multi-instance of
-// bpmn:<id>", loop states: "loop of bpmn:<id>", branch ends) do not start
-// with "bpmn:", so history maps back to BPMN one to one. State names are
+// bpmn:<id>", loop states: "loop of bpmn:<id>", races: "boundary events
+// of bpmn:<id>", branch ends) do not start with "bpmn:", so history maps
+// back to BPMN one to one. Choice rules carry "bpmn:<flowId>" and Catch
+// entries "bpmn:<boundaryId>".
+//
+// Variable names that are JSONata built-in function names (type, count,
+// string, sum, …) would hide the function in every expression and are
+// rejected (BPMN302). State names are
 // "<element name> (<id>)" (or the id), whitespace folded, cut to 80
 // characters keeping the id, and made unique with a counter suffix.
 package bpmn2asl
