@@ -154,6 +154,16 @@ func (b *builder) definitions(root *xnode) {
 			d.Errors = append(d.Errors, e)
 		case "signal":
 			d.Signals = append(d.Signals, &Signal{Element: b.element(k)})
+		default:
+			if strings.HasSuffix(k.local, "EventDefinition") {
+				e := b.eventDef(k, "", "")
+				if e.ID != "" {
+					if d.rootEventDefs == nil {
+						d.rootEventDefs = map[string]*EventDef{}
+					}
+					d.rootEventDefs[e.ID] = e
+				}
+			}
 		case "escalation":
 			e := &Escalation{Element: b.element(k)}
 			e.EscalationCode, _ = k.attr("escalationCode")

@@ -22,10 +22,20 @@ type moddleElement struct {
 	Target     string `json:"target,omitempty"`
 	AttachedTo string `json:"attachedTo,omitempty"`
 	Default    string `json:"default,omitempty"`
+	Name       string `json:"name,omitempty"`
+	Condition  string `json:"condition,omitempty"`
+	Cancel     *bool  `json:"cancel,omitempty"`
+	Events     string `json:"events,omitempty"`
+	Loop       string `json:"loop,omitempty"`
 }
 
 func (e moddleElement) String() string {
-	return fmt.Sprintf("%s %s parent=%s src=%s tgt=%s attached=%s default=%s", e.Type, e.ID, e.Parent, e.Source, e.Target, e.AttachedTo, e.Default)
+	cancel := ""
+	if e.Cancel != nil {
+		cancel = fmt.Sprint(*e.Cancel)
+	}
+	return fmt.Sprintf("%s %s %q parent=%s src=%s tgt=%s attached=%s default=%s cond=%q cancel=%s events=%s loop=%s",
+		e.Type, e.ID, e.Name, e.Parent, e.Source, e.Target, e.AttachedTo, e.Default, e.Condition, cancel, e.Events, e.Loop)
 }
 
 // ours lists the parser's flow elements in the same shape.
@@ -45,13 +55,43 @@ func ours(d *Definitions) []moddleElement {
 			if n.DefaultRef != "" && d.Flow(n.DefaultRef) != nil {
 				e.Default = n.DefaultRef
 			}
+			e.Name = n.Name
+			if n.Kind == BoundaryEvent {
+				c := n.CancelActivity
+				e.Cancel = &c
+			}
+			var evs []string
+			for _, ev := range n.Events {
+				k := upper(strings.TrimSuffix(ev.Tag, "EventDefinition"))
+				if ev.Ref != "" && d.Lookup(ev.Ref) != nil && ev.Kind != CompensateEvent {
+					k += ":" + ev.Ref
+				}
+				if ev.Timer != nil {
+					k += "=" + ev.Timer.Text
+				}
+				evs = append(evs, k)
+			}
+			e.Events = strings.Join(evs, ",")
+			if l := n.Loop; l != nil {
+				switch {
+				case !l.MultiInstance:
+					e.Loop = "standard"
+				case l.IsSequential:
+					e.Loop = "sequential"
+				default:
+					e.Loop = "parallel"
+				}
+			}
 			out = append(out, e)
 			if n.Sub != nil {
 				scope(n.Sub, n.ID)
 			}
 		}
 		for _, f := range s.Flows {
-			e := moddleElement{ID: f.ID, Type: "SequenceFlow", Parent: parent}
+			e := moddleElement{ID: f.ID, Type: "SequenceFlow", Parent: parent, Name: f.Name}
+			if f.Condition != nil {
+				e.Condition = f.Condition.Text
+			}
 			if d.Lookup(f.SourceRef) != nil {
 				e.Source = f.SourceRef
 			}
@@ -103,7 +143,19 @@ func TestModdleDifferential(t *testing.T) {
 	if err := json.Unmarshal(outb, &ref); err != nil {
 		t.Fatal(err)
 	}
-	same, compared := 0, 0
+	// Files where the parser reads more than bpmn-moddle, on purpose.
+	better := map[string]string{
+		// <timerEventDefinition><expression/></timerEventDefinition>: no
+		// timer expression at all; moddle reports an empty one.
+		"models/bpmn-js-examples/commenting/resources/pizza-collaboration-annotated.bpmn": "",
+		// Event definitions declared in <definitions> and referenced with
+		// <eventDefinitionRef>: moddle leaves the events without definition.
+		"models/miwg/MID_Innovator_15.1.1.11026/A.3.0-export.bpmn": "",
+		// The event definition's id has spaces (not an XML ID); moddle
+		// drops the definition.
+		"models/miwg/Bonita_BPM_7.2.3/A.3.0-export.bpmn": "",
+	}
+	same, compared, known := 0, 0, 0
 	for _, f := range files {
 		r, ok := ref[f]
 		if !ok || r.Error != "" {
@@ -144,6 +196,9 @@ func TestModdleDifferential(t *testing.T) {
 			}
 			if !want[e.String()] {
 				e.Source, e.Target, e.AttachedTo, e.Default = prefixed(e.Source), prefixed(e.Target), prefixed(e.AttachedTo), prefixed(e.Default)
+				if i := strings.IndexByte(e.Events, ':'); i >= 0 && !strings.Contains(e.Events, ",") && prefixed(e.Events[i+1:]) == "" {
+					e.Events = e.Events[:i]
+				}
 			}
 			got[e.String()] = true
 		}
@@ -158,6 +213,10 @@ func TestModdleDifferential(t *testing.T) {
 				extra = append(extra, k)
 			}
 		}
+		if _, ok := better[strings.TrimPrefix(f, corpusDir+"/")]; ok && len(missing) == len(extra) {
+			known++
+			continue
+		}
 		if len(missing)+len(extra) == 0 {
 			same++
 			continue
@@ -167,5 +226,5 @@ func TestModdleDifferential(t *testing.T) {
 		t.Errorf("%s differs from bpmn-moddle:\n  only moddle: %s\n  only ours:   %s", f,
 			strings.Join(missing, "\n               "), strings.Join(extra, "\n               "))
 	}
-	t.Logf("flow elements identical to bpmn-moddle's in %d of %d files", same, compared)
+	t.Logf("flow elements identical to bpmn-moddle's in %d of %d files (%d more differ where the parser reads more, on purpose)", same, compared, known)
 }

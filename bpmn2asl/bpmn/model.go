@@ -73,6 +73,9 @@ type Definitions struct {
 
 	// ids indexes every element with an id (first occurrence wins).
 	ids map[string]any
+	// rootEventDefs are event definitions declared at definitions level,
+	// which events reference with <eventDefinitionRef>.
+	rootEventDefs map[string]*EventDef
 }
 
 // Lookup returns the element with the given id (a *Process, *Node, *Flow,

@@ -279,8 +279,22 @@ func (b *builder) resolveNode(n *Node) {
 			b.log.Add(dg)
 		}
 	}
+	for i, e := range n.Events {
+		if e.Tag != "eventDefinitionRef" {
+			continue
+		}
+		if root := d.rootEventDefs[e.Ref]; root != nil {
+			c := *root // each event gets its own copy to resolve
+			n.Events[i] = &c
+			continue
+		}
+		dg := d.Diag(diag.DanglingRef, &n.Element, "", "eventDefinitionRef %q names no event definition declared in <definitions>", e.Ref)
+		dg.Line, dg.Col = e.Pos.Line, e.Pos.Col
+		dg.Severity = diag.Warning
+		b.log.Add(dg)
+	}
 	for _, e := range n.Events {
-		if e.Ref == "" {
+		if e.Ref == "" || e.Tag == "eventDefinitionRef" {
 			continue
 		}
 		v := d.Lookup(e.Ref)

@@ -255,3 +255,18 @@ func TestUndeclaredPrefix(t *testing.T) {
 		t.Errorf("undeclared prefixes not read as their namespaces")
 	}
 }
+
+func TestEventDefinitionRef(t *testing.T) {
+	src := `<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL">
+<messageEventDefinition id="md" messageRef="m"/>
+<message id="m" name="answer"/>
+<process id="P"><task id="t"/>
+<boundaryEvent id="b" attachedToRef="t"><eventDefinitionRef>md</eventDefinitionRef></boundaryEvent>
+<boundaryEvent id="c" attachedToRef="t"><eventDefinitionRef>nope</eventDefinitionRef></boundaryEvent>
+</process></definitions>`
+	defs := expectParse(t, src, "6:41 BPMN016")
+	b := defs.Node("b")
+	if b.EventKind() != MessageEvent || b.Event().Message == nil || b.Event().Message.Name != "answer" {
+		t.Errorf("eventDefinitionRef not resolved: %+v", b.Event())
+	}
+}

@@ -33,6 +33,20 @@ for (const file of process.argv.slice(2)) {
       if (fe.targetRef) e.target = fe.targetRef.id || '';
       if (fe.attachedToRef) e.attachedTo = fe.attachedToRef.id || '';
       if (fe.default) e.default = fe.default.id || '';
+      if (fe.name) e.name = fe.name;
+      if (fe.conditionExpression) e.condition = (fe.conditionExpression.body || '').trim();
+      if (type === 'BoundaryEvent') e.cancel = fe.cancelActivity !== false;
+      const defs = (fe.eventDefinitions || []).map((d) => {
+        let s = d.$type.replace(/^bpmn:/, '').replace(/EventDefinition$/, '');
+        const r = d.messageRef || d.errorRef || d.signalRef || d.escalationRef;
+        if (r && r.id) s += ':' + r.id;
+        const t = d.timeDuration || d.timeDate || d.timeCycle;
+        if (t) s += '=' + (t.body || '').trim();
+        return s;
+      });
+      if (defs.length) e.events = defs.join(',');
+      const lc = fe.loopCharacteristics;
+      if (lc) e.loop = lc.$type === 'bpmn:MultiInstanceLoopCharacteristics' ? (lc.isSequential ? 'sequential' : 'parallel') : 'standard';
       els.push(e);
       if (fe.flowElements) walk(fe, fe.id || '');
     }
