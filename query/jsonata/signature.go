@@ -3,6 +3,7 @@ package jsonata
 import (
 	"regexp"
 	"strconv"
+	"sync"
 	"strings"
 
 	"github.com/posluha/posluha/query/value"
@@ -17,6 +18,9 @@ type signature struct {
 	def    string
 	params []sigParam
 	re     *regexp.Regexp
+	// matches caches the submatch indexes per argument-type string: a
+	// program calls a function with few distinct type combinations.
+	matches sync.Map // string → []int (nil: no match)
 }
 
 type sigParam struct {
@@ -175,7 +179,15 @@ func (s *signature) validate(args []any, context any, name string) []any {
 	for i, a := range args {
 		supplied[i] = typeSymbol(a)
 	}
-	m := s.re.FindStringSubmatchIndex(string(supplied))
+	var m []int
+	if c, ok := s.matches.Load(string(supplied)); ok {
+		m = c.([]int)
+	} else {
+		m = s.re.FindStringSubmatchIndex(string(supplied))
+		if len(supplied) <= 6 { // bounded: variadic calls would grow it without end
+			s.matches.Store(string(supplied), m)
+		}
+	}
 	if m == nil {
 		s.throwValidation(args, string(supplied), name)
 	}
