@@ -86,6 +86,20 @@ func Names(src string) ([]string, error) {
 	return names, nil
 }
 
+// CheckVariable returns an error if name cannot be a process variable,
+// i.e. a Step Functions variable read as $name in the generated JSONata:
+// names must be ASCII identifiers, not start with "__", not be "states",
+// and not be the name of a JSONata built-in function (a variable $count
+// would shadow $count() in every expression of the state machine). This is
+// the rule Translate applies to the variables an expression reads; the
+// compiler should apply it to the variables it writes as well.
+func CheckVariable(name string) error {
+	if msg, hint := varProblem(name); msg != "" {
+		return fmt.Errorf("%s (%s)", msg, hint)
+	}
+	return nil
+}
+
 func translate(src string) (js, error) {
 	_, r, err := run(src)
 	if err != nil {

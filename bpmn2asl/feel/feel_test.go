@@ -178,6 +178,17 @@ func TestNames(t *testing.T) {
 	}
 }
 
+func TestCheckVariable(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{{"amount", true}, {"_x1", true}, {"first name", false}, {"1x", false}, {"states", false}, {"__t", false}, {"count", false}, {"змінна", false}} {
+		if err := CheckVariable(tc.name); (err == nil) != tc.ok {
+			t.Errorf("CheckVariable(%q) = %v, want ok=%v", tc.name, err, tc.ok)
+		}
+	}
+}
+
 func expectError(t *testing.T, src, want string) {
 	t.Helper()
 	_, err := Translate(src)
@@ -200,6 +211,7 @@ func TestErrors(t *testing.T) {
 	expectError(t, "x +", "1:4: unexpected end of expression")
 	expectError(t, "first name = 1", "1:7: unexpected 'name'")
 	expectError(t, "`first name` = 1", "1:1: variable name \"first name\" is not an identifier")
+	expectError(t, "`count`", "1:1: variable name \"count\" clashes with the JSONata function $count")
 	expectError(t, "змінна > 1", "1:1: variable name \"змінна\" is not an identifier")
 	expectError(t, "states.input", "1:1: variable name \"states\" is reserved by Step Functions ($states)")
 	expectError(t, "__x", "1:1: variable names starting with \"__\" are reserved")

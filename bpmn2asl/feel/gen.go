@@ -151,20 +151,33 @@ func numJS(f float64) js {
 	return js{text: text, prec: prec, typ: kNum, total: true, simple: true, num: f, isNum: true}
 }
 
+// varProblem says why name cannot be a Step Functions variable read as
+// $name, with a hint ("" if it can).
+func varProblem(name string) (msg, hint string) {
+	switch {
+	case !asciiIdent.MatchString(name):
+		return "variable name \"" + name + "\" is not an identifier",
+			"Step Functions variables must match [A-Za-z_][A-Za-z0-9_]*; rename the process variable"
+	case strings.HasPrefix(name, "__"):
+		return "variable names starting with \"__\" are reserved", "rename the process variable"
+	case name == "states":
+		return "variable name \"states\" is reserved by Step Functions ($states)", "rename the process variable"
+	case jsonataFunctions[name]:
+		return "variable name \"" + name + "\" clashes with the JSONata function $" + name,
+			"rename the process variable (JSONata variables and functions share one namespace)"
+	}
+	return "", ""
+}
+
 // checkVar validates a process variable name for use as a Step Functions
 // variable and returns its JSONata reference.
 func (g *gen) checkVar(n *ident) string {
-	switch {
-	case n.quoted || !asciiIdent.MatchString(n.name):
-		g.fail(n.off, "variable name \""+n.name+"\" is not an identifier",
-			"Step Functions variables must match [A-Za-z_][A-Za-z0-9_]*; rename the process variable")
-	case strings.HasPrefix(n.name, "__"):
-		g.fail(n.off, "variable names starting with \"__\" are reserved", "rename the process variable")
-	case n.name == "states":
-		g.fail(n.off, "variable name \"states\" is reserved by Step Functions ($states)", "rename the process variable")
-	case jsonataFunctions[n.name]:
-		g.fail(n.off, "variable name \""+n.name+"\" clashes with the JSONata function $"+n.name,
-			"rename the process variable (JSONata variables and functions share one namespace)")
+	if n.quoted && asciiIdent.MatchString(n.name) {
+		// `x` is just x.
+		n = &ident{off: n.off, name: n.name}
+	}
+	if msg, hint := varProblem(n.name); msg != "" {
+		g.fail(n.off, msg, hint)
 	}
 	return "$" + n.name
 }
@@ -177,13 +190,14 @@ func (g *gen) validVar(n *ident, s *scope) bool {
 			return true
 		}
 	}
-	return !n.quoted && asciiIdent.MatchString(n.name) && !strings.HasPrefix(n.name, "__") && n.name != "states" && !jsonataFunctions[n.name]
+	msg, _ := varProblem(n.name)
+	return msg == ""
 }
 
 // local picks the JSONata variable for a FEEL local name: the same name
 // when that is safe, otherwise a temporary.
 func (g *gen) local(name string) string {
-	if asciiIdent.MatchString(name) && !strings.HasPrefix(name, "__") && name != "states" && !jsonataFunctions[name] {
+	if msg, _ := varProblem(name); msg == "" {
 		return "$" + name
 	}
 	return g.temp()
