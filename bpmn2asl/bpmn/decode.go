@@ -117,7 +117,9 @@ type lines struct {
 func newLines(src []byte) *lines {
 	l := &lines{src: src, starts: []int{0}, curCol: 1}
 	for i, c := range src {
-		if c == '\n' {
+		// A lone CR (old Mac line ends) also ends a line, as XML's
+		// end-of-line handling says.
+		if c == '\n' || (c == '\r' && (i+1 == len(src) || src[i+1] != '\n')) {
 			l.starts = append(l.starts, i+1)
 		}
 	}
@@ -165,6 +167,10 @@ func normalise(src []byte) ([]byte, *decodeError) {
 		return src[3:], nil
 	case bytes.HasPrefix(src, []byte{0xFF, 0xFE}), bytes.HasPrefix(src, []byte{0xFE, 0xFF}):
 		return fromUTF16(src[2:], src[0] == 0xFE), nil
+	case bytes.HasPrefix(src, []byte{'<', 0, '?', 0}):
+		return fromUTF16(src, false), nil // UTF-16LE without BOM
+	case bytes.HasPrefix(src, []byte{0, '<', 0, '?'}):
+		return fromUTF16(src, true), nil // UTF-16BE without BOM
 	}
 	enc := declaredEncoding(src)
 	switch enc {

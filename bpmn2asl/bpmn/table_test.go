@@ -77,6 +77,7 @@ func TestEncodings(t *testing.T) {
 		{"windows-1252", latin("windows-1252"), "Größe €"},
 		{"bom", append([]byte{0xEF, 0xBB, 0xBF}, []byte(doc("bpmn", `<x:task id="t" name="Ґанок"/>`))...), "Ґанок"},
 		{"utf-16le bom", utf16le(doc("", `<task id="t" name="Ґ"/>`)), "Ґ"},
+		{"utf-16le no bom", utf16le(doc("", `<task id="t" name="Ґ"/>`))[2:], "Ґ"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -268,5 +269,18 @@ func TestEventDefinitionRef(t *testing.T) {
 	b := defs.Node("b")
 	if b.EventKind() != MessageEvent || b.Event().Message == nil || b.Event().Message.Name != "answer" {
 		t.Errorf("eventDefinitionRef not resolved: %+v", b.Event())
+	}
+}
+
+func TestLineEndings(t *testing.T) {
+	for name, nl := range map[string]string{"LF": "\n", "CRLF": "\r\n", "CR": "\r"} {
+		t.Run(name, func(t *testing.T) {
+			src := strings.ReplaceAll(doc("", `<task id="a"/>
+  <task id="b"/>`), "\n", nl)
+			defs := expectParse(t, src)
+			if p := defs.Node("b").Pos; p != (Pos{5, 3}) {
+				t.Errorf("task b at %v, want 5:3", p)
+			}
+		})
 	}
 }
