@@ -25,7 +25,7 @@ func fnPartition(c *call, a []any) any {
 	}
 	size, _ := numArg(a[1])
 	if size <= 0 || size != math.Trunc(size) {
-		panic(&Error{Code: "D3030", Token: c.name, Value: a[1], Message: "The size argument of $partition must be a positive integer"})
+		panic(&Error{Code: "D3030", Token: c.name, Value: a[1], Message: "The size argument of $partition must be a positive integer", Position: c.pos})
 	}
 	n := int(size)
 	result := []any{}
@@ -47,10 +47,10 @@ func fnRange(c *call, a []any) any {
 		step = s
 	}
 	if step == 0 || math.IsNaN(step) {
-		panic(&Error{Code: "D3030", Token: c.name, Value: a[2], Message: "The step argument of $range must not be zero"})
+		panic(&Error{Code: "D3030", Token: c.name, Value: a[2], Message: "The step argument of $range must not be zero", Position: c.pos})
 	}
 	if n := (end-start)/step + 1; n > maxRange {
-		panic(&Error{Code: "D2014", Token: c.name, Value: n})
+		panic(&Error{Code: "D2014", Token: c.name, Value: n, Position: c.pos})
 	}
 	// a sequence, as Step Functions returns it: one number comes out as a
 	// number ($range(1, 9, 9) is 1)
@@ -87,7 +87,7 @@ func fnHash(c *call, a []any) any {
 	case "SHA-512":
 		h = sha512.New()
 	default:
-		panic(&Error{Code: "D3030", Token: c.name, Value: alg, Message: fmt.Sprintf("Unsupported hash algorithm %q: use MD5, SHA-1, SHA-256, SHA-384 or SHA-512", alg)})
+		panic(&Error{Code: "D3030", Token: c.name, Value: alg, Message: fmt.Sprintf("Unsupported hash algorithm %q: use MD5, SHA-1, SHA-256, SHA-384 or SHA-512", alg), Position: c.pos})
 	}
 	h.Write([]byte(s))
 	return hex.EncodeToString(h.Sum(nil))
@@ -108,7 +108,7 @@ func fnParse(c *call, a []any) any {
 	}
 	v, err := value.ParseString(s)
 	if err != nil {
-		panic(&Error{Code: "D3030", Token: c.name, Value: s, Message: "Unable to parse JSON string: " + err.Error()})
+		panic(&Error{Code: "D3030", Token: c.name, Value: s, Message: "Unable to parse JSON string: " + err.Error(), Position: c.pos})
 	}
 	return v
 }

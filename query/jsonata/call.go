@@ -39,6 +39,7 @@ type call struct {
 	env   *frame
 	input any
 	name  string
+	pos   int // of the call in the source, for error positions
 }
 
 func arity(fn any) int {
@@ -108,7 +109,7 @@ func (f *frame) applyInner(proc any, args []any, input any, name string, pos int
 			panic(&Error{Code: "U1002", Position: pos, Token: name})
 		}
 		if p.sig != nil {
-			args = p.sig.validate(args, input, name)
+			args = p.sig.validate(args, input, name, pos)
 		}
 		env := newFrame(p.env)
 		for i, param := range p.params {
@@ -121,9 +122,9 @@ func (f *frame) applyInner(proc any, args []any, input any, name string, pos int
 		return env.eval(p.body, p.input)
 	case *builtin:
 		if p.sig != nil {
-			args = p.sig.validate(args, input, p.name)
+			args = p.sig.validate(args, input, p.name, pos)
 		}
-		return p.invoke(f, input, args)
+		return p.invoke(f, input, args, pos)
 	case *partialNative:
 		full := make([]any, len(p.args))
 		k := 0
@@ -139,7 +140,7 @@ func (f *frame) applyInner(proc any, args []any, input any, name string, pos int
 				full[i] = a
 			}
 		}
-		return p.fn.invoke(f, undef, full)
+		return p.fn.invoke(f, undef, full, pos)
 	case *regex:
 		s, _ := argAt(args, 0).(string)
 		from := 0
@@ -151,11 +152,11 @@ func (f *frame) applyInner(proc any, args []any, input any, name string, pos int
 	panic(&Error{Code: "T1006", Position: pos, Token: name})
 }
 
-func (b *builtin) invoke(f *frame, input any, args []any) any {
+func (b *builtin) invoke(f *frame, input any, args []any, pos int) any {
 	for len(args) < max(b.arity, b.params) {
 		args = append(args, undef)
 	}
-	return b.fn(&call{env: f, input: input, name: b.name}, args)
+	return b.fn(&call{env: f, input: input, name: b.name, pos: pos}, args)
 }
 
 func argAt(args []any, i int) any {

@@ -423,7 +423,7 @@ func fnToMillis(c *call, a []any) any {
 		return parseDateTime(c, s, pic)
 	}
 	if !iso8601Re.MatchString(s) {
-		panic(&Error{Code: "D3110", Token: c.name, Value: s})
+		panic(&Error{Code: "D3110", Token: c.name, Value: s, Position: c.pos})
 	}
 	m := isoParse.FindStringSubmatch(s)
 	if m == nil {
@@ -633,7 +633,7 @@ func parseDateTime(c *call, s, picture string) any {
 		} else {
 			startSpecified = true
 			if endSpecified {
-				panic(&Error{Code: "D3136", Token: c.name})
+				panic(&Error{Code: "D3136", Token: c.name, Position: c.pos})
 			}
 		}
 	}
@@ -655,7 +655,7 @@ func parseDateTime(c *call, s, picture string) any {
 		day = float64(d.Day())
 	}
 	if dateC || dateD {
-		panic(&Error{Code: "D3136", Token: c.name})
+		panic(&Error{Code: "D3136", Token: c.name, Position: c.pos})
 	}
 	hour := num('H')
 	if timeB {

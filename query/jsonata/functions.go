@@ -428,13 +428,13 @@ func (c *call) matcher(m any, args ...any) *value.Object {
 		if b, ok := res.(bool); ok && !b {
 			return nil
 		}
-		panic(&Error{Code: "T1010", Token: c.name})
+		panic(&Error{Code: "T1010", Token: c.name, Position: c.pos})
 	}
 	start, _ := o.Get("start")
 	groups, _ := o.Get("groups")
 	next, _ := o.Get("next")
 	if _, ok := start.(float64); !ok && !isArray(groups) && !isFunction(next) {
-		panic(&Error{Code: "T1010", Token: c.name})
+		panic(&Error{Code: "T1010", Token: c.name, Position: c.pos})
 	}
 	return o
 }
@@ -469,7 +469,7 @@ func fnMatch(c *call, a []any) any {
 	}
 	limit, hasLimit := numArg(a[2])
 	if hasLimit && limit < 0 {
-		panic(&Error{Code: "D3040", Token: c.name, Value: limit})
+		panic(&Error{Code: "D3040", Token: c.name, Value: limit, Position: c.pos})
 	}
 	result := newSeq()
 	if hasLimit && limit == 0 {
@@ -524,11 +524,11 @@ func fnReplace(c *call, a []any) any {
 		return undef
 	}
 	if p, ok := a[1].(string); ok && p == "" {
-		panic(&Error{Code: "D3010", Token: c.name, Value: p})
+		panic(&Error{Code: "D3010", Token: c.name, Value: p, Position: c.pos})
 	}
 	limit, hasLimit := numArg(a[3])
 	if hasLimit && limit < 0 {
-		panic(&Error{Code: "D3011", Token: c.name, Value: limit})
+		panic(&Error{Code: "D3011", Token: c.name, Value: limit, Position: c.pos})
 	}
 	if hasLimit && limit == 0 {
 		return s
@@ -574,7 +574,7 @@ func fnReplace(c *call, a []any) any {
 		r := replacer(m)
 		rs, ok := r.(string)
 		if !ok {
-			panic(&Error{Code: "D3012", Token: c.name, Value: r})
+			panic(&Error{Code: "D3012", Token: c.name, Value: r, Position: c.pos})
 		}
 		sb.WriteString(rs)
 		pos = start + len(utf16Units(match))
@@ -671,7 +671,7 @@ func fnSplit(c *call, a []any) any {
 	}
 	limit, hasLimit := numArg(a[2])
 	if hasLimit && limit < 0 {
-		panic(&Error{Code: "D3020", Token: c.name, Value: limit})
+		panic(&Error{Code: "D3020", Token: c.name, Value: limit, Position: c.pos})
 	}
 	result := []any{}
 	if hasLimit && limit == 0 {
@@ -762,7 +762,7 @@ func fnNumber(c *call, a []any) any {
 			}
 		}
 	}
-	panic(&Error{Code: "D3030", Token: c.name, Value: a[0]})
+	panic(&Error{Code: "D3030", Token: c.name, Value: a[0], Position: c.pos})
 }
 
 var (
@@ -786,7 +786,7 @@ func fnSqrt(c *call, a []any) any {
 		return undef
 	}
 	if n < 0 {
-		panic(&Error{Code: "D3060", Token: c.name, Value: n})
+		panic(&Error{Code: "D3060", Token: c.name, Value: n, Position: c.pos})
 	}
 	return math.Sqrt(n)
 }
@@ -799,7 +799,7 @@ func fnPower(c *call, a []any) any {
 	e, _ := numArg(a[1])
 	r := math.Pow(b, e)
 	if math.IsNaN(r) || math.IsInf(r, 0) {
-		err := &Error{Code: "D3061", Token: c.name, Value: b}
+		err := &Error{Code: "D3061", Token: c.name, Value: b, Position: c.pos}
 		err.populate(map[string]any{"exp": e})
 		panic(err)
 	}
@@ -950,14 +950,14 @@ func fnSingle(c *call, a []any) any {
 		}
 		if ok {
 			if found {
-				panic(&Error{Code: "D3138", Token: c.name})
+				panic(&Error{Code: "D3138", Token: c.name, Position: c.pos})
 			}
 			result = v
 			found = true
 		}
 	}
 	if !found {
-		panic(&Error{Code: "D3139", Token: c.name})
+		panic(&Error{Code: "D3139", Token: c.name, Position: c.pos})
 	}
 	return result
 }
@@ -968,7 +968,7 @@ func fnReduce(c *call, a []any) any {
 	}
 	n := arity(a[1])
 	if n < 2 {
-		panic(&Error{Code: "D3050", Token: c.name})
+		panic(&Error{Code: "D3050", Token: c.name, Position: c.pos})
 	}
 	xs := items(a[0])
 	var result any
@@ -1178,7 +1178,7 @@ func fnSort(c *call, a []any) any {
 	var swap func(x, y any) bool
 	if isUndef(a[1]) {
 		if !isArrayOfNumbers(xs) && !isArrayOfStrings(xs) {
-			panic(&Error{Code: "D3070", Token: c.name})
+			panic(&Error{Code: "D3070", Token: c.name, Position: c.pos})
 		}
 		swap = func(x, y any) bool {
 			if xf, ok := x.(float64); ok {
@@ -1321,7 +1321,7 @@ func fnEval(c *call, a []any) any {
 	if err != nil {
 		e := err.(*Error)
 		e.populate(nil)
-		panic(&Error{Code: "D3120", Token: c.name, Value: e.Message})
+		panic(&Error{Code: "D3120", Token: c.name, Value: e.Message, Position: c.pos})
 	}
 	return evalCatching(c.env, root, input)
 }

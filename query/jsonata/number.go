@@ -460,7 +460,7 @@ func fnFormatBase(c *call, a []any) any {
 		radix = roundHalfEven(r, 0)
 	}
 	if radix < 2 || radix > 36 {
-		panic(&Error{Code: "D3100", Token: c.name, Value: radix})
+		panic(&Error{Code: "D3100", Token: c.name, Value: radix, Position: c.pos})
 	}
 	if math.Abs(v) < 1<<63 {
 		return strconv.FormatInt(int64(v), int(radix))

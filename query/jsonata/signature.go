@@ -174,7 +174,7 @@ func typeSymbol(v any) byte {
 
 var arrayMessage = map[string]string{"a": "arrays", "b": "booleans", "f": "functions", "n": "numbers", "o": "objects", "s": "strings"}
 
-func (s *signature) validate(args []any, context any, name string) []any {
+func (s *signature) validate(args []any, context any, name string, pos int) []any {
 	supplied := make([]byte, len(args))
 	for i, a := range args {
 		supplied[i] = typeSymbol(a)
@@ -189,7 +189,7 @@ func (s *signature) validate(args []any, context any, name string) []any {
 		}
 	}
 	if m == nil {
-		s.throwValidation(args, string(supplied), name)
+		s.throwValidation(args, string(supplied), name, pos)
 	}
 	out := make([]any, 0, len(s.params))
 	argIndex := 0
@@ -201,7 +201,7 @@ func (s *signature) validate(args []any, context any, name string) []any {
 				if p.contextRe.MatchString(ct) {
 					out = append(out, context)
 				} else {
-					panic(&Error{Code: "T0411", Token: name, Value: context, Message: msgIndex("T0411", argIndex+1, name)})
+					panic(&Error{Code: "T0411", Position: pos, Token: name, Value: context, Message: msgIndex("T0411", argIndex+1, name)})
 				}
 			} else {
 				out = append(out, argAt(args, argIndex))
@@ -237,7 +237,7 @@ func (s *signature) validate(args []any, context any, name string) []any {
 						}
 					}
 					if !ok {
-						e := &Error{Code: "T0412", Token: name, Value: arg}
+						e := &Error{Code: "T0412", Position: pos, Token: name, Value: arg}
 						e.Message = "Argument " + strconv.Itoa(argIndex+1) + " of function " + quoteJSON(name) + " must be an array of " + arrayMessage[p.subtype]
 						panic(e)
 					}
@@ -253,7 +253,7 @@ func (s *signature) validate(args []any, context any, name string) []any {
 	return out
 }
 
-func (s *signature) throwValidation(args []any, supplied, name string) {
+func (s *signature) throwValidation(args []any, supplied, name string, pos int) {
 	partial := "^"
 	goodTo := 0
 	for _, p := range s.params {
@@ -268,7 +268,7 @@ func (s *signature) throwValidation(args []any, supplied, name string) {
 		}
 		goodTo = loc[1]
 	}
-	panic(&Error{Code: "T0410", Token: name, Value: argAt(args, goodTo), Message: msgIndex("T0410", goodTo+1, name)})
+	panic(&Error{Code: "T0410", Position: pos, Token: name, Value: argAt(args, goodTo), Message: msgIndex("T0410", goodTo+1, name)})
 }
 
 func msgIndex(code string, index int, name string) string {

@@ -93,7 +93,7 @@ func urlFn(name string, f func(string) (string, bool)) func(c *call, a []any) an
 		}
 		r, ok := f(s)
 		if !ok {
-			e := &Error{Code: "D3140", Token: c.name, Value: s}
+			e := &Error{Code: "D3140", Token: c.name, Value: s, Position: c.pos}
 			e.populate(map[string]any{"functionName": name})
 			panic(e)
 		}
