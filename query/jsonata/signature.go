@@ -3,8 +3,8 @@ package jsonata
 import (
 	"regexp"
 	"strconv"
-	"sync"
 	"strings"
+	"sync"
 
 	"github.com/posluha/posluha/query/value"
 )
