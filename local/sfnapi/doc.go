@@ -32,9 +32,14 @@
 //     (a Wait takes no time); inspectionData carries input, afterParameters
 //     (or afterArguments) and result when the state produced them.
 //
-// StartSyncExecution: the SDK prepends "sync-" to the endpoint host for
-// this operation. Against a loopback endpoint either use a host name whose
-// sync- form resolves (localhost.localstack.cloud style wildcard DNS), or
-// give the client an HTTP transport that dials the server whatever the host
-// (see the tests), or disable host prefixes in the client.
+// StartSyncExecution is bounded by Options.SyncTimeout (AWS's five
+// minutes by default); an execution still running then is stopped and
+// reported TIMED_OUT. Like AWS, it accepts EXPRESS machines only.
+//
+// Clients prefix the endpoint host with "sync-" for StartSyncExecution,
+// which does not resolve for 127.0.0.1. Turn the prefix off: in the AWS
+// CLI with AWS_DISABLE_HOST_PREFIX_INJECTION=true, in aws-sdk-go-v2 with
+// an Initialize middleware that sets
+// smithyhttp.DisableEndpointHostPrefix(ctx, true) (see newClient in the
+// tests).
 package sfnapi

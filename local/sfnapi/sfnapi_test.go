@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net"
-	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
@@ -18,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/posluha/posluha/local/engine"
 	"github.com/posluha/posluha/local/sfnapi"
@@ -80,22 +80,23 @@ func (s *stack) close() {
 	_ = s.eng.Close()
 }
 
-// newClient is the real SDK client pointed at srv. The transport dials
-// the test server whatever the host, because StartSyncExecution prefixes
-// the host with "sync-".
+// newClient is the real SDK client pointed at srv. StartSyncExecution
+// would prefix the host with "sync-" (which does not resolve for
+// 127.0.0.1), so the client turns host prefixes off, as doc.go advises.
 func newClient(srv *httptest.Server) *sfn.Client {
-	addr := srv.Listener.Addr().String()
-	tr := &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, network, addr)
-	}}
 	return sfn.New(sfn.Options{
 		Region:           "us-east-1",
 		BaseEndpoint:     aws.String(srv.URL),
 		Credentials:      credentials.NewStaticCredentialsProvider("AKIDLOCAL", "secret", ""),
-		HTTPClient:       &http.Client{Transport: tr},
 		RetryMaxAttempts: 1,
-	})
+	}, sfn.WithAPIOptions(noHostPrefix))
+}
+
+func noHostPrefix(stack *middleware.Stack) error {
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("NoHostPrefix",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			return next.HandleInitialize(smithyhttp.DisableEndpointHostPrefix(ctx, true), in)
+		}), middleware.Before)
 }
 
 func (s *stack) createMachine(name, def, typ string) string {
