@@ -15,6 +15,11 @@ type Options struct {
 	// Service is the service id (the folder name under statemachines/);
 	// it is sent to every task as "service".
 	Service string
+	// AllowUnknownTaskTypes compiles a task type that is not ours (e.g. a
+	// Zeebe job type from another project) as a custom function of that
+	// name, with a warning instead of an error. For surveying foreign
+	// models; services never set it.
+	AllowUnknownTaskTypes bool
 	// Process selects the process to compile when the file holds several
 	// (a collaboration). Empty means: the only executable process with flow
 	// elements, else the first process with flow elements.
@@ -58,7 +63,7 @@ func Compile(file string, src []byte, opts Options) (res *Result, ds []diag.Diag
 	if proc == nil {
 		return nil, list.Done()
 	}
-	sm, subs, eds := emit.Process(defs, proc, emit.Options{Service: opts.Service, Source: src})
+	sm, subs, eds := emit.Process(defs, proc, emit.Options{Service: opts.Service, Source: src, AllowUnknownTaskTypes: opts.AllowUnknownTaskTypes})
 	list.AddAll(eds)
 	if list.HasErrors() || sm == nil {
 		return nil, list.Done()

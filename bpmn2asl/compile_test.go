@@ -180,6 +180,17 @@ func TestConformanceCorpus(t *testing.T) {
 	}
 	var compiled, rejected, crashed int
 	codes := map[diag.Code]int{}
+	// Expected class per file (manifest.json of the corpus).
+	class := map[string]string{}
+	var manifest struct {
+		Files []struct{ Path, Class string } `json:"files"`
+	}
+	if data, err := os.ReadFile(filepath.Join(filepath.Dir(conformanceDir), "manifest.json")); err == nil && json.Unmarshal(data, &manifest) == nil {
+		for _, f := range manifest.Files {
+			class[filepath.Join(filepath.Dir(conformanceDir), f.Path)] = f.Class
+		}
+	}
+	byClass := map[string][2]int{} // class → {compiled, rejected}
 	var items []validated
 	for _, p := range files {
 		src, err := os.ReadFile(p)
@@ -194,6 +205,13 @@ func TestConformanceCorpus(t *testing.T) {
 				t.Errorf("%s: %s", p, d.Text())
 			}
 		}
+		c := byClass[class[p]]
+		if res != nil {
+			c[0]++
+		} else {
+			c[1]++
+		}
+		byClass[class[p]] = c
 		switch {
 		case crash:
 			crashed++
@@ -218,6 +236,19 @@ func TestConformanceCorpus(t *testing.T) {
 		}
 	}
 	t.Logf("conformance corpus: %d models: %d compiled, %d rejected with diagnostic, %d crashed", len(files), compiled, rejected, crashed)
+	for _, cl := range []string{"compile", "reject-with-diagnostic", "unsupported-feature", ""} {
+		if c, ok := byClass[cl]; ok {
+			t.Logf("  class %q: %d compiled, %d rejected with diagnostic", cl, c[0], c[1])
+		}
+	}
+	lenient := 0
+	for _, p := range files {
+		src, _ := os.ReadFile(p)
+		if res, _ := Compile(p, src, Options{Service: "corpus", AllowUnknownTaskTypes: true}); res != nil {
+			lenient++
+		}
+	}
+	t.Logf("with foreign task types allowed (AllowUnknownTaskTypes): %d compiled", lenient)
 	var keys []string
 	for c, n := range codes {
 		keys = append(keys, string(c)+"×"+itoa(n))

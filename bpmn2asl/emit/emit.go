@@ -46,6 +46,9 @@ import (
 type Options struct {
 	// Service is the service id sent to every task.
 	Service string
+	// AllowUnknownTaskTypes turns an unknown task type into a custom
+	// function of that name (warning instead of error).
+	AllowUnknownTaskTypes bool
 	// Source is the BPMN file's text, used to place FEEL errors exactly
 	// (character references such as &gt; count as one character of the
 	// expression but several columns of the file). Optional.
@@ -169,7 +172,13 @@ func (e *emitter) analyse(s *bpmn.Scope, id string) *structure.Analysis {
 		if n.Kind == bpmn.BoundaryEvent && n.AttachedTo == nil {
 			continue
 		}
-		if n.IsForCompensation || n.TriggeredByEvent {
+		if n.TriggeredByEvent {
+			e.report(diag.UnsupportedElement, &n.Element, bpmn.Pos{},
+				"model the handler in the main flow: an error boundary event on a sub-process, or an event-based gateway",
+				"event sub-process %s is not supported: ASL cannot start a handler from an event while the scope runs", labelOf(n))
+			continue
+		}
+		if n.IsForCompensation {
 			continue
 		}
 		abort := n.Kind == bpmn.EndEvent && (n.EventKind() == bpmn.TerminateEvent || n.EventKind() == bpmn.ErrorEvent)

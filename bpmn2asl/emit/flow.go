@@ -405,7 +405,7 @@ func (w *walk) fork(n *bpmn.Node, name string) string {
 	}
 	e.active[n] = true
 	defer delete(e.active, n)
-	var def *bpmn.Flow
+	def := n.Default
 	if df := w.an.Default[e.gnodes[n]]; df != nil {
 		def = df.Data.(*bpmn.Flow)
 	}

@@ -266,10 +266,14 @@ func (e *emitter) lambdaTask(n *bpmn.Node, st *asl.State) {
 		if n.TaskDefinition != nil {
 			pos = n.TaskDefinition.TypePos
 		}
-		e.report(diag.UnknownTaskType, &n.Element, pos,
+		d := e.report(diag.UnknownTaskType, &n.Element, pos,
 			"use registry.read, event.write, document.sign, document.pdf or custom.<name> (custom.<name> runs functions/<name>)",
 			"unknown task type %q on %s", typ, labelOf(n))
 		fn = "unknown"
+		if e.opts.AllowUnknownTaskTypes {
+			d.Severity = diag.Warning
+			fn = strings.ToLower(pascal(typ))
+		}
 	}
 	p := e.payload(n)
 	resource := asl.ResourceLambdaInvoke
