@@ -9,8 +9,9 @@
 // must not start with "__" (the translation's block-local temporaries),
 // must not be "states" ($states is Step Functions'), and must not be the
 // name of a JSONata built-in such as count or string (a variable $count
-// would shadow $count() in the whole expression). Member names after a
-// dot may be anything; they are back-quoted when JSONata needs it.
+// would shadow $count() in every expression of the state machine);
+// CheckVariable applies the rule. Member names after a dot may be
+// anything (`first name`); they are back-quoted when JSONata needs it.
 //
 // # Supported subset
 //
@@ -76,8 +77,9 @@
 //   - and, or, if and filters treat only true as true: FEEL's null and
 //     non-boolean operands count as false. not(x) is false unless x is
 //     false. TranslateCondition always yields a boolean (null is false).
-//   - x / 0 is null; number() converts JSON number syntax only
-//     (number("-.5") is null).
+//   - number() converts JSON number syntax only (number("-.5") is null).
+//     Dividing by a literal 0 is a translation error; by a zero value,
+//     null as in FEEL.
 //   - A list literal element whose value is a list is spliced in by JSONata
 //     ([1, xs] with xs = [2] gives [1, 2]) and a missing one is dropped;
 //     append() keeps a list nested.
