@@ -20,7 +20,9 @@ type token struct {
 	pos  int
 }
 
-func tokenize(src string) ([]token, error) {
+// tokenize splits an expression; on failure it returns DynamoDB's message
+// (capitalised, so not an error value).
+func tokenize(src string) ([]token, string) {
 	var toks []token
 	for i := 0; i < len(src); {
 		c := src[i]
@@ -36,7 +38,7 @@ func tokenize(src string) ([]token, error) {
 			if c == '#' || c == ':' {
 				kind = c
 				if j == i+1 {
-					return nil, fmt.Errorf("Syntax error; token: %q, near: %q", string(c), near(src, i))
+					return nil, fmt.Sprintf("Syntax error; token: %q, near: %q", string(c), near(src, i))
 				}
 			}
 			toks = append(toks, token{kind, src[i:j], i})
@@ -58,10 +60,10 @@ func tokenize(src string) ([]token, error) {
 			toks = append(toks, token{'p', string(c), i})
 			i++
 		default:
-			return nil, fmt.Errorf("Invalid character %q at position %d", c, i)
+			return nil, fmt.Sprintf("Invalid character %q at position %d", c, i)
 		}
 	}
-	return append(toks, token{pos: len(src)}), nil
+	return append(toks, token{pos: len(src)}), ""
 }
 
 func near(src string, i int) string {
@@ -216,9 +218,9 @@ func (p *parser) unexpected(t token) {
 
 // run calls fn, converting a syntaxError panic into a ValidationException.
 func (p *parser) run(src string, fn func()) (err error) {
-	toks, terr := tokenize(src)
-	if terr != nil {
-		return validation("Invalid %s: %v", p.what, terr)
+	toks, msg := tokenize(src)
+	if msg != "" {
+		return validation("Invalid %s: %s", p.what, msg)
 	}
 	p.toks, p.i = toks, 0
 	defer func() {
