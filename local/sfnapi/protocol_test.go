@@ -52,6 +52,7 @@ func TestProtocolErrors(t *testing.T) {
 		{"no target", http.MethodPost, "", "{}", 400, "UnknownOperationException"},
 		{"other service", http.MethodPost, "DynamoDB_20120810.ListTables", "{}", 400, "UnknownOperationException"},
 		{"unknown operation", http.MethodPost, "AWSStepFunctions.Frobnicate", "{}", 400, "UnknownOperationException"},
+		{"alias operations", http.MethodPost, "AWSStepFunctions.CreateStateMachineAlias", "{}", 400, "UnknownOperationException"},
 		{"malformed JSON", http.MethodPost, "AWSStepFunctions.ListStateMachines", "{", 400, "SerializationException"},
 		{"array body", http.MethodPost, "AWSStepFunctions.ListStateMachines", "[]", 400, "SerializationException"},
 		{"trailing data", http.MethodPost, "AWSStepFunctions.ListStateMachines", "{} {}", 400, "SerializationException"},

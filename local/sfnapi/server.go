@@ -158,6 +158,16 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 
 const targetPrefix = "AWSStepFunctions."
 
+// unsupported are Step Functions operations the local engine has no
+// model for (activities, aliases, map runs, tags); they get a message
+// that says so instead of "unknown".
+var unsupported = map[string]bool{
+	"CreateActivity": true, "DeleteActivity": true, "DescribeActivity": true, "ListActivities": true, "GetActivityTask": true,
+	"CreateStateMachineAlias": true, "DeleteStateMachineAlias": true, "DescribeStateMachineAlias": true,
+	"ListStateMachineAliases": true, "UpdateStateMachineAlias": true, "DeleteStateMachineVersion": true,
+	"DescribeMapRun": true, "ListMapRuns": true, "UpdateMapRun": true, "TagResource": true, "UntagResource": true,
+}
+
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := strconv.FormatUint(s.reqs.Add(1), 10) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	w.Header().Set("X-Amzn-RequestId", reqID)
@@ -169,7 +179,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	name, ok := strings.CutPrefix(target, targetPrefix)
 	op := s.ops[name]
 	if !ok || op == nil {
-		s.writeError(w, r, &Error{Code: "UnknownOperationException", Message: fmt.Sprintf("Unknown operation: '%s'", target)})
+		msg := fmt.Sprintf("Unknown operation: '%s'", target)
+		if ok && unsupported[name] {
+			msg = fmt.Sprintf("%s is not supported by the local Step Functions engine", name)
+		}
+		s.writeError(w, r, &Error{Code: "UnknownOperationException", Message: msg})
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))

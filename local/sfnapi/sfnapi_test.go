@@ -790,3 +790,33 @@ func TestStartSyncExecutionTimeout(t *testing.T) {
 		t.Errorf("= %s %s", out.Status, aws.ToString(out.Error))
 	}
 }
+
+// TestVersionedExecutions: an execution started through a version ARN runs
+// that version's definition, also after the machine was updated, and the
+// execution reports the version it runs on.
+func TestVersionedExecutions(t *testing.T) {
+	s := newStack(t, stackConfig{})
+	ctx := context.Background()
+	m := s.createMachine("svc", `{"StartAt":"A","States":{"A":{"Type":"Pass","Result":"v1","End":true}}}`, "")
+	if _, err := s.client.UpdateStateMachine(ctx, &sfn.UpdateStateMachineInput{StateMachineArn: aws.String(m),
+		Definition: aws.String(`{"StartAt":"A","States":{"A":{"Type":"Pass","Result":"v2","End":true}}}`), Publish: true}); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ arn, wantOutput, wantVersion string }{
+		{m + ":1", `"v1"`, m + ":1"},
+		{m + ":2", `"v2"`, m + ":2"},
+		{m, `"v2"`, m + ":2"},
+	}
+	for i, tc := range cases {
+		d := s.await(s.start(tc.arn, "x"+string(rune('0'+i)), `{}`))
+		if aws.ToString(d.Output) != tc.wantOutput || aws.ToString(d.StateMachineVersionArn) != tc.wantVersion {
+			t.Errorf("start %s: output %s version %s, want %s %s", tc.arn, aws.ToString(d.Output), aws.ToString(d.StateMachineVersionArn), tc.wantOutput, tc.wantVersion)
+		}
+		sm, err := s.client.DescribeStateMachineForExecution(ctx, &sfn.DescribeStateMachineForExecutionInput{ExecutionArn: d.ExecutionArn})
+		if err != nil || !strings.Contains(*sm.Definition, strings.Trim(tc.wantOutput, `"`)) {
+			t.Errorf("definition for execution on %s = %v, %v", tc.arn, sm, err)
+		}
+	}
+	_, err := s.client.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(m + ":prod")})
+	wantAPIError[*types.StateMachineDoesNotExist](t, err)
+}
