@@ -11,7 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/posluha/posluha/bpmn2asl/bpmn"
 	"github.com/posluha/posluha/bpmn2asl/diag"
+	"github.com/posluha/posluha/bpmn2asl/emit"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -69,6 +71,15 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			golden(t, base+".diag", text.Bytes())
+			// The structure stage on its own.
+			src, _ := os.ReadFile(path)
+			if defs, _ := bpmn.Parse(filepath.Base(path), src); defs != nil && len(defs.Processes) > 0 {
+				var sb strings.Builder
+				for _, p := range defs.Processes {
+					sb.WriteString(emit.Structure(defs, p))
+				}
+				golden(t, base+".structure", []byte(sb.String()))
+			}
 			aslPath := base + ".asl.json"
 			bad := strings.HasPrefix(filepath.Base(base), "bad_")
 			switch {
