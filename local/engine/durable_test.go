@@ -436,3 +436,17 @@ func TestConcurrentChildren(t *testing.T) {
 		})
 	}
 }
+
+// TestMaxConcurrencyCountsParked: with MaxConcurrency 1 the second
+// iteration starts only after the first, parked on a Wait, has finished.
+func TestMaxConcurrencyCountsParked(t *testing.T) {
+	h := newHarness(t, nil)
+	x := h.run(`{"StartAt":"M","States":{"M":{"Type":"Map","MaxConcurrency":1,"ItemProcessor":{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":10,"Next":"P"},"P":{"Type":"Pass","Parameters":{"t.$":"$$.State.EnteredTime"},"End":true}}},"End":true}}}`, `[1,2]`)
+	if x.Status != StatusSucceeded {
+		t.Fatalf("status %s", x.Status)
+	}
+	want := `[{"t":"` + formatTime(t0.Add(10*time.Second)) + `"},{"t":"` + formatTime(t0.Add(20*time.Second)) + `"}]`
+	if got := value.String(x.Output.V); got != want {
+		t.Errorf("output = %s, want %s", got, want)
+	}
+}

@@ -231,7 +231,7 @@ func (r *run) parallel(t *Thread, st *State, sc *scope, input any) (any, bool, e
 			conc = len(st.Branches)
 		}
 	}
-	failed, parked := r.children(t, st, sc, func(i int) *Definition { return st.Branches[i] }, conc, false)
+	failed, parked := r.children(t, st, sc, func(i int) *Definition { return st.Branches[i] }, conc, 0, false)
 	if failed != nil {
 		return nil, false, &Failure{Name: failed.Error, Cause: failed.Cause, noError: failed.NoError, noCause: failed.NoCause}
 	}
@@ -247,35 +247,35 @@ func (r *run) parallel(t *Thread, st *State, sc *scope, input any) (any, bool, e
 	return out, false, nil
 }
 
-// children runs the threads of a Parallel or Map state. It returns the
-// child whose failure fails the parent (nil if none) and whether some
-// child is parked.
-func (r *run) children(t *Thread, st *State, sc *scope, def func(int) *Definition, conc int, isMap bool) (*Thread, bool) {
+// children runs the threads of a Parallel or Map state. At most limit
+// children are in flight (started, not finished — parked ones count, so
+// MaxConcurrency 1 really runs one iteration at a time); at most conc run
+// at once on goroutines (1: in order on this goroutine). It returns the
+// child whose failure fails the parent (nil if none) and whether some child
+// is parked.
+func (r *run) children(t *Thread, st *State, sc *scope, def func(int) *Definition, conc, limit int, isMap bool) (*Thread, bool) {
 	g := &group{}
 	var mu sync.Mutex
+	cond := sync.NewCond(&mu)
 	var firstFail *Thread
 	parked := false
-	nFailed := 0
+	nFailed, inflight, running := 0, 0, 0
 	for _, c := range t.Children {
 		if c.Done && c.Failed {
 			nFailed++
 		}
+		if c.Started && !c.Done {
+			inflight++
+		}
 	}
+	total := float64(len(t.Children))
 	tolerated := func(n int) bool {
 		if t.TolCount < 0 && t.TolPercent < 0 {
 			return n == 0
 		}
-		if t.TolCount >= 0 && n > t.TolCount {
-			if t.TolPercent < 0 || float64(n)*100/float64(len(t.Children)) > t.TolPercent {
-				return false
-			}
-		}
-		if t.TolPercent >= 0 && float64(n)*100/float64(len(t.Children)) > t.TolPercent {
-			if t.TolCount < 0 || n > t.TolCount {
-				return false
-			}
-		}
-		return true
+		overCount := t.TolCount < 0 || n > t.TolCount
+		overPercent := t.TolPercent < 0 || float64(n)*100/total > t.TolPercent
+		return !(overCount && overPercent)
 	}
 	if !tolerated(nFailed) {
 		for _, c := range t.Children {
@@ -284,75 +284,98 @@ func (r *run) children(t *Thread, st *State, sc *scope, def func(int) *Definitio
 			}
 		}
 	}
+	iterEvent := func(typ string, c *Thread) {
+		if isMap && !st.Distributed {
+			r.emit(t, typ, details("name", st.Name, "index", float64(c.Index)))
+		}
+	}
+	// runOne runs child i; the caller has counted it in flight and running.
 	runOne := func(i int, c *Thread) {
 		if !c.Started {
 			c.Started = true
 			if isMap && !st.Distributed {
 				c.Last = r.emit(t, "MapIterationStarted", details("name", st.Name, "index", float64(c.Index)))
-				// The iteration's own events follow MapIterationStarted.
 			}
 		}
 		c.grp = g
 		o := r.thread(c, def(i), &scope{parent: sc, t: c})
 		mu.Lock()
 		defer mu.Unlock()
+		running--
 		switch o {
 		case oParked:
 			if !g.stop.Load() {
 				parked = true
 			}
 		case oDone:
-			if isMap && !st.Distributed {
-				r.emit(t, "MapIterationSucceeded", details("name", st.Name, "index", float64(c.Index)))
-			}
+			inflight--
+			iterEvent("MapIterationSucceeded", c)
 		case oFailed:
-			if isMap && !st.Distributed {
-				r.emit(t, "MapIterationFailed", details("name", st.Name, "index", float64(c.Index)))
-			}
+			inflight--
+			iterEvent("MapIterationFailed", c)
 			nFailed++
 			if !tolerated(nFailed) && firstFail == nil {
 				firstFail = c
 				g.stop.Store(true)
 			}
 		}
+		cond.Broadcast()
 	}
-	if conc <= 1 {
-		for i, c := range t.Children {
-			if g.stop.Load() {
-				break
-			}
-			if c.Done {
+	// admit waits until child c may run; false: stop launching.
+	admit := func(c *Thread) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for !c.Started && limit > 0 && inflight >= limit && running > 0 && !g.stop.Load() {
+			cond.Wait()
+		}
+		if g.stop.Load() || (!c.Started && limit > 0 && inflight >= limit) {
+			return false
+		}
+		if !c.Started {
+			inflight++
+		}
+		running++
+		return true
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(conc, 1))
+	for i, c := range t.Children {
+		if c.Done {
+			continue
+		}
+		if conc <= 1 {
+			if !admit(c) {
+				// Already-started children further on may still resume.
+				if g.stop.Load() {
+					break
+				}
 				continue
 			}
 			runOne(i, c)
+			continue
 		}
-	} else {
-		sem := make(chan struct{}, conc)
-		var wg sync.WaitGroup
-		for i, c := range t.Children {
-			if c.Done {
-				continue
-			}
-			sem <- struct{}{}
+		sem <- struct{}{}
+		if !admit(c) {
+			<-sem
 			if g.stop.Load() {
-				<-sem
 				break
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				runOne(i, c)
-			}()
+			continue
 		}
-		wg.Wait()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			runOne(i, c)
+		}()
 	}
+	wg.Wait()
 	if firstFail != nil {
 		for _, c := range t.Children {
 			if !c.Done {
 				c.Aborted = true
-				if isMap && c.Started && !st.Distributed {
-					r.emit(t, "MapIterationAborted", details("name", st.Name, "index", float64(c.Index)))
+				if c.Started {
+					iterEvent("MapIterationAborted", c)
 				}
 			}
 		}
@@ -408,7 +431,7 @@ func (r *run) mapState(t *Thread, st *State, sc *scope, e *env, eff, _ any) (any
 	if !st.Processor.hasTask {
 		conc = 1 // nothing blocks: run in order, which also orders the events
 	}
-	failed, parked := r.children(t, st, sc, func(int) *Definition { return st.Processor }, conc, true)
+	failed, parked := r.children(t, st, sc, func(int) *Definition { return st.Processor }, conc, t.MaxConc, true)
 	if failed != nil {
 		if st.Distributed {
 			r.emit(t, "MapRunFailed", nil)
