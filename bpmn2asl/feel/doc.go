@@ -80,9 +80,8 @@
 //   - number() converts JSON number syntax only (number("-.5") is null).
 //     Dividing by a literal 0 is a translation error; by a zero value,
 //     null as in FEEL.
-//   - A list literal element whose value is a list is spliced in by JSONata
-//     ([1, xs] with xs = [2] gives [1, 2]) and a missing one is dropped;
-//     append() keeps a list nested.
+//   - A missing value inside a context literal drops the entry ({a: x}
+//     is {} when x is missing; FEEL: {a: null}).
 //   - Results of filters, sort, distinct values, flatten and append are
 //     always lists; an empty filter result is []. A path over a list
 //     (xs.name) may still be unwrapped by JSONata when it has one element.

@@ -308,11 +308,7 @@ func (g *gen) expr(n node, s *scope) js {
 	case *between:
 		return g.order(n.off, g.expr(n.x, s), []bound{{">=", g.expr(n.lo, s)}, {"<=", g.expr(n.hi, s)}})
 	case *listLit:
-		parts := make([]string, len(n.elems))
-		for i, e := range n.elems {
-			parts[i] = g.expr(e, s).text
-		}
-		return js{text: "[" + strings.Join(parts, ", ") + "]", prec: pAtom, typ: kList, total: true, ctor: true}
+		return g.list(n, s, false)
 	case *ctxLit:
 		return g.context(n, s)
 	case *fnDef:
@@ -324,6 +320,45 @@ func (g *gen) expr(n node, s *scope) js {
 	}
 	g.fail(n.pos(), "unsupported expression", "")
 	return js{}
+}
+
+// list emits a FEEL list literal. In a JSONata array constructor an
+// element whose value is a list is spliced in and an undefined one is
+// dropped, so elements that may be either go through a small wrapper
+// function that keeps them as one element (null when missing). plain
+// skips that where only membership matters (x in [a, b]).
+func (g *gen) list(n *listLit, s *scope, plain bool) js {
+	var segs, run []string
+	wrapper := ""
+	for _, e := range n.elems {
+		x := g.expr(e, s)
+		switch {
+		case plain, x.total && x.typ != kUnknown && (x.typ != kList || x.ctor):
+			run = append(run, x.text)
+		case x.total && x.typ == kList:
+			run = append(run, "["+x.text+"]")
+		default:
+			if len(run) > 0 {
+				segs = append(segs, "["+strings.Join(run, ", ")+"]")
+				run = nil
+			}
+			if wrapper == "" {
+				wrapper = g.temp()
+			}
+			segs = append(segs, wrapper+"("+x.text+")")
+		}
+	}
+	if wrapper == "" {
+		return js{text: "[" + strings.Join(run, ", ") + "]", prec: pAtom, typ: kList, total: true, ctor: true}
+	}
+	if len(run) > 0 {
+		segs = append(segs, "["+strings.Join(run, ", ")+"]")
+	}
+	acc := segs[0]
+	for _, sg := range segs[1:] {
+		acc = "$append(" + acc + ", " + sg + ")"
+	}
+	return js{text: "(" + wrapper + ` := function($v) { $type($v) = "array" ? [[$v]] : $exists($v) ? [$v] : [null] }; ` + acc + ")", prec: pAtom, typ: kList, total: true}
 }
 
 func (g *gen) member(n *member, s *scope) js {
@@ -1047,7 +1082,12 @@ func (g *gen) test(x js, t node, s *scope) js {
 		}
 		return g.order(t.off, x, []bound{{t.op, y}})
 	}
-	v := g.expr(t, s)
+	var v js
+	if l, ok := t.(*listLit); ok {
+		v = g.list(l, s, true)
+	} else {
+		v = g.expr(t, s)
+	}
 	switch v.typ {
 	case kNull, kNum, kStr, kBool, kDate, kDateTime, kTime, kDuration:
 		return g.equal(t.pos(), x, v)
