@@ -125,21 +125,29 @@ func (q *queue) counts(now int64) (visible, inflight, delayed int) {
 	return
 }
 
-// candidates returns up to max messages that may be received at now, in
-// delivery order. FIFO queues deliver by sequence and hold back a group
-// while one of its messages is in flight.
-func (q *queue) candidates(now int64, max int) []*message {
-	var out []*message
+// candidates walks the receivable messages at now in delivery order,
+// calling deliver for each until it has returned true max times; deliver
+// returns false for a message it disposes of otherwise (expired, moved to
+// the dead-letter queue). FIFO queues deliver by sequence and hold back a
+// group while one of its messages is in flight. Each message is seen once,
+// even when receiving leaves it visible (VisibilityTimeout 0).
+func (q *queue) candidates(now int64, max int, deliver func(*message) bool) {
+	n := 0
 	if !q.fifo() {
-		// Pop visible messages off the heap, then put them back: the caller
-		// changes their visibility, which re-sorts them.
-		for q.ready.Len() > 0 && len(out) < max && q.ready[0].VisibleAt <= now {
-			out = append(out, heap.Pop(&q.ready).(*message))
+		// Pop visible messages off the heap and put them back afterwards:
+		// the caller's records then re-sort or remove them.
+		var popped []*message
+		for q.ready.Len() > 0 && n < max && q.ready[0].VisibleAt <= now {
+			m := heap.Pop(&q.ready).(*message)
+			popped = append(popped, m)
+			if deliver(m) {
+				n++
+			}
 		}
-		for _, m := range out {
+		for _, m := range popped {
 			heap.Push(&q.ready, m)
 		}
-		return out
+		return
 	}
 	blocked := map[string]bool{}
 	for _, m := range q.order {
@@ -155,12 +163,13 @@ func (q *queue) candidates(now int64, max int) []*message {
 		if blocked[m.Group] {
 			continue
 		}
-		out = append(out, m)
-		if len(out) == max {
-			break
+		if deliver(m) {
+			n++
+			if n == max {
+				return
+			}
 		}
 	}
-	return out
 }
 
 // nextVisible is the earliest future time a message becomes receivable, or

@@ -1139,36 +1139,27 @@ func (s *Server) receiveOnce(q *queue, max, vt int) ([]*message, error) {
 		dlq, maxRC, _ = redrive(p)
 	}
 	var got []*message
-	for len(got) < max {
-		cands := q.candidates(now, max-len(got))
-		if len(cands) == 0 {
-			break
+	var recs []*record
+	q.candidates(now, max, func(m *message) bool {
+		switch {
+		case retention > 0 && now-m.Sent > int64(retention)*1000:
+			recs = append(recs, &record{T: "d", Q: q.Name, ID: m.ID})
+			return false
+		case maxRC > 0 && m.ReceiveCount >= maxRC && s.queues[dlq] != nil:
+			s.seq++
+			recs = append(recs, &record{T: "mv", Q: q.Name, ID: m.ID, To: dlq, Vis: now, Seq: s.seq})
+			return false
 		}
-		var recs []*record
-		var taken []*message
-		for _, m := range cands {
-			switch {
-			case retention > 0 && now-m.Sent > int64(retention)*1000:
-				recs = append(recs, &record{T: "d", Q: q.Name, ID: m.ID})
-			case maxRC > 0 && m.ReceiveCount >= maxRC && s.queues[dlq] != nil:
-				s.seq++
-				recs = append(recs, &record{T: "mv", Q: q.Name, ID: m.ID, To: dlq, Vis: now, Seq: s.seq})
-			default:
-				fr := m.FirstReceive
-				if fr == 0 {
-					fr = now
-				}
-				recs = append(recs, &record{T: "r", Q: q.Name, ID: m.ID, Vis: now + int64(vt)*1000, RC: m.ReceiveCount + 1, FR: fr})
-				taken = append(taken, m)
-			}
+		fr := m.FirstReceive
+		if fr == 0 {
+			fr = now
 		}
-		if _, err := s.commit(recs...); err != nil {
-			return nil, err
-		}
-		got = append(got, taken...)
-		if q.fifo() {
-			break // one pass keeps group order simple
-		}
+		recs = append(recs, &record{T: "r", Q: q.Name, ID: m.ID, Vis: now + int64(vt)*1000, RC: m.ReceiveCount + 1, FR: fr})
+		got = append(got, m)
+		return true
+	})
+	if _, err := s.commit(recs...); err != nil {
+		return nil, err
 	}
 	return got, nil
 }

@@ -500,3 +500,25 @@ func TestAttributesMD5(t *testing.T) {
 		t.Errorf("md5(derp) = %s", got)
 	}
 }
+
+// TestReceiveZeroVisibility: a receive that leaves messages visible must
+// still return each message once. (The SDK omits a zero VisibilityTimeout,
+// so the request is sent raw.)
+func TestReceiveZeroVisibility(t *testing.T) {
+	ctx := context.Background()
+	srv, c := MustServe(t, t.TempDir(), Options{})
+	url := mustCreate(t, c, "apps", nil)
+	for i := range 3 {
+		c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(strconv.Itoa(i))})
+	}
+	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"QueueUrl":"apps","MaxNumberOfMessages":10,"VisibilityTimeout":0}`))
+	req.Header.Set("X-Amz-Target", "AmazonSQS.ReceiveMessage")
+	w := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(w, req)
+	if n := strings.Count(w.Body.String(), `"MessageId"`); w.Code != 200 || n != 3 {
+		t.Fatalf("ReceiveMessage = %d with %d messages: %s", w.Code, n, w.Body)
+	}
+	if got := counts(t, c, url); got[0] != "3" {
+		t.Errorf("counts after a zero-timeout receive = %v, want 3 visible", got)
+	}
+}
