@@ -22,6 +22,7 @@ import (
 	"github.com/posluha/posluha/local/engine"
 	"github.com/posluha/posluha/local/sfnapi"
 	"github.com/posluha/posluha/local/store"
+	"github.com/posluha/posluha/query/value"
 )
 
 const (
@@ -53,6 +54,7 @@ type stackConfig struct {
 	invoker engine.Invoker
 	clock   engine.Clock
 	noStart bool // leave the timer loop off (timers never fire)
+	auto    bool // the timer loop jumps a virtual clock to the next timer
 	now     func() time.Time
 }
 
@@ -61,7 +63,7 @@ func newStack(tb testing.TB, cfg stackConfig) *stack {
 	if cfg.store == nil {
 		cfg.store = engine.NewMemStore()
 	}
-	eng := engine.New(engine.Config{Store: cfg.store, Invoker: cfg.invoker, Clock: cfg.clock})
+	eng := engine.New(engine.Config{Store: cfg.store, Invoker: cfg.invoker, Clock: cfg.clock, AutoAdvance: cfg.auto})
 	if !cfg.noStart {
 		if err := eng.Start(context.Background()); err != nil {
 			tb.Fatal(err)
@@ -819,4 +821,74 @@ func TestVersionedExecutions(t *testing.T) {
 	}
 	_, err := s.client.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(m + ":prod")})
 	wantAPIError[*types.StateMachineDoesNotExist](t, err)
+}
+
+// TestHistoryShapes runs every kind of state and reads the history with
+// the SDK: each event's details land in the member the SDK expects, with
+// the types it expects (a wrong type fails deserialization).
+func TestHistoryShapes(t *testing.T) {
+	var calls int
+	var mu sync.Mutex
+	inv := engine.InvokerFunc(func(_ context.Context, c *engine.Call) (any, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		if calls == 1 {
+			return nil, &engine.Failure{Name: "Registry.Unavailable", Cause: "maintenance"}
+		}
+		return value.ObjectOf("ok", true), nil
+	})
+	clock := engine.NewVirtualClock(time.Date(2026, 4, 1, 8, 0, 0, 0, time.UTC))
+	s := newStack(t, stackConfig{invoker: inv, clock: clock, auto: true})
+	def := `{"StartAt":"Read","States":{
+		"Read":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:111111111111:function:read",
+			"Retry":[{"ErrorEquals":["Registry.Unavailable"],"IntervalSeconds":5}],"ResultPath":"$.read","Next":"Wait"},
+		"Wait":{"Type":"Wait","Seconds":60,"Next":"Fan"},
+		"Fan":{"Type":"Parallel","Branches":[
+			{"StartAt":"B1","States":{"B1":{"Type":"Pass","End":true}}},
+			{"StartAt":"B2","States":{"B2":{"Type":"Pass","End":true}}}],"ResultPath":null,"Next":"Each"},
+		"Each":{"Type":"Map","ItemsPath":"$.items","ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass","End":true}}},"ResultPath":"$.items","Next":"Pick"},
+		"Pick":{"Type":"Choice","Choices":[{"Variable":"$.read.ok","BooleanEquals":true,"Next":"Boom"}],"Default":"Boom"},
+		"Boom":{"Type":"Fail","Error":"Application.Rejected","Cause":"no"}}}`
+	x := s.start(s.createMachine("all", def, ""), "all", `{"items":[1,2,3]}`)
+	if d := s.await(x); d.Status != types.ExecutionStatusFailed || aws.ToString(d.Error) != "Application.Rejected" {
+		t.Fatalf("status %s error %s", d.Status, aws.ToString(d.Error))
+	}
+	h, err := s.client.GetExecutionHistory(context.Background(), &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(x), MaxResults: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[types.HistoryEventType]bool{}
+	for _, ev := range h.Events {
+		seen[ev.Type] = true
+		switch ev.Type {
+		case types.HistoryEventTypeLambdaFunctionScheduled:
+			if d := ev.LambdaFunctionScheduledEventDetails; d == nil || !strings.HasSuffix(*d.Resource, ":function:read") {
+				t.Errorf("LambdaFunctionScheduled = %+v", d)
+			}
+		case types.HistoryEventTypeLambdaFunctionFailed:
+			if d := ev.LambdaFunctionFailedEventDetails; d == nil || aws.ToString(d.Error) != "Registry.Unavailable" {
+				t.Errorf("LambdaFunctionFailed = %+v", d)
+			}
+		case types.HistoryEventTypeMapStateStarted:
+			if d := ev.MapStateStartedEventDetails; d == nil || d.Length != 3 {
+				t.Errorf("MapStateStarted = %+v", d)
+			}
+		case types.HistoryEventTypeMapIterationStarted:
+			if d := ev.MapIterationStartedEventDetails; d == nil || aws.ToString(d.Name) != "Each" {
+				t.Errorf("MapIterationStarted = %+v", d)
+			}
+		case types.HistoryEventTypeExecutionFailed:
+			if d := ev.ExecutionFailedEventDetails; d == nil || aws.ToString(d.Error) != "Application.Rejected" || aws.ToString(d.Cause) != "no" {
+				t.Errorf("ExecutionFailed = %+v", d)
+			}
+		}
+	}
+	for _, want := range []types.HistoryEventType{"LambdaFunctionScheduled", "LambdaFunctionStarted", "LambdaFunctionFailed", "LambdaFunctionSucceeded",
+		"WaitStateEntered", "ParallelStateStarted", "MapStateStarted", "MapIterationStarted",
+		"MapIterationSucceeded", "MapStateSucceeded", "ChoiceStateEntered", "FailStateEntered", "ExecutionFailed"} {
+		if !seen[want] {
+			t.Errorf("no %s event in %v", want, seen)
+		}
+	}
 }
