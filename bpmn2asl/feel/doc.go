@@ -77,6 +77,9 @@
 //   - and, or, if and filters treat only true as true: FEEL's null and
 //     non-boolean operands count as false. not(x) is false unless x is
 //     false. TranslateCondition always yields a boolean (null is false).
+//   - Numbers are IEEE doubles, not FEEL's decimals: 0.1 + 0.2 is
+//     0.30000000000000004 and 100 * 1.1 is 110.00000000000001; round
+//     computed amounts with decimal(x, 2) before comparing them with =.
 //   - number() converts JSON number syntax only (number("-.5") is null).
 //     Dividing by a literal 0 is a translation error; by a zero value,
 //     null as in FEEL.

@@ -414,6 +414,8 @@ var semCases = []semCase{
 	// Documented differences from FEEL (doc.go).
 	{`1 != "1"`, `{}`, `true`, "FEEL: null"},
 	{`x = "1"`, `{"x": 1}`, `false`, "FEEL: null"},
+	{"0.1 + 0.2", `{}`, `0.30000000000000004`, "FEEL: 0.3 (decimals)"},
+	{"decimal(0.1 + 0.2, 2) = 0.3", `{}`, `true`, ""},
 	{"x / y", `{"x": 1, "y": 0}`, `null`, ""},
 	{"x / y", `{"x": 1, "y": 4}`, `0.25`, ""},
 	{"[1, xs]", `{"xs": [2, 3]}`, `[1,[2,3]]`, ""},
