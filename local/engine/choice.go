@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -267,20 +268,25 @@ func (r *ChoiceRule) match(e *env) (bool, error) {
 		return (err == nil) == r.Operand.(bool), nil
 	}
 	if err != nil {
-		if strings.HasPrefix(r.Op, "Is") {
-			// AWS: an absent variable is not null/numeric/…; Is*: false matches.
-			return !r.Operand.(bool), nil
-		}
-		return false, pathErr(r.Variable, err)
+		return false, choicePathErr(r.Variable, err)
 	}
 	operand := r.Operand
 	if r.OperandPath != nil {
 		operand, err = e.get(r.OperandPath)
 		if err != nil {
-			return false, pathErr(r.OperandPath, err)
+			return false, choicePathErr(r.OperandPath, err)
 		}
 	}
 	return compare(r.Op, v, operand), nil
+}
+
+// choicePathErr words a Choice rule's missing path as AWS does.
+func choicePathErr(p *jsonpath.Path, err error) error {
+	var f *Failure
+	if errors.As(err, &f) {
+		return f
+	}
+	return runtimeErr("Invalid path '%s': The choice state's condition path references an invalid value.", p.String())
 }
 
 // compare applies a comparison operator; a type mismatch is "no match".
