@@ -553,7 +553,12 @@ func TestRestart(t *testing.T) {
 			srv.closed = true
 
 			for round := range 2 { // the second round replays a compacted log
-				_, c = MustServe(t, dir, Options{CompactBytes: compact, Logger: testLogger()})
+				srv, err := New(dir, Options{CompactBytes: compact, Logger: testLogger()})
+				if err != nil {
+					t.Fatal(err)
+				}
+				hs := httptest.NewServer(srv.Handler())
+				c = NewClient(hs.URL, hs.Client())
 				out, err := c.Query(ctx, &ddb.QueryInput{TableName: aws.String("apps"), IndexName: aws.String("byStatus"),
 					KeyConditionExpression:    aws.String("#s = :d"),
 					ExpressionAttributeNames:  map[string]string{"#s": "status"},
@@ -564,6 +569,10 @@ func TestRestart(t *testing.T) {
 				d, err := c.DescribeTimeToLive(ctx, &ddb.DescribeTimeToLiveInput{TableName: aws.String("apps")})
 				if err != nil || d.TimeToLiveDescription == nil || aws.ToString(d.TimeToLiveDescription.AttributeName) != "exp" {
 					t.Fatalf("round %d: TTL after restart = %+v, %v", round, d, err)
+				}
+				hs.Close()
+				if err := srv.Close(); err != nil {
+					t.Fatal(err)
 				}
 			}
 			if fi, err := os.Stat(filepath.Join(dir, logFile)); err != nil || fi.Size() == 0 {

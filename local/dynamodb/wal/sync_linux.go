@@ -18,3 +18,18 @@ func syncData(f *os.File) error {
 		}
 	}
 }
+
+// lock takes an exclusive advisory lock on the log so that a second process
+// cannot append to it at the same time; the kernel drops it when the holder
+// dies, so kill -9 needs no cleanup.
+func lock(f *os.File) error {
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err != syscall.EINTR {
+			if err == syscall.EWOULDBLOCK {
+				return ErrLocked
+			}
+			return err
+		}
+	}
+}

@@ -37,6 +37,9 @@ const MaxRecord = 64 << 20
 // ErrClosed is returned by Append and Wait after Close.
 var ErrClosed = errors.New("wal: closed")
 
+// ErrLocked is returned by Open when another process has the log open.
+var ErrLocked = errors.New("wal: locked by another process")
+
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // Log is an open write-ahead log. Its methods are safe for concurrent use.
@@ -67,6 +70,10 @@ type Log struct {
 func Open(path string, replay func(rec []byte) error) (*Log, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
+		return nil, fmt.Errorf("open wal %s: %w", path, err)
+	}
+	if err := lock(f); err != nil {
+		f.Close()
 		return nil, fmt.Errorf("open wal %s: %w", path, err)
 	}
 	l := &Log{path: path, f: f}
@@ -272,6 +279,9 @@ func (l *Log) Rewrite(dump func(emit func(rec []byte) error) error) error {
 	}
 	if err == nil {
 		err = f.Sync()
+	}
+	if err == nil {
+		err = lock(f)
 	}
 	if err == nil {
 		err = os.Rename(tmp, l.path)

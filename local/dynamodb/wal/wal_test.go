@@ -3,6 +3,7 @@ package wal
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -207,3 +208,20 @@ func BenchmarkCommit(b *testing.B) {
 }
 
 func runtimeProcs() int { return runtime.GOMAXPROCS(0) }
+
+func TestLocked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log")
+	l, err := Open(path, func([]byte) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(path, func([]byte) error { return nil }); runtime.GOOS == "linux" && !errors.Is(err, ErrLocked) {
+		t.Errorf("second Open = %v, want ErrLocked", err)
+	}
+	l.Close()
+	l, err = Open(path, func([]byte) error { return nil })
+	if err != nil {
+		t.Fatalf("Open after Close: %v", err)
+	}
+	l.Close()
+}
