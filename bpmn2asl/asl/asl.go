@@ -131,7 +131,7 @@ type State struct {
 	Default        string         `json:"Default,omitempty"`
 	Seconds        any            `json:"Seconds,omitempty"`
 	Timestamp      string         `json:"Timestamp,omitempty"`
-	TimeoutSeconds int            `json:"TimeoutSeconds,omitempty"`
+	TimeoutSeconds any            `json:"TimeoutSeconds,omitempty"` // int ≥ 1 or a JSONata string
 	Output         any            `json:"Output,omitempty"`
 	Assign         *Object        `json:"Assign,omitempty"`
 	Retry          []*Retrier     `json:"Retry,omitempty"`

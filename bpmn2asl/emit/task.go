@@ -499,8 +499,17 @@ func (w *walk) boundaries(n *bpmn.Node, st *asl.State) {
 			if !ok {
 				continue
 			}
-			if st.TimeoutSeconds == 0 || secs < st.TimeoutSeconds {
-				st.TimeoutSeconds = secs
+			if cur, isInt := st.TimeoutSeconds.(int); st.TimeoutSeconds == nil || isInt && secs != nil {
+				if n, isN := secs.(int); isN {
+					if n < 1 {
+						n = 1 // TimeoutSeconds must be positive
+					}
+					if st.TimeoutSeconds == nil || n < cur {
+						st.TimeoutSeconds = n
+					}
+				} else {
+					st.TimeoutSeconds = secs
+				}
 			}
 			specific = append(specific, &asl.Catcher{ErrorEquals: []string{asl.ErrorTimeout}, Comment: "bpmn:" + b.ID, Next: w.entry(b)})
 		case ev.Kind == bpmn.TimerEvent && b.CancelActivity:
@@ -559,14 +568,29 @@ func parseDuration(s string) (int, bool) {
 	return int(total), true
 }
 
-// duration returns the static seconds of a timer duration (or the interval
-// of a cycle).
-func (e *emitter) duration(n *bpmn.Node, ev *bpmn.EventDef) (int, bool) {
+var feelDurationLiteral = regexp.MustCompile(`^(?:duration\(\s*)?"([^"]*)"\s*\)?$`)
+
+// duration returns the seconds of a timer duration (or the interval of a
+// cycle): an int for a static ISO 8601 duration, or a JSONata expression
+// string for a FEEL expression that yields one at run time.
+func (e *emitter) duration(n *bpmn.Node, ev *bpmn.EventDef) (any, bool) {
 	if ev.Timer == nil || strings.TrimSpace(ev.Timer.Text) == "" {
 		e.report(diag.BadTimer, &n.Element, ev.Pos, "set a duration such as PT15M", "timer %s has no time", labelOf(n))
-		return 0, false
+		return nil, false
 	}
 	text := strings.TrimSpace(ev.Timer.Text)
+	if isFEEL(text) {
+		inner := strings.TrimSpace(strings.TrimPrefix(text, "="))
+		if m := feelDurationLiteral.FindStringSubmatch(inner); m != nil {
+			text = m[1]
+		} else {
+			j, ok := e.translate(text, &n.Element, ev.Timer.TextPos, "timer")
+			if !ok {
+				return nil, false
+			}
+			return asl.Expr(isoSeconds(j, ev.TimerKind == bpmn.TimeCycle)), true
+		}
+	}
 	if ev.TimerKind == bpmn.TimeCycle {
 		if i := strings.LastIndexByte(text, '/'); i >= 0 {
 			text = text[i+1:]
@@ -576,9 +600,22 @@ func (e *emitter) duration(n *bpmn.Node, ev *bpmn.EventDef) (int, bool) {
 	if !ok {
 		e.report(diag.BadTimer, &n.Element, ev.Timer.TextPos, "write an ISO 8601 duration such as PT15M, P3D or P1DT12H",
 			"timer %s: %q is not a static ISO 8601 duration", labelOf(n), text)
-		return 0, false
+		return nil, false
 	}
 	return secs, true
+}
+
+// isoSeconds is JSONata that turns the ISO 8601 duration j yields at run
+// time (days and time parts; a cycle "R3/PT1H" uses its interval) into
+// whole seconds, at least 1.
+func isoSeconds(j string, cycle bool) string {
+	d := "$string(" + j + ")"
+	if cycle {
+		d = "$substringAfter(" + d + ", \"/\")"
+	}
+	return "($d := " + d + "; $g := $match($d, /^P(?:(\\d+)D)?(?:T(?:(\\d+)H)?(?:(\\d+)M)?(?:(\\d+(?:\\.\\d+)?)S)?)?$/).groups; " +
+		"$n := function($s) { $exists($s) and $s != \"\" ? $number($s) : 0 }; " +
+		"$max([1, $round($n($g[0]) * 86400 + $n($g[1]) * 3600 + $n($g[2]) * 60 + $n($g[3]))]))"
 }
 
 // timerWait fills a Wait state from a timer catch event.
@@ -600,12 +637,6 @@ func (e *emitter) timerWait(n *bpmn.Node, st *asl.State) {
 		}
 		e.report(diag.BadTimer, &n.Element, ev.Timer.TextPos, "write a date with a zone, e.g. 2026-01-31T09:00:00+02:00",
 			"timer %s: %q is not an ISO 8601 date-time with a time zone", labelOf(n), text)
-		st.Seconds = 0
-		return
-	}
-	if ev.Timer != nil && ev.TimerKind == bpmn.TimeDuration && isFEEL(ev.Timer.Text) {
-		e.report(diag.BadTimer, &n.Element, ev.Timer.TextPos, "use a static ISO 8601 duration such as PT15M",
-			"timer %s: a FEEL duration is not supported yet", labelOf(n))
 		st.Seconds = 0
 		return
 	}
