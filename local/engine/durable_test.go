@@ -450,3 +450,20 @@ func TestMaxConcurrencyCountsParked(t *testing.T) {
 		t.Errorf("output = %s, want %s", got, want)
 	}
 }
+
+func TestDeleteMachineWhileRunning(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	x := h.start(`{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":60,"End":true}}}`, `{}`)
+	if err := h.eng.DeleteMachine(ctx, x.MachineARN); err != nil {
+		t.Fatal(err)
+	}
+	var apiErr *APIError
+	if _, err := h.eng.DescribeMachine(ctx, x.MachineARN); !errors.As(err, &apiErr) || apiErr.Code != "StateMachineDoesNotExist" {
+		t.Errorf("DescribeMachine after delete = %v", err)
+	}
+	done, err := h.eng.Await(ctx, x.ARN)
+	if err != nil || done.Status != StatusSucceeded {
+		t.Fatalf("the running execution must finish: %v %v", done.Status, err)
+	}
+}

@@ -144,7 +144,7 @@ func splitVersion(arn string) (string, int) {
 func (e *Engine) getMachine(ctx context.Context, arn string) (*Machine, error) {
 	base, _ := splitVersion(arn)
 	m, err := e.store.GetMachine(ctx, base)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, ErrNotFound) || (err == nil && m.Deleted) {
 		return nil, apiErr("StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'", arn)
 	}
 	return m, err
@@ -173,16 +173,34 @@ func (e *Engine) ListMachines(ctx context.Context) ([]*MachineOutput, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*MachineOutput, len(ms))
-	for i, m := range ms {
-		out[i] = machineOutput(m, len(m.Versions))
+	out := make([]*MachineOutput, 0, len(ms))
+	for _, m := range ms {
+		if !m.Deleted {
+			out = append(out, machineOutput(m, len(m.Versions)))
+		}
 	}
 	return out, nil
 }
 
-// DeleteMachine deletes a state machine. Errors: StateMachineDoesNotExist.
+// DeleteMachine deletes a state machine. While executions of it still run
+// it is only marked Deleted (AWS's DELETING): they finish on their version,
+// and the API no longer shows it. Errors: StateMachineDoesNotExist.
 func (e *Engine) DeleteMachine(ctx context.Context, arn string) error {
-	if err := e.store.DeleteMachine(ctx, arn); errors.Is(err, ErrNotFound) {
+	m, err := e.getMachine(ctx, arn)
+	if err != nil {
+		return err
+	}
+	xs, err := e.store.ListExecutions(ctx, m.ARN)
+	if err != nil {
+		return err
+	}
+	for _, x := range xs {
+		if x.Status == StatusRunning {
+			m.Deleted = true
+			return e.store.PutMachine(ctx, m)
+		}
+	}
+	if err := e.store.DeleteMachine(ctx, m.ARN); errors.Is(err, ErrNotFound) {
 		return apiErr("StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'", arn)
 	} else if err != nil {
 		return err
