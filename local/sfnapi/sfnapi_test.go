@@ -892,3 +892,46 @@ func TestHistoryShapes(t *testing.T) {
 		}
 	}
 }
+
+// TestRedriveMap: redriving through the API reruns only the Map
+// iteration that failed; the others keep their results.
+func TestRedriveMap(t *testing.T) {
+	var mu sync.Mutex
+	runs := map[float64]int{}
+	broken := true
+	inv := engine.InvokerFunc(func(_ context.Context, c *engine.Call) (any, error) {
+		in, _ := c.Input.(*value.Object)
+		n, _ := in.Get("n")
+		f, _ := n.(float64)
+		mu.Lock()
+		defer mu.Unlock()
+		runs[f]++
+		if f == 2 && broken {
+			return nil, &engine.Failure{Name: "Registry.Unavailable", Cause: "down"}
+		}
+		return value.ObjectOf("done", f), nil
+	})
+	s := newStack(t, stackConfig{invoker: inv})
+	def := `{"StartAt":"Each","States":{"Each":{"Type":"Map","ItemsPath":"$.items","ItemSelector":{"n.$":"$$.Map.Item.Value"},
+		"ItemProcessor":{"StartAt":"Write","States":{"Write":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:111111111111:function:write","End":true}}},
+		"End":true}}}`
+	x := s.start(s.createMachine("payouts", def, ""), "batch-1", `{"items":[1,2,3]}`)
+	if d := s.await(x); d.Status != types.ExecutionStatusFailed {
+		t.Fatalf("first run: %s", d.Status)
+	}
+	mu.Lock()
+	broken = false
+	mu.Unlock()
+	if _, err := s.client.RedriveExecution(context.Background(), &sfn.RedriveExecutionInput{ExecutionArn: aws.String(x)}); err != nil {
+		t.Fatal(err)
+	}
+	d := s.await(x)
+	if d.Status != types.ExecutionStatusSucceeded || !jsonEqual(aws.ToString(d.Output), `[{"done":1},{"done":2},{"done":3}]`) {
+		t.Fatalf("after redrive: %s %s", d.Status, aws.ToString(d.Output))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if runs[1] != 1 || runs[2] != 2 || runs[3] != 1 {
+		t.Errorf("invocations per item = %v, want 1:1 2:2 3:1", runs)
+	}
+}
