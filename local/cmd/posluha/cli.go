@@ -122,10 +122,18 @@ func (m *Main) runExec(ctx context.Context) error {
 	}
 	sm, err := m.eng.CreateMachine(ctx, engine.CreateMachineInput{Name: name, Definition: string(def), RoleARN: "arn:aws:iam::111111111111:role/posluha-exec"})
 	if err != nil {
-		// An invalid definition is reported like a failed execution would be, so callers read one shape.
-		o := value.ObjectOf("status", "INVALID_DEFINITION", "error", "States.Runtime", "cause", err.Error())
-		_, werr := m.Stdout.Write(append(value.AppendIndent(nil, o, "", "  "), '\n'))
-		return werr
+		// No execution exists: print the same shape (callers parse one
+		// format) and fail, as CreateStateMachine would.
+		var ae *engine.APIError
+		code, msg := "InvalidDefinition", err.Error()
+		if errors.As(err, &ae) {
+			code, msg = ae.Code, ae.Message
+		}
+		o := value.ObjectOf("status", "INVALID_DEFINITION", "error", code, "cause", msg)
+		if _, werr := m.Stdout.Write(append(value.AppendIndent(nil, o, "", "  "), '\n')); werr != nil {
+			return werr
+		}
+		return fmt.Errorf("exec: %s: %w", m.exec.definition, err)
 	}
 	x, err := m.eng.StartExecution(ctx, engine.StartInput{MachineARN: sm.ARN, Name: "exec", Input: m.exec.input})
 	if err != nil {
