@@ -41,15 +41,17 @@
 //     or date and time ± duration("P…DT…H…M…S") is computed on epoch
 //     milliseconds with $toMillis/$fromMillis; ± duration("P…Y…M") moves
 //     the calendar month and clamps the day (2024-01-31 + P1M =
-//     2024-02-29); durations must be literals. Date-times are compared as
+//     2024-02-29); durations must be literals. A date difference may be
+//     compared with a literal days-time duration (today() - date(x) >
+//     duration("P30D")). Date-times are compared as
 //     instants. now() is $now() (UTC); today() is the UTC date.
 //
 // Lenient extensions: sort(list) without a function sorts ascending;
 // date(x) of a date-time string takes its date part; date and time(d, t)
 // joins date and time strings.
 //
-// Everything else (instance of, named arguments, date - date,
-// duration properties, ranges as values, unary tests outside
+// Everything else (instance of, named arguments, date differences as
+// values, duration properties, ranges as values, unary tests outside
 // "in", other built-ins) is an *Error naming the position and a hint.
 //
 // # Null, undefined and wrong types

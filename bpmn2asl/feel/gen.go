@@ -26,6 +26,7 @@ const (
 	kDateTime // ISO date-time string
 	kTime     // ISO time string
 	kDuration // literal duration, emitted as its ISO string
+	kMillis   // a date difference in milliseconds (only as a comparison operand)
 )
 
 // JSONata binding powers of the emitted top-level operator; an operand
@@ -76,10 +77,11 @@ type scope struct {
 }
 
 type gen struct {
-	src   string
-	tmp   int
-	free  map[string]bool // process variables read (for Names)
-	quiet int             // >0: do not record into free
+	src    string
+	tmp    int
+	free   map[string]bool // process variables read (for Names)
+	quiet  int             // >0: do not record into free
+	diffOK node            // the comparison operand that may be a date difference
 }
 
 func (g *gen) fail(off int, msg, hint string) {
@@ -737,12 +739,28 @@ func (g *gen) order(off int, x js, bs []bound) js {
 	for i, b := range bs {
 		ops[i+1] = b.y
 	}
+	if ops[0].typ == kMillis || ops[1].typ == kMillis {
+		// A date difference against a literal days-time duration.
+		for i, o := range ops {
+			switch {
+			case o.typ == kMillis:
+			case o.typ == kDuration && !o.ym:
+				ops[i] = js{text: strconv.FormatInt(o.ms, 10), prec: pAtom, typ: kNum, total: true}
+				if o.ms < 0 {
+					ops[i].prec = pUnary
+				}
+			default:
+				g.fail(off, "a date difference can only be compared with a literal days-time duration", `write e.g. duration("P30D")`)
+			}
+		}
+		return js{text: wrap(ops[0], pCmp+1) + " " + bs[0].op + " " + wrap(ops[1], pCmp+1), prec: pCmp, typ: kBool}
+	}
 	millis := false
 	for _, o := range ops {
 		switch o.typ {
 		case kDateTime:
 			millis = true
-		case kDuration, kBool, kNull, kList, kCtx:
+		case kDuration, kBool, kNull, kList, kCtx, kMillis:
 			g.fail(off, "cannot order "+typeName(o.typ)+" values", "compare numbers, strings, dates or date-times")
 		}
 	}
@@ -819,7 +837,7 @@ func andJoin(parts []string) js {
 }
 
 func typeName(t kind) string {
-	return [...]string{"unknown", "number", "string", "boolean", "null", "list", "context", "date", "date and time", "time", "duration"}[t]
+	return [...]string{"unknown", "number", "string", "boolean", "null", "list", "context", "date", "date and time", "time", "duration", "duration"}[t]
 }
 
 // equal emits FEEL a = b. JSONata's = is deep equality and false when a
@@ -881,9 +899,20 @@ func (g *gen) binary(n *binary, s *scope) js {
 	case "!=":
 		return g.notEqual(n.off, g.expr(n.l, s), g.expr(n.r, s))
 	case "<", "<=", ">", ">=":
-		return g.order(n.off, g.expr(n.l, s), []bound{{n.op, g.expr(n.r, s)}})
+		return g.order(n.off, g.cmpOperand(n.l, s), []bound{{n.op, g.cmpOperand(n.r, s)}})
 	}
 	return g.arith(n, g.expr(n.l, s), g.expr(n.r, s))
+}
+
+// cmpOperand translates an operand of an ordering comparison, where a date
+// difference (today() - date(x) > duration("P30D")) may appear: JSONata
+// has no durations, so the difference is only meaningful compared with a
+// literal duration.
+func (g *gen) cmpOperand(n node, s *scope) js {
+	saved := g.diffOK
+	g.diffOK = n
+	defer func() { g.diffOK = saved }()
+	return g.expr(n, s)
 }
 
 func isTemporal(t kind) bool { return t == kDate || t == kDateTime || t == kTime }
@@ -1017,6 +1046,13 @@ func (g *gen) dateArith(n *binary, l, r js) js {
 			return js{text: "$fromMillis(" + sum + `, "[Y0001]-[M01]-[D01]")`, prec: pAtom, typ: kDate}
 		}
 		return js{text: "$fromMillis(" + sum + ")", prec: pAtom, typ: kDateTime}
+	}
+	if n.op == "-" && (l.typ == kDate || l.typ == kDateTime) && (r.typ == kDate || r.typ == kDateTime) {
+		if g.diffOK != node(n) {
+			g.fail(n.off, "a date difference can only be compared with a literal duration",
+				"write e.g. today() - date(submitted) > duration(\"P30D\")")
+		}
+		return js{text: "$toMillis(" + l.text + ") - $toMillis(" + r.text + ")", prec: pAdd, typ: kMillis}
 	}
 	g.fail(n.off, "this date/time arithmetic is not supported",
 		"supported: date or date and time ± duration(\"P1Y2M\") or duration(\"P3DT4H\"); compare dates with < and >")

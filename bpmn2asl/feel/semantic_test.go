@@ -360,6 +360,12 @@ var semCases = []semCase{
 	{`date(birth) + duration("P18Y") <= date("2018-04-30")`, `{"birth": "2000-05-01"}`, `false`, ""},
 	{`date and time("2024-01-31T10:00:00+02:00") + duration("P1M")`, `{}`, `"2024-02-29T10:00:00+02:00"`, ""},
 	{`duration("P2Y") + date("2000-01-01")`, `{}`, `"2002-01-01"`, ""},
+	// Date differences compared with durations.
+	{`date("2024-03-01") - date("2024-01-01") > duration("P59D")`, `{}`, `true`, ""},
+	{`date("2024-03-01") - date("2024-01-01") > duration("P60D")`, `{}`, `false`, ""},
+	{`today() - date(submitted) > duration("P30D")`, `{"submitted": "2020-01-01"}`, `true`, ""},
+	{`duration("PT1H") <= date and time(b) - date and time(a)`, `{"a": "2024-01-01T10:00:00Z", "b": "2024-01-01T12:00:00+01:00"}`, `true`, ""},
+	{`today() - date(submitted) > duration("P30D")`, `{}`, `null`, ""},
 	// More built-ins and temporal properties.
 	{`substring before("foobar", "bar")`, `{}`, `"foo"`, ""},
 	{`substring before("foobar", "x")`, `{}`, `""`, ""},
