@@ -36,7 +36,7 @@ func (r *run) work(t *Thread, st *State, sc *scope, e *env, eff, args any) (any,
 // token derives a task token from the thread's position, so that a rerun
 // after a crash hands out the same token as the lost first run.
 func (r *run) token(t *Thread, st *State) string {
-	h := sha256.Sum256([]byte(r.x.Salt + "|" + r.x.ARN + "|" + t.ID + "|" + st.Name + "|" + strconv.FormatInt(t.Entered, 10) + "|" + strconv.Itoa(t.RetryCount) + "|" + strconv.Itoa(r.x.RedriveCount)))
+	h := sha256.Sum256([]byte(r.x.Salt + "|" + r.x.ARN + "|" + t.ID + "|" + st.Name + "|" + strconv.FormatInt(t.Entered, 10) + "|" + strconv.Itoa(t.Steps) + "|" + strconv.Itoa(t.RetryCount) + "|" + strconv.Itoa(r.x.RedriveCount)))
 	return hex.EncodeToString(h[:])
 }
 

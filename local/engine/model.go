@@ -68,6 +68,7 @@ type Thread struct {
 	Entered     int64  // id of the current state's StateEntered event; 0 before entering
 	EnteredTime time.Time
 	Last        int64 // id of this thread's latest event (previousEventId of the next)
+	Steps       int   // states this thread has entered (makes task tokens unique)
 	Phase       string
 	Retries     []int // attempts so far, per retrier of the current state
 	RetryCount  int   // retries of the current state ($$.State.RetryCount)

@@ -140,6 +140,7 @@ func (r *run) thread(t *Thread, def *Definition, sc *scope) outcome {
 // state ("" at the end) and the state's output.
 func (r *run) step(t *Thread, st *State, sc *scope) (outcome, string, any) {
 	if t.Phase == phaseNew {
+		t.Steps++
 		t.EnteredTime = r.now()
 		t.Entered = r.emit(t, st.Type+"StateEntered", details("name", st.Name, "input", t.Input.V))
 		t.Phase = phaseEntered
