@@ -1,0 +1,46 @@
+// Package dynamo stores the platform's records in DynamoDB with
+// aws-sdk-go-v2: it implements posluha.Applications, posluha.Notifications,
+// posluha.Awaits and posluha.Effects, plus ParkedWrites (eventwrite's
+// "retry later" queue). SDK types stay inside; failures come out as named
+// posluha errors (a failed condition is Application.Conflict). Memory holds
+// in-memory implementations of the same interfaces for tests and tools; one
+// conformance suite (conformance_test.go) runs against both.
+//
+// # Tables
+//
+// Table names come from configuration (Tables, TablesFromEnv); CreateTables
+// creates them for the local stack and tests, and template.yaml declares the
+// same definitions. All tables are PAY_PER_REQUEST, all keys strings.
+//
+//	applications   hash applicationId
+//	               GSI byCitizen: hash citizen, range created (UTC, fixed
+//	               width RFC 3339 with nanoseconds, so it sorts by time);
+//	               projection ALL. Newest first = ScanIndexForward false.
+//	               Lock items share the table: applicationId
+//	               "lock#<service>#<citizen>", holder = the open application's
+//	               id. They have no citizen/created attributes, so the GSI
+//	               does not see them.
+//	notifications  hash id (applicationId/step: one notification per step)
+//	               GSI byCitizen: hash citizen, range time (same format)
+//	awaits         hash key (the correlation key)
+//	effects        hash key (the idempotency key applicationId/step)
+//	parked         hash key (the idempotency key of the parked write)
+//
+// # Application items
+//
+// An application is one item: applicationId, service, citizen, status,
+// step, form (M), created, updated, statusHistory (L of M: status, step,
+// time, reason), documents (L of M), version (N) and oneOpen (BOOL: the
+// application holds the one-open-application lock of its service).
+//
+// Create is a TransactWriteItems of the application (condition
+// attribute_not_exists(applicationId)) and, for services with the
+// one-open-application rule, the lock item (same condition). Update reads
+// consistently, applies the caller's change and writes it back on condition
+// version = the version read (optimistic concurrency, retried); a move to a
+// final status deletes the lock in the same transaction, and support's move
+// from failed back to processing takes it again.
+//
+// Form values are stored as DynamoDB types (M, L, S, N, BOOL, NULL); numbers
+// come back as float64, as encoding/json gives them.
+package dynamo

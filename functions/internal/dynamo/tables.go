@@ -1,0 +1,142 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Client is the part of the DynamoDB API the adapters use; *dynamodb.Client
+// implements it.
+type Client interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	Scan(ctx context.Context, in *dynamodb.ScanInput, opts ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+	CreateTable(ctx context.Context, in *dynamodb.CreateTableInput, opts ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error)
+}
+
+var _ Client = (*dynamodb.Client)(nil)
+
+// Tables names the tables of one deployment.
+type Tables struct {
+	Applications  string
+	Notifications string
+	Awaits        string
+	Effects       string
+	Parked        string
+}
+
+// DefaultTables are the names the local stack uses.
+var DefaultTables = Tables{
+	Applications:  "posluha-applications",
+	Notifications: "posluha-notifications",
+	Awaits:        "posluha-awaits",
+	Effects:       "posluha-effects",
+	Parked:        "posluha-parked",
+}
+
+// TablesFromEnv reads the table names from APPLICATIONS_TABLE,
+// NOTIFICATIONS_TABLE, AWAITS_TABLE, EFFECTS_TABLE and PARKED_TABLE
+// (template.yaml sets them from the table resources); a missing one takes
+// its DefaultTables name.
+func TablesFromEnv(getenv func(string) string) Tables {
+	t := DefaultTables
+	for _, f := range []struct {
+		env string
+		dst *string
+	}{
+		{"APPLICATIONS_TABLE", &t.Applications},
+		{"NOTIFICATIONS_TABLE", &t.Notifications},
+		{"AWAITS_TABLE", &t.Awaits},
+		{"EFFECTS_TABLE", &t.Effects},
+		{"PARKED_TABLE", &t.Parked},
+	} {
+		if v := getenv(f.env); v != "" {
+			*f.dst = v
+		}
+	}
+	return t
+}
+
+// GSI names.
+const (
+	IndexAppsByCitizen          = "byCitizen"
+	IndexNotificationsByCitizen = "byCitizen"
+)
+
+func attrDefs(names ...string) []types.AttributeDefinition {
+	out := make([]types.AttributeDefinition, len(names))
+	for i, n := range names {
+		out[i] = types.AttributeDefinition{AttributeName: aws.String(n), AttributeType: types.ScalarAttributeTypeS}
+	}
+	return out
+}
+
+func keySchema(hash, rng string) []types.KeySchemaElement {
+	ks := []types.KeySchemaElement{{AttributeName: aws.String(hash), KeyType: types.KeyTypeHash}}
+	if rng != "" {
+		ks = append(ks, types.KeySchemaElement{AttributeName: aws.String(rng), KeyType: types.KeyTypeRange})
+	}
+	return ks
+}
+
+// TableDefinitions returns the CreateTable inputs of the tables (see the
+// package documentation), the single source of their key schemas.
+func TableDefinitions(names Tables) []*dynamodb.CreateTableInput {
+	gsi := func(name, hash, rng string) []types.GlobalSecondaryIndex {
+		return []types.GlobalSecondaryIndex{{
+			IndexName:  aws.String(name),
+			KeySchema:  keySchema(hash, rng),
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}}
+	}
+	simple := func(table, hash string) *dynamodb.CreateTableInput {
+		return &dynamodb.CreateTableInput{
+			TableName: aws.String(table), BillingMode: types.BillingModePayPerRequest,
+			AttributeDefinitions: attrDefs(hash), KeySchema: keySchema(hash, ""),
+		}
+	}
+	return []*dynamodb.CreateTableInput{
+		{
+			TableName: aws.String(names.Applications), BillingMode: types.BillingModePayPerRequest,
+			AttributeDefinitions:   attrDefs("applicationId", "citizen", "created"),
+			KeySchema:              keySchema("applicationId", ""),
+			GlobalSecondaryIndexes: gsi(IndexAppsByCitizen, "citizen", "created"),
+		},
+		{
+			TableName: aws.String(names.Notifications), BillingMode: types.BillingModePayPerRequest,
+			AttributeDefinitions:   attrDefs("id", "citizen", "time"),
+			KeySchema:              keySchema("id", ""),
+			GlobalSecondaryIndexes: gsi(IndexNotificationsByCitizen, "citizen", "time"),
+		},
+		simple(names.Awaits, "key"),
+		simple(names.Effects, "key"),
+		simple(names.Parked, "key"),
+	}
+}
+
+// CreateTables creates the tables that do not exist yet (the local stack
+// at start, tests). An existing table is left as it is.
+func CreateTables(ctx context.Context, c Client, names Tables) error {
+	for _, in := range TableDefinitions(names) {
+		_, err := c.CreateTable(ctx, in)
+		var inUse *types.ResourceInUseException
+		if err != nil && !errors.As(err, &inUse) {
+			return fmt.Errorf("create table %s: %w", aws.ToString(in.TableName), err)
+		}
+	}
+	return nil
+}
+
+// conditionFailed reports whether err is a failed ConditionExpression.
+func conditionFailed(err error) bool {
+	var ccf *types.ConditionalCheckFailedException
+	return errors.As(err, &ccf)
+}
