@@ -467,3 +467,43 @@ func TestDeleteMachineWhileRunning(t *testing.T) {
 		t.Fatalf("the running execution must finish: %v %v", done.Status, err)
 	}
 }
+
+// TestShutdownDuringTask: closing the engine while a Lambda runs does not
+// fail the task; the next engine runs it again (at-least-once).
+func TestShutdownDuringTask(t *testing.T) {
+	store := NewMemStore()
+	clock := NewVirtualClock(t0)
+	ctx := context.Background()
+	started := make(chan struct{}, 1)
+	block := InvokerFunc(func(ctx context.Context, c *Call) (any, error) {
+		started <- struct{}{}
+		<-ctx.Done()
+		return nil, ctx.Err()
+	})
+	e1 := New(Config{Store: store, Clock: clock, Invoker: block})
+	if err := e1.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sm, err := e1.CreateMachine(ctx, CreateMachineInput{Name: "s", Definition: `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::x:y","Catch":[{"ErrorEquals":["States.ALL"],"Next":"Bad"}],"End":true},"Bad":{"Type":"Fail","Error":"Caught"}}}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := e1.StartExecution(ctx, StartInput{MachineARN: sm.ARN, Input: `{"v":1}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	if err := e1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ok := InvokerFunc(func(ctx context.Context, c *Call) (any, error) { return "ok", nil })
+	e2 := New(Config{Store: store, Clock: clock, Invoker: ok})
+	if err := e2.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer e2.Close()
+	done, err := e2.Await(ctx, x.ARN)
+	if err != nil || done.Status != StatusSucceeded || done.Output.V != "ok" {
+		t.Fatalf("after restart: %s %v %s %v", done.Status, done.Output.V, done.Error, err)
+	}
+}

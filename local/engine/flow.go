@@ -155,6 +155,12 @@ func (r *run) task(t *Thread, st *State, e *env, args any) (any, bool, error) {
 		}
 		out, err = r.eng.invoker.Invoke(ctx, call)
 	}
+	if err != nil && r.ctx.Err() != nil {
+		// Shutdown or StopExecution, not a task failure: leave the state as
+		// it is; after a restart the task runs again (at-least-once).
+		t.Phase = phaseEntered
+		return nil, true, nil
+	}
 	if err != nil {
 		t.Task = nil
 		f := taskFailure(err)
