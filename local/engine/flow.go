@@ -128,7 +128,7 @@ func (r *run) task(t *Thread, st *State, e *env, args any) (any, bool, error) {
 	}
 	call := &Call{
 		Resource: st.Resource, Service: res.service, Action: res.action, Pattern: res.pattern,
-		Input: args, ExecutionARN: r.x.ARN, StateName: st.Name, RetryCount: t.RetryCount,
+		Input: args, ExecutionARN: r.x.ARN, StateName: st.Name, StateComment: st.Comment, RetryCount: t.RetryCount,
 		Timeout: time.Duration(timeout) * time.Second, Heartbeat: time.Duration(heartbeat) * time.Second,
 	}
 	callback := res.pattern == "waitForTaskToken" || res.pattern == "sync" || res.pattern == "sync:2"

@@ -67,6 +67,7 @@ type Call struct {
 	TaskToken    string // waitForTaskToken only
 	ExecutionARN string
 	StateName    string
+	StateComment string // the state's Comment: "bpmn:<element id>" in compiled definitions
 	RetryCount   int
 	Timeout      time.Duration // 0 = none
 	Heartbeat    time.Duration // 0 = none
