@@ -159,6 +159,10 @@
 //     Catch entries after the race ones. A cycle timer fires once.
 //     Escalation, compensation, signal and conditional boundaries are
 //     diagnosed (BPMN209).
+//   - A process with several start events (alternative triggers) begins
+//     with a Choice on the execution input's "startEvent" (an element id or
+//     a message name); without it, the first none start event is used
+//     (warning BPMN101). A sub-process must have exactly one.
 //   - A scope without a start event starts at its only element without
 //     incoming flows, or, when there are several, starts them all in a
 //     Parallel (warning BPMN100), as BPMN does.

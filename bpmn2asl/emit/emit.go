@@ -110,7 +110,9 @@ func Process(defs *bpmn.Definitions, proc *bpmn.Process, opts Options) (*asl.Sta
 	top := newContainer(nil, true)
 	w := &walk{e: e, c: top, an: an}
 	var startName string
-	if an.Start != nil && an.Start.Kind == structure.Start {
+	if len(an.Starts) > 1 {
+		startName = w.chooseStart(an)
+	} else if an.Start != nil && an.Start.Kind == structure.Start {
 		startName = w.entry(an.Start.Data.(*bpmn.Node))
 	} else {
 		// No start event: a helper state initialises the variables.
@@ -182,7 +184,8 @@ func (e *emitter) analyse(s *bpmn.Scope, id string) *structure.Analysis {
 			continue
 		}
 		abort := n.Kind == bpmn.EndEvent && (n.EventKind() == bpmn.TerminateEvent || n.EventKind() == bpmn.ErrorEvent)
-		e.gnodes[n] = g.AddNode(&structure.Node{ID: n.ID, Name: n.Name, Kind: kindOf(n), Data: n, Abort: abort})
+		e.gnodes[n] = g.AddNode(&structure.Node{ID: n.ID, Name: n.Name, Kind: kindOf(n), Data: n, Abort: abort,
+			NoneStart: n.Kind == bpmn.StartEvent && len(n.Events) == 0})
 	}
 	for _, n := range s.Nodes {
 		if n.Kind == bpmn.BoundaryEvent && n.AttachedTo != nil {
@@ -205,6 +208,9 @@ func (e *emitter) analyse(s *bpmn.Scope, id string) *structure.Analysis {
 	an, ps := structure.Analyze(g)
 	e.graphs[s] = an
 	for _, p := range ps {
+		if p.Code == diag.MultipleStartEvents && s != &e.proc.Scope {
+			continue // a sub-process gets an error from startScope instead
+		}
 		var el *bpmn.Element
 		pos := bpmn.Pos{}
 		switch {

@@ -453,9 +453,35 @@ func (w *walk) fork(n *bpmn.Node, name string) string {
 	return name
 }
 
+// chooseStart emits the Choice that picks one of a process's alternative
+// start events from the execution input's "startEvent" (element id or
+// message name).
+func (w *walk) chooseStart(an *structure.Analysis) string {
+	e := w.e
+	st := w.c.add(&asl.State{Name: e.helperName("Which start event?"), Type: asl.TypeChoice})
+	for _, s := range an.Starts {
+		n := s.Data.(*bpmn.Node)
+		keys := []string{jsonString(n.ID)}
+		if m := messageOf(n); m != nil && m.Name != "" {
+			keys = append(keys, jsonString(m.Name))
+		}
+		cond := fmt.Sprintf("$states.input.startEvent in [%s]", strings.Join(keys, ", "))
+		st.Choices = append(st.Choices, &asl.ChoiceRule{Condition: asl.Expr(cond), Comment: "bpmn:" + n.ID, Next: w.entry(n)})
+	}
+	st.Default = w.entry(an.Start.Data.(*bpmn.Node))
+	return st.Name
+}
+
 // startScope returns the first state of a scope: its start event, or, for
 // a scope without one, a Parallel that starts every source node at once.
 func (w *walk) startScope(an *structure.Analysis) string {
+	if len(an.Starts) > 1 {
+		n := an.Graph.Nodes[0].Data.(*bpmn.Node)
+		if n.Parent != nil {
+			w.e.report(diag.MultipleStartEvents, &n.Parent.Element, bpmn.Pos{}, "give the sub-process exactly one none start event",
+				"sub-process %s has %d start events; a sub-process starts at its one none start event", labelOf(n.Parent), len(an.Starts))
+		}
+	}
 	if an.Start != nil {
 		return w.entry(an.Start.Data.(*bpmn.Node))
 	}

@@ -22,6 +22,9 @@ type Problem struct {
 type Analysis struct {
 	Graph *Graph
 	Start *Node
+	// Starts are a scope's alternative start events when it has several
+	// (Start is the default one then).
+	Starts []*Node
 	// Sources are the nodes that start together when the scope has no start
 	// event but several nodes without incoming flows (Start is nil then).
 	Sources []*Node
@@ -59,13 +62,26 @@ func Analyze(g *Graph) (*Analysis, []Problem) {
 	case len(starts) == 1:
 		a.Start = starts[0]
 	case len(starts) > 1:
-		for _, s := range starts[1:] {
-			report(Problem{Code: diag.MultipleStartEvents, Node: s,
-				Msg:     fmt.Sprintf("scope %s has %d start events; a Step Functions execution starts at one state", g.ID, len(starts)),
-				Hint:    "keep one start event, or split the diagram into processes linked by call activities",
-				Related: []*Node{starts[0]}})
-		}
+		// Alternative triggers: each execution starts at one of them. The
+		// default is the first none start event (else the first one).
+		a.Starts = starts
 		a.Start = starts[0]
+		for _, s := range starts {
+			if len(s.In) == 0 && s.NoneStart {
+				a.Start = s
+				break
+			}
+		}
+		var others []*Node
+		for _, s := range starts {
+			if s != a.Start {
+				others = append(others, s)
+			}
+		}
+		report(Problem{Code: diag.MultipleStartEvents, Severity: diag.Warning, Node: a.Start,
+			Msg:     fmt.Sprintf("scope %s has %d start events: the execution input field \"startEvent\" (an element id or message name) selects one; without it the execution starts at %s", g.ID, len(starts), label(a.Start)),
+			Hint:    "keep one start event unless the process really has alternative triggers",
+			Related: others})
 	case len(sources) == 1:
 		a.Start = sources[0]
 	case len(sources) == 0:
@@ -89,9 +105,11 @@ func Analyze(g *Graph) (*Analysis, []Problem) {
 		stack = append(stack, a.Start)
 		a.Reachable[a.Start] = true
 	}
-	for _, s := range a.Sources {
-		stack = append(stack, s)
-		a.Reachable[s] = true
+	for _, s := range append(a.Sources, a.Starts...) {
+		if !a.Reachable[s] {
+			stack = append(stack, s)
+			a.Reachable[s] = true
+		}
 	}
 	for len(stack) > 0 {
 		n := stack[len(stack)-1]
@@ -104,7 +122,7 @@ func Analyze(g *Graph) (*Analysis, []Problem) {
 		}
 	}
 	for _, n := range g.Nodes {
-		if !a.Reachable[n] && !(n.Kind == Start && len(starts) > 1) {
+		if !a.Reachable[n] {
 			report(Problem{Code: diag.Unreachable, Node: n,
 				Msg:  fmt.Sprintf("%s %s cannot be reached from the start event", n.Kind, label(n)),
 				Hint: "connect it with a sequence flow from an earlier step, or delete it"})

@@ -51,7 +51,7 @@ func TestAnalyzeProblems(t *testing.T) {
 	}{
 		{"sequence", "s:start a:task e:end", "s>a a>e", nil},
 		{"unreachable", "s:start a:task x:task e:end", "s>a a>e x>e", []string{"BPMN103:x"}},
-		{"two starts", "s:start t:start a:task e:end", "s>a t>a a>e", []string{"BPMN101:t"}},
+		{"two starts", "s:start t:start a:task e:end", "s>a t>a a>e", []string{"BPMN101:s"}},
 		{"endless loop", "s:start a:task b:task", "s>a a>b b>a", []string{"BPMN110:a", "BPMN110:b", "BPMN110:s"}},
 		{"conditionless split", "s:start g:xor a:task b:task e:end", "s>g g>a g>b a>e b>e", []string{"BPMN104:g"}},
 		{"single bare flow is default", "s:start g:xor a:task b:task e:end", "s>g g>a? g>b a>e b>e", []string{"BPMN104:g"}},

@@ -84,6 +84,9 @@ type Node struct {
 	Boundaries []*Node
 	// AttachedTo is the host activity of a boundary event.
 	AttachedTo *Node
+	// NoneStart marks a start event without event definition (the default
+	// among alternative start events).
+	NoneStart bool
 	// Abort marks an end event that ends the whole scope at once
 	// (terminate, error): paths into it are ignored when looking for the
 	// join of a region, like exception paths.
