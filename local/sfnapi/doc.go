@@ -32,6 +32,10 @@
 //     (a Wait takes no time); inspectionData carries input, afterParameters
 //     (or afterArguments) and result when the state produced them.
 //
+// Options.Quotas throttles chosen operations with ThrottlingException (a
+// token bucket per operation, like AWS's API quotas), so that the
+// dispatcher's quota-aware backoff can be exercised on a laptop.
+//
 // StartSyncExecution is bounded by Options.SyncTimeout (AWS's five
 // minutes by default); an execution still running then is stopped and
 // reported TIMED_OUT. Like AWS, it accepts EXPRESS machines only.

@@ -63,16 +63,21 @@ type Options struct {
 	// MaxBodyBytes bounds a request body; 0 means 4 MiB (definitions may
 	// be 1 MiB and inputs 256 KiB, both escaped inside JSON strings).
 	MaxBodyBytes int64
+	// Quotas throttle operations by name ("StartExecution": {300, 1300})
+	// with ThrottlingException, so that clients' backoff can be exercised
+	// locally. No entry means no limit.
+	Quotas map[string]Quota
 	// SyncTimeout bounds StartSyncExecution; 0 means AWS's five minutes.
 	SyncTimeout time.Duration
 }
 
 // Server is the Step Functions API endpoint. It is safe for concurrent use.
 type Server struct {
-	svc  Service
-	opts Options
-	ops  map[string]func(ctx context.Context, body []byte) (any, error)
-	reqs atomic.Uint64
+	svc    Service
+	opts   Options
+	ops    map[string]func(ctx context.Context, body []byte) (any, error)
+	quotas map[string]*bucket
+	reqs   atomic.Uint64
 }
 
 // New returns a server for svc.
@@ -89,7 +94,10 @@ func New(svc Service, opts Options) *Server {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 4 << 20
 	}
-	s := &Server{svc: svc, opts: opts}
+	s := &Server{svc: svc, opts: opts, quotas: map[string]*bucket{}}
+	for op, q := range opts.Quotas {
+		s.quotas[op] = newBucket(q)
+	}
 	s.ops = map[string]func(context.Context, []byte) (any, error){
 		"CreateStateMachine":               handle(s.createStateMachine),
 		"UpdateStateMachine":               handle(s.updateStateMachine),
@@ -184,6 +192,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			msg = fmt.Sprintf("%s is not supported by the local Step Functions engine", name)
 		}
 		s.writeError(w, r, &Error{Code: "UnknownOperationException", Message: msg})
+		return
+	}
+	if b := s.quotas[name]; b != nil && !b.take(s.opts.Now()) {
+		s.writeError(w, r, &Error{Code: "ThrottlingException", Message: "Rate exceeded"})
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))

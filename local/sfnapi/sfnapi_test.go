@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
@@ -933,5 +934,40 @@ func TestRedriveMap(t *testing.T) {
 	defer mu.Unlock()
 	if runs[1] != 1 || runs[2] != 2 || runs[3] != 1 {
 		t.Errorf("invocations per item = %v, want 1:1 2:2 3:1", runs)
+	}
+}
+
+// TestQuota: a StartExecution quota answers ThrottlingException once the
+// burst is spent and refills with the clock; the SDK sees a throttle
+// error it would retry.
+func TestQuota(t *testing.T) {
+	clock := engine.NewVirtualClock(time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC))
+	eng := engine.New(engine.Config{Store: engine.NewMemStore()})
+	t.Cleanup(func() { _ = eng.Close() })
+	api := sfnapi.New(eng, sfnapi.Options{Now: clock.Now, Quotas: map[string]sfnapi.Quota{"StartExecution": {Rate: 2, Burst: 3}}})
+	srv := httptest.NewServer(api.Handler())
+	t.Cleanup(srv.Close)
+	s := &stack{t: t, eng: eng, srv: srv, client: newClient(srv)}
+	m := s.createMachine("q", passMachine, "")
+	start := func() error {
+		_, err := s.client.StartExecution(context.Background(), &sfn.StartExecutionInput{StateMachineArn: aws.String(m)})
+		return err
+	}
+	steps := []struct {
+		advance   time.Duration
+		throttled bool
+	}{{0, false}, {0, false}, {0, false}, {0, true}, {400 * time.Millisecond, true}, {100 * time.Millisecond, false}, {0, true}, {10 * time.Second, false}}
+	for i, st := range steps {
+		clock.Advance(st.advance)
+		err := start()
+		var apiErr smithy.APIError
+		throttled := errors.As(err, &apiErr) && apiErr.ErrorCode() == "ThrottlingException"
+		if throttled != st.throttled || (err != nil && !throttled) {
+			t.Errorf("call %d: err = %v, want throttled %v", i, err, st.throttled)
+		}
+	}
+	// Other operations are not limited.
+	if _, err := s.client.ListStateMachines(context.Background(), &sfn.ListStateMachinesInput{}); err != nil {
+		t.Error(err)
 	}
 }
