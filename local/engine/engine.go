@@ -46,6 +46,7 @@ type Engine struct {
 	wake    chan struct{}          // pokes the timer loop
 	stop    context.CancelFunc
 	loop    sync.WaitGroup
+	backoff map[string]time.Time // executions whose last pass failed: not before this
 }
 
 type activeRun struct {
@@ -59,7 +60,7 @@ func New(cfg Config) *Engine {
 	e := &Engine{
 		store: cfg.Store, clock: cfg.Clock, invoker: cfg.Invoker, s3: cfg.S3,
 		region: cfg.Region, account: cfg.Account, log: cfg.Logger, auto: cfg.AutoAdvance,
-		defs: map[string]*Definition{}, active: map[string]*activeRun{},
+		defs: map[string]*Definition{}, active: map[string]*activeRun{}, backoff: map[string]time.Time{},
 		changed: make(chan struct{}), wake: make(chan struct{}, 1),
 	}
 	if e.clock == nil {
@@ -175,10 +176,15 @@ func (e *Engine) FireDue(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("due executions: %w", err)
 	}
 	n := 0
+	now := e.clock.Now()
 	for _, arn := range arns {
 		e.mu.Lock()
 		_, busy := e.active[arn]
+		notBefore, failing := e.backoff[arn]
 		e.mu.Unlock()
+		if failing && now.Before(notBefore) {
+			continue // its last pass failed (store or definition trouble): don't spin on it
+		}
 		if !busy {
 			e.kick(arn)
 			n++
@@ -205,10 +211,14 @@ func (e *Engine) kick(arn string) {
 
 func (e *Engine) drive(ctx context.Context, arn string, a *activeRun) {
 	for {
-		if err := e.advance(ctx, arn); err != nil {
-			e.log.Error("advance execution", "execution", arn, "err", err)
-		}
+		err := e.advance(ctx, arn)
 		e.mu.Lock()
+		if err != nil {
+			e.log.Error("advance execution", "execution", arn, "err", err)
+			e.backoff[arn] = e.clock.Now().Add(time.Second)
+		} else {
+			delete(e.backoff, arn)
+		}
 		if !a.dirty || ctx.Err() != nil {
 			delete(e.active, arn)
 			close(a.done)
