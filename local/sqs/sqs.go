@@ -22,9 +22,9 @@
 // SetQueueAttributes, DeleteQueue, PurgeQueue, SendMessage(+Batch),
 // ReceiveMessage (long polling), DeleteMessage(+Batch),
 // ChangeMessageVisibility(+Batch), TagQueue/UntagQueue/ListQueueTags,
-// RedrivePolicy with maxReceiveCount, FIFO queues (groups, deduplication).
-// Not supported: the old query (form-encoded XML) protocol, permissions,
-// message move tasks, KMS.
+// RedrivePolicy with maxReceiveCount, FIFO queues (groups, deduplication),
+// and the older query protocol (form-encoded Action=…, XML answers) for the
+// same operations. Not supported: permissions, message move tasks, KMS.
 package sqs
 
 import (
@@ -362,6 +362,10 @@ func writeError(w http.ResponseWriter, e *apiErr) {
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if isQuery(r) {
+		s.serveQuery(w, r)
+		return
+	}
 	if r.Method != http.MethodPost {
 		writeError(w, &apiErr{status: http.StatusMethodNotAllowed, code: "UnsupportedOperation", query: "AWS.SimpleQueueService.UnsupportedOperation", msg: "only POST with the JSON protocol is supported"})
 		return

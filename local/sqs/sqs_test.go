@@ -396,7 +396,7 @@ func TestBadRequests(t *testing.T) {
 		name, method, target, body string
 		status                     int
 	}{
-		{"get", http.MethodGet, "", "", 405},
+		{"put", http.MethodPut, "AmazonSQS.ListQueues", "", 405},
 		{"query protocol", http.MethodPost, "", "Action=ListQueues", 400},
 		{"unknown op", http.MethodPost, "AmazonSQS.AddPermission", "{}", 400},
 		{"bad json", http.MethodPost, "AmazonSQS.SendMessage", "{", 400},
