@@ -454,8 +454,12 @@ func (r *run) mapState(t *Thread, st *State, sc *scope, e *env, eff, _ any) (any
 	for i, c := range t.Children {
 		if c.Failed {
 			o := value.NewObject(2)
-			o.Set("Error", c.Error)
-			o.Set("Cause", c.Cause)
+			if !c.NoError {
+				o.Set("Error", c.Error)
+			}
+			if !c.NoCause {
+				o.Set("Cause", c.Cause)
+			}
 			out[i] = o
 			continue
 		}
