@@ -28,10 +28,16 @@
 //   - applicationId (from the input, else $states.context.Execution.Name),
 //     service (input, else the compiled service id), citizen (input or
 //     null) and form (input or {});
-//   - every other variable any expression of the diagram reads, from the
-//     input's top level, else from form, else null. Step Functions fails an
-//     Assign whose expression is undefined, so nothing is ever left
+//   - every other process variable (any variable an expression reads or a
+//     mapping, multi-instance, script task or error boundary writes), from
+//     the input's top level, else from form, else null. Step Functions
+//     fails an Assign whose expression is undefined, so nothing is ever left
 //     undefined, and later reads never hit an unassigned variable.
+//     Multi-instance input elements are local to their iteration.
+//
+// The execution's output (the Output of every successful end at the top)
+// is {"applicationId", <every process variable>}; a calling process's
+// output mappings read it.
 //
 // Writes:
 //

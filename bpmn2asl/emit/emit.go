@@ -81,6 +81,7 @@ type emitter struct {
 	gnodes   map[*bpmn.Node]*structure.Node
 	reads    map[string]bool
 	writes   map[string]bool
+	locals   map[string]bool // multi-instance input elements
 	merges   bool // some task merges its whole result (no output mappings)
 	active   map[*bpmn.Node]bool
 	reported map[string]bool
@@ -98,6 +99,7 @@ func Process(defs *bpmn.Definitions, proc *bpmn.Process, opts Options) (*asl.Sta
 		gnodes:   map[*bpmn.Node]*structure.Node{},
 		reads:    map[string]bool{},
 		writes:   map[string]bool{},
+		locals:   map[string]bool{},
 		active:   map[*bpmn.Node]bool{},
 		reported: map[string]bool{},
 		feelOK:   map[string]string{},

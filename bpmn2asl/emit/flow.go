@@ -255,6 +255,7 @@ func (w *walk) endEvent(n *bpmn.Node) string {
 	case bpmn.TerminateEvent:
 		if w.c.top && w.cont == nil {
 			st := w.state(n, asl.TypeSucceed)
+			st.Output = w.e.finalOutput()
 			return st.Name
 		}
 		if w.cont != nil {
@@ -275,7 +276,9 @@ func (w *walk) endEvent(n *bpmn.Node) string {
 		return w.activity(n)
 	}
 	if w.c.top && w.cont == nil {
-		return w.state(n, asl.TypeSucceed).Name
+		st := w.state(n, asl.TypeSucceed)
+		st.Output = w.e.finalOutput()
+		return st.Name
 	}
 	st := w.state(n, asl.TypePass)
 	w.finish(st)
@@ -657,7 +660,7 @@ func (w *walk) catchTerminate(st *asl.State, branches []*container) {
 	var target string
 	if w.c.top {
 		target = w.e.helperName("Terminated")
-		w.c.add(&asl.State{Name: target, Type: asl.TypeSucceed})
+		w.c.add(&asl.State{Name: target, Type: asl.TypeSucceed, Output: w.e.finalOutput()})
 	} else {
 		target = w.e.helperName("Terminate")
 		w.c.add(&asl.State{Name: target, Type: asl.TypeFail, Error: ErrTerminate, Cause: "terminate end event"})

@@ -16,7 +16,7 @@ func Structure(defs *bpmn.Definitions, proc *bpmn.Process) string {
 		defs: defs, proc: proc,
 		names: map[string]bool{}, subs: map[string]bool{},
 		graphs: map[*bpmn.Scope]*structure.Analysis{}, gnodes: map[*bpmn.Node]*structure.Node{},
-		reads: map[string]bool{}, writes: map[string]bool{}, active: map[*bpmn.Node]bool{},
+		reads: map[string]bool{}, writes: map[string]bool{}, locals: map[string]bool{}, active: map[*bpmn.Node]bool{},
 		reported: map[string]bool{}, feelOK: map[string]string{},
 	}
 	var b strings.Builder

@@ -401,7 +401,7 @@ func (e *emitter) outputs(n *bpmn.Node, st *asl.State, root string) {
 	o := &asl.Object{}
 	if len(n.Outputs) == 0 {
 		for _, v := range e.sortedReads() {
-			if !validVar(v) || slices.Contains(standardInputs, v) {
+			if !validVar(v) || slices.Contains(standardInputs, v) || e.locals[v] {
 				continue
 			}
 			o.Set(v, asl.Expr(fmt.Sprintf("$exists(%[1]s.%[2]s) ? %[1]s.%[2]s : $%[2]s", root, v)))

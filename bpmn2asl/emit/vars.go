@@ -84,6 +84,12 @@ func (e *emitter) scanVariables() {
 				read(ev.Timer.Text)
 			}
 		}
+		if n.ResultVariable != "" {
+			e.writes[n.ResultVariable] = true
+		}
+		if n.Kind == bpmn.BoundaryEvent && n.EventKind() == bpmn.ErrorEvent {
+			e.writes["error"] = true
+		}
 		if n.Kind.IsActivity() && len(n.Outputs) == 0 && n.Kind != bpmn.SubProcess && !n.Kind.IsSubProcess() {
 			e.merges = true
 		}
@@ -93,6 +99,7 @@ func (e *emitter) scanVariables() {
 	e.proc.Walk(func(n *bpmn.Node) bool {
 		if n.Loop != nil && n.Loop.InputElement != "" {
 			e.writes[n.Loop.InputElement] = true
+			e.locals[n.Loop.InputElement] = true
 		}
 		return true
 	})
@@ -222,16 +229,50 @@ func validVar(name string) bool {
 	return true
 }
 
+// processVars are the process variables besides the standard inputs:
+// every variable the diagram reads or writes, except multi-instance input
+// elements (local to an iteration), sorted.
+func (e *emitter) processVars() []string {
+	var out []string
+	for v := range e.reads {
+		out = append(out, v)
+	}
+	for v := range e.writes {
+		if !e.reads[v] {
+			out = append(out, v)
+		}
+	}
+	out = slices.DeleteFunc(out, func(v string) bool {
+		return e.locals[v] && !e.reads[v] || slices.Contains(standardInputs, v) || !validVar(v)
+	})
+	sort.Strings(out)
+	return out
+}
+
+// finalOutput is the Output of the execution's successful end: the
+// application id and the process variables (a call activity's parent reads
+// its output mappings from it).
+func (e *emitter) finalOutput() *asl.Object {
+	o := asl.NewObject("applicationId", asl.Expr("$applicationId"))
+	for _, v := range e.processVars() {
+		if e.locals[v] {
+			continue
+		}
+		o.Set(v, asl.Expr("$"+v))
+	}
+	return o
+}
+
 // inputAssign is the start state's Assign: the standard inputs and every
-// variable the diagram reads, from the execution input or null.
+// process variable, from the execution input or null.
 func (e *emitter) inputAssign() *asl.Object {
 	o := &asl.Object{}
 	o.Set("applicationId", asl.Expr("$exists($states.input.applicationId) ? $states.input.applicationId : $states.context.Execution.Name"))
 	o.Set("service", asl.Expr(fmt.Sprintf("$exists($states.input.service) ? $states.input.service : %s", jsonString(e.opts.Service))))
 	o.Set("citizen", asl.Expr("$exists($states.input.citizen) ? $states.input.citizen : null"))
 	o.Set("form", asl.Expr("$exists($states.input.form) ? $states.input.form : {}"))
-	for _, v := range e.sortedReads() {
-		if slices.Contains(standardInputs, v) || !validVar(v) {
+	for _, v := range e.processVars() {
+		if e.locals[v] {
 			continue
 		}
 		o.Set(v, asl.Expr(fmt.Sprintf("$exists($states.input.%[1]s) ? $states.input.%[1]s : ($exists($states.input.form.%[1]s) ? $states.input.form.%[1]s : null)", v)))
