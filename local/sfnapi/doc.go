@@ -28,9 +28,19 @@
 //   - SendTask* reports TaskTimedOut only while a timed-out task has not yet
 //     been closed by the engine's timer; afterwards the token is gone and the
 //     answer is TaskDoesNotExist (the engine keeps no tombstones).
+//   - Activities, map runs and tags have no model in the engine: their
+//     operations answer UnknownOperationException saying so, except
+//     ListTagsForResource, which answers with no tags. ListExecutions also
+//     lists EXPRESS machines' executions (AWS refuses), and filters a
+//     version ARN by the version the executions run on.
 //   - TestState runs the state in a throw-away engine on a virtual clock
-//     (a Wait takes no time); inspectionData carries input, afterParameters
-//     (or afterArguments) and result when the state produced them.
+//     (a Wait takes no time). Retry is judged, not run: RETRIABLE while
+//     stateConfiguration.retrierRetryCount is below MaxAttempts. A caught
+//     error is replayed with the Catch in place without invoking the
+//     resource again. DEBUG inspectionData carries input, afterInputPath,
+//     afterParameters (afterArguments in JSONata), result, afterResultPath
+//     and variables; afterResultSelector, HTTP request/response data and
+//     the context member are not supported.
 //
 // Options.Quotas throttles chosen operations with ThrottlingException (a
 // token bucket per operation, like AWS's API quotas), so that the

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/posluha/posluha/local/engine"
+	"github.com/posluha/posluha/query/jsonpath"
 	"github.com/posluha/posluha/query/value"
 )
 
@@ -50,6 +51,7 @@ type testStateInput struct {
 
 type inspectionData struct {
 	Input           *string `json:"input,omitempty"`
+	AfterInputPath  *string `json:"afterInputPath,omitempty"`
 	AfterParameters *string `json:"afterParameters,omitempty"`
 	AfterArguments  *string `json:"afterArguments,omitempty"`
 	Result          *string `json:"result,omitempty"`
@@ -178,8 +180,11 @@ func (s *Server) testState(ctx context.Context, in *testStateInput) (*testStateO
 			v := value.String(vars)
 			first.inspection.Variables = &v
 		}
-		if out.Status == "SUCCEEDED" && tc.lang != engine.JSONata && !tc.state.Has("OutputPath") {
-			first.inspection.AfterResultPath = out.Output
+		if tc.lang != engine.JSONata {
+			if out.Status == "SUCCEEDED" && !tc.state.Has("OutputPath") {
+				first.inspection.AfterResultPath = out.Output
+			}
+			first.inspection.AfterInputPath = afterInputPath(tc.state, first.inspection.Input)
 		}
 		out.InspectionData = &first.inspection
 	}
@@ -471,6 +476,41 @@ func runTest(ctx context.Context, tc *testCase, state *value.Object, input strin
 		}
 	}
 	return r, nil
+}
+
+// afterInputPath applies a JSONPath state's InputPath to its input, as
+// the DEBUG inspection shows it: null selects {}, a path that selects
+// nothing leaves the field out (the state failed on it).
+func afterInputPath(state *value.Object, input *string) *string {
+	if input == nil {
+		return nil
+	}
+	p, has := state.Get("InputPath")
+	if !has {
+		return input
+	}
+	if p == nil {
+		s := "{}"
+		return &s
+	}
+	expr, ok := p.(string)
+	if !ok {
+		return nil
+	}
+	path, err := jsonpath.Compile(expr)
+	if err != nil {
+		return nil
+	}
+	doc, err := value.ParseString(*input)
+	if err != nil {
+		return nil
+	}
+	v, err := path.Get(doc)
+	if err != nil {
+		return nil
+	}
+	s := value.String(v)
+	return &s
 }
 
 // renameStubs puts the original transition targets back into a

@@ -41,6 +41,13 @@ func TestTestState(t *testing.T) {
 	}{
 		{name: "pass", in: sfn.TestStateInput{Definition: aws.String(`{"Type":"Pass","Parameters":{"x.$":"$.a"},"Next":"B"}`), Input: aws.String(`{"a":1}`)},
 			wantStatus: "SUCCEEDED", wantOutput: `{"x":1}`, wantNext: "B"},
+		{name: "input path", in: sfn.TestStateInput{Definition: aws.String(`{"Type":"Pass","InputPath":"$.person","End":true}`), Input: aws.String(`{"person":{"n":1},"x":2}`), InspectionLevel: types.InspectionLevelDebug},
+			wantStatus: "SUCCEEDED", wantOutput: `{"n":1}`,
+			check: func(t *testing.T, out *sfn.TestStateOutput) {
+				if d := out.InspectionData; d == nil || aws.ToString(d.AfterInputPath) != `{"n":1}` || aws.ToString(d.Input) != `{"person":{"n":1},"x":2}` {
+					t.Errorf("inspection data = %+v", d)
+				}
+			}},
 		{name: "end state", in: sfn.TestStateInput{Definition: aws.String(`{"Type":"Pass","End":true}`), Input: aws.String(`[1]`)},
 			wantStatus: "SUCCEEDED", wantOutput: `[1]`},
 		{name: "choice", in: sfn.TestStateInput{Definition: aws.String(`{"Type":"Choice","Choices":[{"Variable":"$.age","NumericGreaterThanEquals":18,"Next":"Adult"}],"Default":"Minor"}`), Input: aws.String(`{"age":17}`)},
