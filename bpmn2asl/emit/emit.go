@@ -82,7 +82,7 @@ type emitter struct {
 	reads    map[string]bool
 	writes   map[string]bool
 	locals   map[string]bool // multi-instance input elements
-	merges   bool // some task merges its whole result (no output mappings)
+	merges   bool            // some task merges its whole result (no output mappings)
 	active   map[*bpmn.Node]bool
 	reported map[string]bool
 	feelOK   map[string]string
