@@ -228,6 +228,36 @@ func (w *walker) walk(states asl.States, start string) ([]any, bool) {
 			name = taken
 			continue
 		case asl.TypeParallel:
+			if host, ok := strings.CutPrefix(st.Comment, "boundary events of bpmn:"); ok {
+				// An activity racing its timer/message boundary events.
+				fired := ""
+				if list := w.boundary[host]; len(list) > 0 {
+					w.boundary[host] = list[1:]
+					if list[0] != nil {
+						fired = *list[0]
+					}
+				}
+				if fired != "" {
+					if c := catchFor(st, fired); c != nil {
+						if w.isActivity(host) {
+							out = append(out, host)
+						}
+						name = c.Next
+						continue
+					}
+					// A non-interrupting event: its branch runs too.
+					for _, b := range st.Branches[1:] {
+						if elementID(b.States.Get(b.StartAt).Comment) == fired {
+							tr, _ := w.walk(b.States, b.StartAt)
+							out = append(out, map[string]any{"parallel": []any{tr}})
+						}
+					}
+				}
+				tr, _ := w.walk(st.Branches[0].States, st.Branches[0].StartAt)
+				out = append(out, tr...)
+				name = raceCatch(st).Next
+				continue
+			}
 			if race := raceCatch(st); race != nil {
 				// Event-based gateway: the first event wins.
 				tr, _ := w.walk(st.Branches[0].States, st.Branches[0].StartAt)
