@@ -68,9 +68,18 @@ type Log struct {
 // intact record in order, truncates a torn tail and starts the flusher.
 // The slice passed to replay is only valid during the call.
 func Open(path string, replay func(rec []byte) error) (*Log, error) {
+	_, statErr := os.Stat(path)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open wal %s: %w", path, err)
+	}
+	if os.IsNotExist(statErr) {
+		// A new file's directory entry must be durable too, or a power
+		// loss could take the whole log with it.
+		if err := syncDir(filepath.Dir(path)); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("sync directory of wal %s: %w", path, err)
+		}
 	}
 	if err := lock(f); err != nil {
 		f.Close()
