@@ -109,7 +109,7 @@ func Process(defs *bpmn.Definitions, proc *bpmn.Process, opts Options) (*asl.Sta
 	if an.Start == nil && len(an.Sources) == 0 {
 		return nil, nil, e.diags
 	}
-	top := newContainer(nil, true)
+	top := newContainer(true)
 	w := &walk{e: e, c: top, an: an}
 	var startName string
 	if len(an.Starts) > 1 {

@@ -25,7 +25,7 @@ type container struct {
 	terminates bool
 }
 
-func newContainer(parent *container, top bool) *container {
+func newContainer(top bool) *container {
 	return &container{memo: map[*bpmn.Node]string{}, top: top}
 }
 
@@ -415,7 +415,7 @@ func (w *walk) fork(n *bpmn.Node, name string) string {
 	stopFlows := map[*bpmn.Flow]bool{}
 	var branches []*container
 	for _, f := range n.Outgoing {
-		bc := newContainer(w.c, false)
+		bc := newContainer(false)
 		bw := &walk{e: e, c: bc, an: w.an, stop: stop, stopFlows: stopFlows, split: n}
 		start := ""
 		if inclusive && (f.Condition != nil || f == def) {
@@ -492,7 +492,7 @@ func (w *walk) startScope(an *structure.Analysis) string {
 	st := w.c.add(&asl.State{Name: e.helperName(an.Graph.ID + " start together"), Type: asl.TypeParallel})
 	var branches []*container
 	for _, src := range an.Sources {
-		bc := newContainer(w.c, false)
+		bc := newContainer(false)
 		bw := &walk{e: e, c: bc, an: an}
 		start := bw.entry(src.Data.(*bpmn.Node))
 		st.Branches = append(st.Branches, &asl.Branch{StartAt: start})
@@ -611,12 +611,17 @@ func (e *emitter) collectBranches(st *asl.State, branches []*container) {
 	}
 }
 
-// assigned returns the variables assigned anywhere in states (nested
-// scopes included), sorted by first appearance.
+// assigned returns the variables the states of one scope assign (state,
+// Choice rule and Catch Assigns), in order of first appearance. Inner
+// scopes need no visit: their Parallel or Map state assigns what they
+// export.
 func assigned(states asl.States) []string {
 	var out []string
 	seen := map[string]bool{}
 	add := func(o *asl.Object) {
+		if o == nil {
+			return
+		}
 		for _, f := range o.Fields {
 			if !seen[f.Key] {
 				seen[f.Key] = true
@@ -624,25 +629,15 @@ func assigned(states asl.States) []string {
 			}
 		}
 	}
-	var walk func(asl.States)
-	walk = func(ss asl.States) {
-		for _, s := range ss {
-			if s.Assign != nil {
-				add(s.Assign)
-			}
-			for _, c := range s.Choices {
-				if c.Assign != nil {
-					add(c.Assign)
-				}
-			}
-			for _, c := range s.Catch {
-				if c.Assign != nil {
-					add(c.Assign)
-				}
-			}
+	for _, s := range states {
+		add(s.Assign)
+		for _, c := range s.Choices {
+			add(c.Assign)
+		}
+		for _, c := range s.Catch {
+			add(c.Assign)
 		}
 	}
-	walk(states)
 	return out
 }
 
@@ -650,11 +645,11 @@ func assigned(states asl.States) []string {
 // a Parallel or Map: at the top the execution succeeds, deeper the error is
 // raised again so the outermost one sees it.
 func (w *walk) catchTerminate(st *asl.State, branches []*container) {
-	any := false
+	terminates := false
 	for _, bc := range branches {
-		any = any || bc.terminates
+		terminates = terminates || bc.terminates
 	}
-	if !any {
+	if !terminates {
 		return
 	}
 	var target string
@@ -697,7 +692,7 @@ func (w *walk) eventGateway(n *bpmn.Node) string {
 				"%s %s follows event-based gateway %s; only message and timer catch events and receive tasks can", ev.Kind, labelOf(ev), labelOf(n))
 			continue
 		}
-		bc := newContainer(w.c, false)
+		bc := newContainer(false)
 		failName := e.helperName(fmt.Sprintf("%s won", labelOf(ev)))
 		errName := ErrRacePrefix + ev.ID
 		bw := &walk{e: e, c: bc, an: w.an, race: map[*bpmn.Node]string{ev: failName}, split: n}

@@ -54,7 +54,7 @@ func (w *walk) multiInstance(n *bpmn.Node, name string) *asl.State {
 	if l.IsSequential {
 		st.MaxConcurrency = 1
 	}
-	bc := newContainer(w.c, false)
+	bc := newContainer(false)
 	elem := strings.TrimSpace(l.InputElement)
 	first := ""
 	if elem != "" {

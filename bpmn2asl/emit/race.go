@@ -53,7 +53,7 @@ func (w *walk) boundaryRace(n *bpmn.Node, name string) string {
 	}
 	var arms []arm
 	// The activity itself.
-	bc := newContainer(w.c, false)
+	bc := newContainer(false)
 	bw := &walk{e: e, c: bc, an: w.an}
 	var tail *asl.State
 	if n.Loop != nil && n.Loop.MultiInstance {
@@ -77,7 +77,7 @@ func (w *walk) boundaryRace(n *bpmn.Node, name string) string {
 		if k != bpmn.TimerEvent && k != bpmn.MessageEvent {
 			continue
 		}
-		bc := newContainer(w.c, false)
+		bc := newContainer(false)
 		bw := &walk{e: e, c: bc, an: w.an}
 		evName := e.stateName(&b.Element, "")
 		bc.memo[b] = evName

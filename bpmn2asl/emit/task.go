@@ -91,7 +91,7 @@ func (w *walk) core(n *bpmn.Node, c *container, name string) *asl.State {
 		// A scope of its own: a Parallel with one branch, so that boundary
 		// events become its Catch and loops can repeat it.
 		st.Type = asl.TypeParallel
-		bc := newContainer(c, false)
+		bc := newContainer(false)
 		if n.Sub == nil || len(n.Sub.Nodes) == 0 {
 			st.Type = asl.TypePass
 			return st
