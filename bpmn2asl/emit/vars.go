@@ -122,7 +122,11 @@ func (e *emitter) scanVariables() {
 	if !e.merges {
 		for _, v := range e.sortedReads() {
 			if !e.writes[v] && !slices.Contains(standardInputs, v) {
-				e.report(diag.UnknownVariable, &e.proc.Element, bpmn.Pos{},
+				el := &e.proc.Element
+				if n := first[v]; n != nil {
+					el = &n.Element
+				}
+				e.report(diag.UnknownVariable, el, bpmn.Pos{},
 					"pass it in the execution input (the application form), or write it with an output mapping of an earlier task",
 					"variable %q is read but no task writes it and it is not a standard input (applicationId, service, citizen, form)", v)
 			}
