@@ -833,3 +833,15 @@ func TestFastScalar(t *testing.T) {
 		}
 	}
 }
+
+func TestExpressionLimits(t *testing.T) {
+	env := newEnv(nil, Item{":v": strAV("x")})
+	deep := strings.Repeat("(", 3000) + "a = :v" + strings.Repeat(")", 3000)
+	if _, err := parseCondition("ConditionExpression", deep, env); err == nil {
+		t.Errorf("an expression over 4 KB was accepted")
+	}
+	ok := strings.Repeat("(", 1000) + "a = :v" + strings.Repeat(")", 1000)
+	if _, err := parseCondition("ConditionExpression", ok, env); err != nil {
+		t.Errorf("nested expression within limits: %v", err)
+	}
+}

@@ -216,8 +216,15 @@ func (p *parser) unexpected(t token) {
 	p.fail("Invalid %s: Syntax error; token: %q, near: position %d", p.what, t.text, t.pos)
 }
 
+// maxExpr is DynamoDB's limit on one expression's length; it also bounds
+// the parser's recursion depth.
+const maxExpr = 4096
+
 // run calls fn, converting a syntaxError panic into a ValidationException.
 func (p *parser) run(src string, fn func()) (err error) {
+	if len(src) > maxExpr {
+		return validation("Invalid %s: Expression size has exceeded the maximum allowed size; expression size: %d", p.what, len(src))
+	}
 	toks, msg := tokenize(src)
 	if msg != "" {
 		return validation("Invalid %s: %s", p.what, msg)

@@ -263,7 +263,8 @@ func (s *Server) commit(recs ...*record) (uint64, error) {
 		last = seq
 		// Only events that can make a message receivable wake long polls;
 		// receives and deletes would only cause a thundering herd.
-		wake = wake || r.T == "s" || r.T == "v" || r.T == "mv" || r.T == "sa"
+		// (A deleted queue wakes them too, to answer QueueDoesNotExist.)
+		wake = wake || r.T == "s" || r.T == "v" || r.T == "mv" || r.T == "sa" || r.T == "dq"
 	}
 	if wake {
 		close(s.wake)
