@@ -674,17 +674,28 @@ func TestTaskTokens(t *testing.T) {
 func TestTaskTimedOut(t *testing.T) {
 	clock := engine.NewVirtualClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	fns := newLambdas()
-	s := newStack(t, stackConfig{invoker: &engine.Router{Lambda: fns}, clock: clock, noStart: true, now: clock.Now})
+	mem := engine.NewMemStore()
+	s := newStack(t, stackConfig{store: mem, invoker: &engine.Router{Lambda: fns}, clock: clock, noStart: true, now: clock.Now})
 	def := strings.Replace(callbackMachine, `"ResultPath"`, `"TimeoutSeconds":60,"HeartbeatSeconds":10,"ResultPath"`, 1)
 	s.start(s.createMachine("sign", def, ""), "late", `{"applicationId":"late"}`)
 	token := fns.next(t)
+	// The Lambda sees the token before the engine has parked the task:
+	// wait for the parked record, the pass's last step, so that moving
+	// the clock cannot race with the pass.
 	ctx := context.Background()
-	clock.Advance(5 * time.Second)
-	if _, err := s.client.SendTaskHeartbeat(ctx, &sfn.SendTaskHeartbeatInput{TaskToken: aws.String(token)}); err != nil {
-		t.Fatalf("heartbeat in time: %v", err)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if _, err := mem.TokenOwner(ctx, token); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the task never parked")
+		}
+		time.Sleep(time.Millisecond)
 	}
-	clock.Advance(61 * time.Second)
-	_, err := s.client.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(`{}`)})
+	clock.Advance(11 * time.Second)
+	_, err := s.client.SendTaskHeartbeat(ctx, &sfn.SendTaskHeartbeatInput{TaskToken: aws.String(token)})
+	wantAPIError[*types.TaskTimedOut](t, err)
+	_, err = s.client.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(`{}`)})
 	wantAPIError[*types.TaskTimedOut](t, err)
 }
 
