@@ -232,6 +232,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
 	}
+	if jsonDepth(body) > maxDepth {
+		// Attribute values decode recursively, one call per level; DynamoDB
+		// itself allows 32 levels of nesting.
+		writeError(w, validation("Nesting Levels have exceeded supported limits"))
+		return
+	}
 	out, seq, aerr := s.apply(op, body)
 	if aerr == nil && seq > 0 {
 		if err := s.wal.Wait(seq); err != nil {
@@ -246,6 +252,33 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
 	w.Write(out)
+}
+
+// maxDepth bounds JSON nesting in a request: DynamoDB's 32 levels of
+// attribute values plus the request's own structure.
+const maxDepth = 64
+
+// jsonDepth returns the deepest nesting of objects and arrays in b, not
+// counting brackets inside strings.
+func jsonDepth(b []byte) int {
+	depth, deepest, inString, escaped := 0, 0, false, false
+	for _, c := range b {
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
 }
 
 // apply runs one request under the lock and, when it is a successful

@@ -845,3 +845,22 @@ func TestExpressionLimits(t *testing.T) {
 		t.Errorf("nested expression within limits: %v", err)
 	}
 }
+
+func TestNestingLimit(t *testing.T) {
+	srv, err := New(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	deep := `{"TableName":"apps","Item":{"pk":{"S":"a"},"x":` + strings.Repeat(`{"L":[`, 100000) + `{"S":"\"[{"}` + strings.Repeat(`]}`, 100000) + `}}`
+	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(deep))
+	req.Header.Set("X-Amz-Target", targetPrefix+"PutItem")
+	w := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(w, req)
+	if w.Code != 400 || !strings.Contains(w.Body.String(), "ValidationException") {
+		t.Errorf("deeply nested item = %d %s", w.Code, w.Body)
+	}
+	if d := jsonDepth([]byte(`{"a":"[[[{{","b":[{"c":"\"]"}]}`)); d != 3 {
+		t.Errorf("jsonDepth = %d, want 3", d)
+	}
+}
