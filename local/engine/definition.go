@@ -271,8 +271,6 @@ func (p *parser) machine(obj *value.Object, loc, inheritLang string, top bool) *
 	if ql, ok := p.str(obj, "QueryLanguage", loc, false); ok {
 		if ql != JSONPath && ql != JSONata {
 			p.fail(loc+"/QueryLanguage", "Value %q is not a valid enum value (JSONPath, JSONata)", ql)
-		} else if !top && ql == JSONPath && inheritLang == JSONata {
-			p.fail(loc+"/QueryLanguage", "A JSONPath scope cannot be nested in a JSONata scope")
 		} else {
 			d.QueryLanguage = ql
 		}
@@ -386,8 +384,8 @@ var stateFields = map[string]map[string]bool{
 }
 
 // jsonPathOnly and jsonataOnly fields are rejected in the other language.
-var jsonPathOnly = set("InputPath", "OutputPath", "Parameters", "ResultPath", "ResultSelector", "ItemsPath", "SecondsPath", "TimestampPath", "ErrorPath", "CausePath",
-	"TimeoutSecondsPath", "HeartbeatSecondsPath", "MaxConcurrencyPath", "ToleratedFailureCountPath", "ToleratedFailurePercentagePath", "Result")
+// (AWS documents these five as JSONPath-only; the rest is accepted.)
+var jsonPathOnly = set("InputPath", "OutputPath", "Parameters", "ResultPath", "ResultSelector")
 var jsonataOnly = set("Arguments", "Output", "Items")
 
 func (p *parser) state(name string, obj *value.Object, loc, inherit string) *State {
@@ -408,8 +406,6 @@ func (p *parser) state(name string, obj *value.Object, loc, inherit string) *Sta
 		switch {
 		case ql != JSONPath && ql != JSONata:
 			p.fail(loc+"/QueryLanguage", "Value %q is not a valid enum value (JSONPath, JSONata)", ql)
-		case ql == JSONPath && inherit == JSONata:
-			p.fail(loc+"/QueryLanguage", "A state cannot use JSONPath when the state machine uses JSONata")
 		default:
 			st.Lang = ql
 		}

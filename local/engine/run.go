@@ -394,6 +394,10 @@ func (r *run) exec(t *Thread, st *State, sc *scope) (out any, next string, assig
 		hasResult := false
 		switch st.Type {
 		case "Pass", "Wait", "Succeed":
+			if st.HasResult {
+				result, hasResult = st.Result, true
+				e.result, e.hasRes = result, true
+			}
 			if st.Type == "Wait" {
 				done, err := r.wait(t, st, e)
 				if err != nil {
