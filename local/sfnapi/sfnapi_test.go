@@ -45,6 +45,7 @@ const (
 // stack is an engine, the API server in front of it and an SDK client.
 type stack struct {
 	t      testing.TB
+	store  engine.Store
 	eng    *engine.Engine
 	srv    *httptest.Server
 	client *sfn.Client
@@ -73,7 +74,7 @@ func newStack(tb testing.TB, cfg stackConfig) *stack {
 	tokens, _ := cfg.store.(sfnapi.TokenIndex)
 	api := sfnapi.New(eng, sfnapi.Options{Tokens: tokens, Now: cfg.now, TestInvoker: cfg.invoker})
 	srv := httptest.NewServer(api.Handler())
-	s := &stack{t: tb, eng: eng, srv: srv, client: newClient(srv)}
+	s := &stack{t: tb, store: cfg.store, eng: eng, srv: srv, client: newClient(srv)}
 	tb.Cleanup(s.close)
 	return s
 }
@@ -139,6 +140,23 @@ func (s *stack) await(arn string) *sfn.DescribeExecutionOutput {
 		s.t.Fatal(err)
 	}
 	return out
+}
+
+// parked waits until the engine has saved the task waiting for token.
+// A Lambda sees its token before that (the engine indexes tokens when the
+// pass parks, after the invocation returns), and until then SendTask*
+// answers TaskDoesNotExist.
+func (s *stack) parked(token string) {
+	s.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if _, err := s.store.TokenOwner(context.Background(), token); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatal("the task never parked")
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // wantAPIError checks that err unwraps into the SDK's exception type T.
@@ -585,6 +603,7 @@ func TestTaskTokens(t *testing.T) {
 
 	x := s.start(m, "app-7", `{"applicationId":"app-7"}`)
 	token := fns.next(t)
+	s.parked(token)
 	if _, err := c.SendTaskHeartbeat(ctx, &sfn.SendTaskHeartbeatInput{TaskToken: aws.String(token)}); err != nil {
 		t.Fatal(err)
 	}
@@ -621,6 +640,7 @@ func TestTaskTokens(t *testing.T) {
 	// A failure answer fails the execution; redrive reruns the task.
 	y := s.start(m, "app-8", `{"applicationId":"app-8"}`)
 	tok := fns.next(t)
+	s.parked(tok)
 	if _, err := c.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{TaskToken: aws.String(tok), Error: aws.String("Signature.Invalid"), Cause: aws.String("bad CMS")}); err != nil {
 		t.Fatal(err)
 	}
@@ -632,6 +652,7 @@ func TestTaskTokens(t *testing.T) {
 		t.Fatalf("redrive = %v, %v", r, err)
 	}
 	tok2 := fns.next(t)
+	s.parked(tok2)
 	if tok2 == tok {
 		t.Error("redrive handed out the old task token")
 	}
@@ -674,24 +695,12 @@ func TestTaskTokens(t *testing.T) {
 func TestTaskTimedOut(t *testing.T) {
 	clock := engine.NewVirtualClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	fns := newLambdas()
-	mem := engine.NewMemStore()
-	s := newStack(t, stackConfig{store: mem, invoker: &engine.Router{Lambda: fns}, clock: clock, noStart: true, now: clock.Now})
+	s := newStack(t, stackConfig{invoker: &engine.Router{Lambda: fns}, clock: clock, noStart: true, now: clock.Now})
 	def := strings.Replace(callbackMachine, `"ResultPath"`, `"TimeoutSeconds":60,"HeartbeatSeconds":10,"ResultPath"`, 1)
 	s.start(s.createMachine("sign", def, ""), "late", `{"applicationId":"late"}`)
 	token := fns.next(t)
-	// The Lambda sees the token before the engine has parked the task:
-	// wait for the parked record, the pass's last step, so that moving
-	// the clock cannot race with the pass.
 	ctx := context.Background()
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		if _, err := mem.TokenOwner(ctx, token); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the task never parked")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	s.parked(token) // so that moving the clock cannot race with the pass
 	clock.Advance(11 * time.Second)
 	_, err := s.client.SendTaskHeartbeat(ctx, &sfn.SendTaskHeartbeatInput{TaskToken: aws.String(token)})
 	wantAPIError[*types.TaskTimedOut](t, err)
@@ -713,6 +722,7 @@ func TestRestart(t *testing.T) {
 	m := s.createMachine("sign", callbackMachine, "")
 	x := s.start(m, "app-9", `{"applicationId":"app-9"}`)
 	token := fns.next(t)
+	s.parked(token)
 	s.close()
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
