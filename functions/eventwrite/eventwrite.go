@@ -341,7 +341,17 @@ func (h *Handler) await(ctx context.Context, req posluha.TaskRequest) (json.RawM
 	if err != nil {
 		return nil, fmt.Errorf("store await %s: %w", key, err)
 	}
-	a, err := h.move(ctx, req, posluha.StatusWaiting, "")
+	now := h.d.Now().UTC()
+	a, err := h.d.Applications.Update(ctx, req.ApplicationID, func(a *posluha.Application) error {
+		if a.Status == posluha.StatusSubmitted {
+			// A process that waits first (a form to fill) has started all
+			// the same: submitted cannot become waiting directly.
+			if err := a.Move(posluha.StatusChange{Status: posluha.StatusProcessing, Step: req.Step, Time: now}); err != nil {
+				return err
+			}
+		}
+		return a.Move(posluha.StatusChange{Status: posluha.StatusWaiting, Step: req.Step, Time: now})
+	})
 	if err != nil {
 		return nil, err
 	}
