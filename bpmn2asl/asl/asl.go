@@ -34,7 +34,9 @@ const QueryLanguageJSONata = "JSONata"
 const (
 	// MaxDefinitionBytes is the largest state machine definition AWS accepts.
 	MaxDefinitionBytes = 1 << 20
-	// MaxStateNameLen is the longest state name, in characters.
+	// MaxStateNameLen is the longest state name. AWS documents 80
+	// characters; the compiler counts UTF-8 bytes, the stricter reading
+	// (the local engine's), so Cyrillic names are safe everywhere.
 	MaxStateNameLen = 80
 )
 
@@ -305,12 +307,12 @@ func (p Problem) String() string {
 
 // ValidStateName reports why name is not a valid state name, or "".
 func ValidStateName(name string) string {
-	n := utf8.RuneCountInString(name)
+	n := len(name)
 	switch {
 	case n == 0:
 		return "state name is empty"
 	case n > MaxStateNameLen:
-		return fmt.Sprintf("state name has %d characters, the limit is %d", n, MaxStateNameLen)
+		return fmt.Sprintf("state name has %d bytes (UTF-8), the limit is %d", n, MaxStateNameLen)
 	case !utf8.ValidString(name):
 		return "state name is not valid UTF-8"
 	}

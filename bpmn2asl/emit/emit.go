@@ -34,7 +34,6 @@ import (
 	"sort"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/posluha/posluha/bpmn2asl/asl"
 	"github.com/posluha/posluha/bpmn2asl/bpmn"
@@ -292,15 +291,16 @@ func (e *emitter) stateName(el *bpmn.Element, suffix string) string {
 }
 
 func (e *emitter) unique(s, base, id, suffix string) string {
-	if utf8.RuneCountInString(s) > asl.MaxStateNameLen {
+	const limit = asl.MaxStateNameLen // bytes of UTF-8
+	if len(s) > limit {
 		// Keep the id (it maps back to BPMN) and shorten the name.
 		tail := " (" + id + ")"
 		if suffix != "" {
 			tail += " " + suffix
 		}
-		room := asl.MaxStateNameLen - utf8.RuneCountInString(tail) - 1
+		room := limit - len(tail) - len("…")
 		if room < 8 {
-			s = truncate(id+" "+suffix, asl.MaxStateNameLen-4)
+			s = truncate(strings.TrimSpace(id+" "+suffix), limit-4)
 		} else {
 			s = truncate(base, room) + "…" + tail
 		}
@@ -308,7 +308,7 @@ func (e *emitter) unique(s, base, id, suffix string) string {
 	name := s
 	for i := 2; e.names[name]; i++ {
 		t := fmt.Sprintf(" %d", i)
-		name = truncate(s, asl.MaxStateNameLen-utf8.RuneCountInString(t)) + t
+		name = truncate(s, limit-len(t)) + t
 	}
 	e.names[name] = true
 	return name
@@ -333,13 +333,20 @@ func clean(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
+// truncate cuts s to at most n bytes, at a character boundary.
 func truncate(s string, n int) string {
 	if n < 1 {
 		n = 1
 	}
-	if utf8.RuneCountInString(s) <= n {
+	if len(s) <= n {
 		return s
 	}
-	r := []rune(s)
-	return strings.TrimSpace(string(r[:n]))
+	cut := 0
+	for i := range s {
+		if i > n {
+			break
+		}
+		cut = i
+	}
+	return strings.TrimSpace(s[:cut])
 }
