@@ -338,3 +338,86 @@ func TestEngineServices(t *testing.T) {
 func engineFailure(r execResult) bool {
 	return r.Status == "" || r.Status == "INVALID_DEFINITION" || r.Error == "InvalidDefinition" || strings.HasPrefix(r.Error, "States.")
 }
+
+// TestEngineCorpusDifferential runs, in the local engine, the corpus
+// scenarios that need no steering (no gateway choices, no boundary events)
+// and compares the activities with bpmn-engine's trace.
+func TestEngineCorpusDifferential(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	bin := posluhaBin(t)
+	traceDir := filepath.Join(filepath.Dir(conformanceDir), "traces")
+	files, _ := filepath.Glob(filepath.Join(traceDir, "*.json"))
+	if len(files) == 0 {
+		t.Skip("no reference traces")
+	}
+	run, agree := 0, 0
+	for _, tf := range files {
+		var doc struct {
+			Model     string      `json:"model"`
+			Scenarios []traceCase `json:"scenarios"`
+		}
+		data, err := os.ReadFile(tf)
+		if err != nil || json.Unmarshal(data, &doc) != nil {
+			continue
+		}
+		path := filepath.Join(filepath.Dir(conformanceDir), doc.Model)
+		src, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		defs, _ := bpmn.Parse(path, src)
+		for _, tc := range doc.Scenarios {
+			if len(tc.Scenario.Choices) > 0 || len(tc.Scenario.Boundary) > 0 {
+				continue
+			}
+			res, _ := Compile(path, src, Options{Service: "corpus", Process: tc.Scenario.Process})
+			if res == nil {
+				continue
+			}
+			run++
+			// bpmn-engine runs every multi-instance twice: give each input
+			// collection two items.
+			input := map[string]any{"applicationId": "a1"}
+			for _, p := range defs.Processes {
+				p.Walk(func(n *bpmn.Node) bool {
+					if n.Loop != nil && n.Loop.MultiInstance {
+						if c := strings.TrimSpace(strings.TrimPrefix(n.Loop.InputCollection, "=")); validIdent(c) {
+							input[c] = []any{map[string]any{}, map[string]any{}}
+						}
+					}
+					return true
+				})
+			}
+			in, _ := json.Marshal(input)
+			r, ran := runEngine(t, bin, res, defs, string(in), nil)
+			var ref []any
+			json.Unmarshal(tc.Trace, &ref)
+			want := flatten(ref)
+			got := slices.Clone(ran)
+			if strings.Contains(string(tc.Trace), "parallel") || strings.Contains(string(tc.Trace), "loop") {
+				slices.Sort(want)
+				slices.Sort(got)
+			}
+			if slices.Equal(got, want) && !engineFailure(r) {
+				agree++
+			} else {
+				t.Errorf("%s %s: engine %s %v, bpmn-engine %v", doc.Model, canon(tc.Scenario), r.Status, ran, want)
+			}
+		}
+	}
+	t.Logf("corpus in the local engine: %d/%d unsteered scenarios run the same activities as bpmn-engine", agree, run)
+}
+
+func validIdent(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
