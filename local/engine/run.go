@@ -554,18 +554,13 @@ func (r *run) exec(t *Thread, st *State, sc *scope) (out any, next string, assig
 
 // choiceExit finishes a Choice state once a rule (or none) matched.
 func (r *run) choiceExit(t *Thread, st *State, sc *scope, e *env, rule *ChoiceRule, eff any) (any, string, *value.Object, *Failure, bool) {
-	next := st.Default
-	var ruleAssign, ruleOutput *tmpl
+	// A matching rule brings its own Assign/Output; the state's apply to
+	// the Default transition.
+	next, ruleAssign, ruleOutput := st.Default, st.Assign, st.Output
 	if rule != nil {
 		next, ruleAssign, ruleOutput = rule.Next, rule.Assign, rule.Output
 	} else if next == "" {
 		return nil, "", nil, &Failure{Name: "States.NoChoiceMatched", Cause: fmt.Sprintf("No Matches! in state '%s'", st.Name), inState: false}, false
-	}
-	if ruleAssign == nil {
-		ruleAssign = st.Assign
-	}
-	if ruleOutput == nil {
-		ruleOutput = st.Output
 	}
 	vals, err := r.assign(e, ruleAssign, st.Lang)
 	if err != nil {
