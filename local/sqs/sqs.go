@@ -13,6 +13,16 @@
 // in flight at a crash becomes visible when its timeout passes, not at
 // restart.
 //
+// Measured on 2 shared cores: the server alone spends about 40 µs of CPU
+// per SendMessage, log and fdatasync included (BenchmarkHandlerSendMessage);
+// through the SDK with 32 clients a send costs 185–226 µs of process CPU
+// against 167–205 µs for the SDK-only floor in the same run. The api
+// function's burst path, a conditional PutItem plus a SendMessage
+// (BenchmarkSubmission), costs 415–570 µs of CPU against 310–400 µs for the
+// floor; its throughput (240–1,880/s measured, floor 740–2,230/s in the same
+// runs) was set by the background load, the servers' share of the CPU
+// being about 100 µs per submission.
+//
 // goaws (the design's other suggestion) keeps its queues in package-level
 // variables, so two servers cannot live in one process (tests, the stack)
 // and a log could not be replayed into a fresh instance; the SQS model is
