@@ -85,6 +85,7 @@ type emitter struct {
 	active   map[*bpmn.Node]bool
 	reported map[string]bool
 	feelOK   map[string]string
+	tooBig   bool
 }
 
 // Process compiles proc. It returns the definition (nil on errors), the

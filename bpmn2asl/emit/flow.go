@@ -61,8 +61,22 @@ func (w *walk) entry(n *bpmn.Node) string {
 	if name, ok := w.c.memo[n]; ok {
 		return name
 	}
+	if len(w.e.names) > maxStates {
+		// Unfolding (copied tails) ran away: stop here, reported once.
+		if !w.e.tooBig {
+			w.e.tooBig = true
+			w.e.report(diag.DefinitionTooLarge, &n.Element, bpmn.Pos{},
+				"merge parallel branches at a parallel gateway instead of letting them run through shared steps",
+				"the state machine would need more than %d states (parallel branches that share their tails are copied per branch)", maxStates)
+		}
+		return w.deadEnd()
+	}
 	return w.emitNode(n)
 }
+
+// maxStates bounds the states of one definition; far beyond what fits in
+// the 1 MiB definition limit anyway.
+const maxStates = 5000
 
 // follow returns the state a flow leads to.
 func (w *walk) follow(f *bpmn.Flow) string {
