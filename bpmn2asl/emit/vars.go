@@ -169,6 +169,13 @@ func (e *emitter) translate(src string, el *bpmn.Element, pos bpmn.Pos, what str
 	if j, ok := e.feelOK[src]; ok {
 		return j, true
 	}
+	if t := strings.TrimSpace(src); (strings.HasPrefix(t, "${") || strings.HasPrefix(t, "#{")) && strings.HasSuffix(t, "}") {
+		d := e.report(diag.FEELUnsupported, el, pos,
+			fmt.Sprintf("write the FEEL form, e.g. =%s", strings.TrimSpace(t[2:len(t)-1])),
+			"%s %q is a Camunda 7 (JUEL) expression; Posluha reads FEEL (Camunda 8), which starts with '='", what, t)
+		d.Notes = append(d.Notes, diag.Note{Message: "JUEL's ==, &&, || and ! are FEEL's =, and, or and not(…)"})
+		return "", false
+	}
 	j, err := feel.Translate(src)
 	if err == nil {
 		e.feelOK[src] = j
