@@ -171,7 +171,7 @@ func (e *emitter) translate(src string, el *bpmn.Element, pos bpmn.Pos, what str
 	}
 	if t := strings.TrimSpace(src); (strings.HasPrefix(t, "${") || strings.HasPrefix(t, "#{")) && strings.HasSuffix(t, "}") {
 		d := e.report(diag.FEELUnsupported, el, pos,
-			fmt.Sprintf("write the FEEL form, e.g. =%s", strings.TrimSpace(t[2:len(t)-1])),
+			fmt.Sprintf("write the FEEL form, e.g. =%s", juelToFEEL(strings.TrimSpace(t[2:len(t)-1]))),
 			"%s %q is a Camunda 7 (JUEL) expression; Posluha reads FEEL (Camunda 8), which starts with '='", what, t)
 		d.Notes = append(d.Notes, diag.Note{Message: "JUEL's ==, &&, || and ! are FEEL's =, and, or and not(…)"})
 		return "", false
@@ -382,3 +382,13 @@ var jsonataFunctions = func() map[string]bool {
 	}
 	return m
 }()
+
+// juelToFEEL rewrites the common JUEL operators for a hint (not a
+// translation: the analyst checks it).
+func juelToFEEL(s string) string {
+	s = strings.NewReplacer("&&", " and ", "||", " or ", "==", "=", "'", "\"").Replace(s)
+	if strings.HasPrefix(s, "!") && !strings.HasPrefix(s, "!=") {
+		s = "not(" + strings.TrimSpace(s[1:]) + ")"
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
