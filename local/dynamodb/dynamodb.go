@@ -57,6 +57,8 @@ package dynamodb
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -212,6 +214,8 @@ func writeError(w http.ResponseWriter, e *apiErr) {
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	// The SDK shows this id in its errors; it makes local logs traceable.
+	w.Header().Set("X-Amzn-RequestId", requestID())
 	if r.Method != http.MethodPost {
 		writeError(w, &apiErr{status: http.StatusMethodNotAllowed, typ: "UnknownOperationException", msg: "only POST is supported"})
 		return
@@ -254,6 +258,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
 	w.Write(out)
+}
+
+// requestID returns a random request id.
+func requestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return strings.ToUpper(hex.EncodeToString(b[:]))
 }
 
 // maxDepth bounds JSON nesting in a request: DynamoDB's 32 levels of

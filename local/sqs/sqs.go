@@ -373,6 +373,8 @@ func writeError(w http.ResponseWriter, e *apiErr) {
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	// The SDK shows this id in its errors; it makes local logs traceable.
+	w.Header().Set("X-Amzn-RequestId", newID())
 	if isQuery(r) {
 		s.serveQuery(w, r)
 		return
