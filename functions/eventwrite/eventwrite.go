@@ -97,14 +97,17 @@ type SFN interface {
 // Parking stores parked writes; *dynamo.ParkedWrites and
 // *dynamo.MemoryParked implement it.
 type Parking interface {
-	// Put stores p, replacing a write parked under the same key.
-	Put(ctx context.Context, p *dynamo.ParkedWrite) error
+	// Put stores p; with ifToken set, only over a write parked with that
+	// task token. Errors: Application.Conflict when that write was parked
+	// again (a newer token) or settled meanwhile.
+	Put(ctx context.Context, p *dynamo.ParkedWrite, ifToken string) error
 	// Get returns a parked write. Errors: Application.NotFound.
 	Get(ctx context.Context, key string) (*dynamo.ParkedWrite, error)
 	// List returns the parked writes, oldest first.
 	List(ctx context.Context) ([]*dynamo.ParkedWrite, error)
-	// Remove deletes a parked write; removing nothing is no error.
-	Remove(ctx context.Context, key string) error
+	// Remove deletes a parked write if its token is ifToken (any when
+	// ""); removing nothing is no error.
+	Remove(ctx context.Context, key, ifToken string) error
 }
 
 var (
@@ -390,7 +393,7 @@ func (h *Handler) writeTask(ctx context.Context, req posluha.TaskRequest) (json.
 		now := h.d.Now().UTC()
 		p := &dynamo.ParkedWrite{Key: req.IdempotencyKey(), Request: req, Registry: t.Registry,
 			Parked: now, Tried: now, Attempts: 1, LastError: posluha.ErrRegistryUnavailable}
-		if err := h.d.Parking.Put(ctx, p); err != nil {
+		if err := h.d.Parking.Put(ctx, p, ""); err != nil {
 			return nil, fmt.Errorf("park write %s: %w", p.Key, err)
 		}
 		h.d.Log.WarnContext(ctx, "write parked", "applicationId", req.ApplicationID, "service", req.Service,

@@ -118,33 +118,37 @@ func (h *Handler) retry(ctx context.Context, p *dynamo.ParkedWrite) (string, err
 	case werr == nil:
 		err := h.d.SFN.SendTaskSuccess(ctx, req.TaskToken, string(out))
 		if gone(err) {
-			return OutcomeGone, h.d.Parking.Remove(ctx, p.Key)
+			return OutcomeGone, h.d.Parking.Remove(ctx, p.Key, req.TaskToken)
 		}
 		if err != nil {
 			return "", fmt.Errorf("complete task %s: %w", p.Key, err)
 		}
 		h.d.Log.InfoContext(ctx, "parked write resumed", "applicationId", req.ApplicationID, "service", req.Service,
 			"step", req.Step, "connector", req.Connector, "attempts", p.Attempts+1)
-		return OutcomeResumed, h.d.Parking.Remove(ctx, p.Key)
+		return OutcomeResumed, h.d.Parking.Remove(ctx, p.Key, req.TaskToken)
 	case name == posluha.ErrRegistryUnavailable:
 		p.Attempts++
 		p.Tried = h.d.Now().UTC()
 		p.LastError = name
-		if err := h.d.Parking.Put(ctx, p); err != nil {
+		err := h.d.Parking.Put(ctx, p, req.TaskToken)
+		if posluha.ErrorName(err) == posluha.ErrApplicationConflict {
+			return OutcomeParked, nil // parked again meanwhile: the newer park stands
+		}
+		if err != nil {
 			return "", err
 		}
 		return OutcomeParked, nil
 	case strings.HasPrefix(name, "Registry.") || name == posluha.ErrTaskInvalid:
 		err := h.d.SFN.SendTaskFailure(ctx, req.TaskToken, name, posluha.ErrorMessage(werr))
 		if gone(err) {
-			return OutcomeGone, h.d.Parking.Remove(ctx, p.Key)
+			return OutcomeGone, h.d.Parking.Remove(ctx, p.Key, req.TaskToken)
 		}
 		if err != nil {
 			return "", fmt.Errorf("fail task %s: %w", p.Key, err)
 		}
 		h.d.Log.WarnContext(ctx, "parked write refused", "applicationId", req.ApplicationID, "service", req.Service,
 			"step", req.Step, "connector", req.Connector, "error", name)
-		return OutcomeFailed, h.d.Parking.Remove(ctx, p.Key)
+		return OutcomeFailed, h.d.Parking.Remove(ctx, p.Key, req.TaskToken)
 	}
 	// Our own trouble (the effects table): keep it parked for the next sweep.
 	return "", werr

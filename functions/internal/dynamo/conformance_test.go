@@ -24,10 +24,10 @@ type stores struct {
 	awaits  posluha.Awaits
 	effects posluha.Effects
 	parked  interface {
-		Put(context.Context, *ParkedWrite) error
+		Put(context.Context, *ParkedWrite, string) error
 		Get(context.Context, string) (*ParkedWrite, error)
 		List(context.Context) ([]*ParkedWrite, error)
-		Remove(context.Context, string) error
+		Remove(context.Context, string, string) error
 	}
 }
 
@@ -382,9 +382,30 @@ func TestParkedConformance(t *testing.T) {
 				TaskToken: "tok", Arguments: map[string]any{"amount": float64(8000), "iban": "UA21"}}}
 		q := &ParkedWrite{Key: "app-0/pay", Registry: "treasury", Parked: t0, Request: posluha.TaskRequest{ApplicationID: "app-0", Step: "pay"}}
 		for _, x := range []*ParkedWrite{p, q} {
-			if err := s.parked.Put(ctx, x); err != nil {
+			if err := s.parked.Put(ctx, x, ""); err != nil {
 				t.Fatal(err)
 			}
+		}
+		// Bookkeeping of a sweep that holds an old token loses to a newer park.
+		newer := *p
+		newer.Request.TaskToken = "tok-2"
+		if err := s.parked.Put(ctx, &newer, ""); err != nil {
+			t.Fatal(err)
+		}
+		stale := *p
+		stale.Attempts = 9
+		wantName(t, "Put(old token)", s.parked.Put(ctx, &stale, "tok"), posluha.ErrApplicationConflict)
+		wantName(t, "Put(nothing parked)", s.parked.Put(ctx, &ParkedWrite{Key: "none", Request: posluha.TaskRequest{TaskToken: "x"}}, "x"), posluha.ErrApplicationConflict)
+		if err := s.parked.Remove(ctx, p.Key, "tok"); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.parked.Get(ctx, p.Key); err != nil || got.Request.TaskToken != "tok-2" {
+			t.Fatalf("after a Remove with the old token: %+v, %v", got, err)
+		}
+		p.Attempts = 3
+		p.Request.TaskToken = "tok-2"
+		if err := s.parked.Put(ctx, p, "tok-2"); err != nil {
+			t.Fatalf("Put(current token): %v", err)
 		}
 		got, err := s.parked.Get(ctx, p.Key)
 		if err != nil || !reflect.DeepEqual(got, p) {
@@ -394,10 +415,10 @@ func TestParkedConformance(t *testing.T) {
 		if err != nil || len(list) != 2 || list[0].Key != "app-0/pay" {
 			t.Fatalf("List = %v, %v; want oldest first", list, err)
 		}
-		if err := s.parked.Remove(ctx, q.Key); err != nil {
+		if err := s.parked.Remove(ctx, q.Key, ""); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.parked.Remove(ctx, q.Key); err != nil {
+		if err := s.parked.Remove(ctx, q.Key, ""); err != nil {
 			t.Errorf("second Remove: %v", err)
 		}
 		_, err = s.parked.Get(ctx, q.Key)

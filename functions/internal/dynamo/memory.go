@@ -359,8 +359,8 @@ type MemoryParked struct {
 	m  map[string]*ParkedWrite
 }
 
-// Put stores p, replacing a write parked under the same key.
-func (s *MemoryParked) Put(_ context.Context, p *ParkedWrite) error {
+// Put stores p as ParkedWrites.Put does.
+func (s *MemoryParked) Put(_ context.Context, p *ParkedWrite, ifToken string) error {
 	if p.Key == "" {
 		return posluha.Errorf(posluha.ErrTaskInvalid, "parked write needs an idempotency key")
 	}
@@ -371,6 +371,9 @@ func (s *MemoryParked) Put(_ context.Context, p *ParkedWrite) error {
 	c.Parked, c.Tried = c.Parked.UTC(), c.Tried.UTC()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if old, ok := s.m[p.Key]; ifToken != "" && (!ok || old.Request.TaskToken != ifToken) {
+		return posluha.Errorf(posluha.ErrApplicationConflict, "write %s was parked again or settled meanwhile", p.Key)
+	}
 	s.m[p.Key] = c
 	return nil
 }
@@ -398,10 +401,12 @@ func (s *MemoryParked) List(_ context.Context) ([]*ParkedWrite, error) {
 	return out, nil
 }
 
-// Remove deletes the write parked under k; removing nothing is no error.
-func (s *MemoryParked) Remove(_ context.Context, k string) error {
+// Remove deletes the write parked under k as ParkedWrites.Remove does.
+func (s *MemoryParked) Remove(_ context.Context, k, ifToken string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.m, k)
+	if p, ok := s.m[k]; ok && (ifToken == "" || p.Request.TaskToken == ifToken) {
+		delete(s.m, k)
+	}
 	return nil
 }

@@ -38,9 +38,12 @@ type ParkedWrites struct {
 // NewParkedWrites returns the adapter for table.
 func NewParkedWrites(c Client, table string) *ParkedWrites { return &ParkedWrites{c: c, table: table} }
 
-// Put stores p, replacing a write parked under the same key (a retried task
-// brings a new token).
-func (s *ParkedWrites) Put(ctx context.Context, p *ParkedWrite) error {
+// Put stores p. With ifToken "" it replaces whatever is parked under the
+// key (a retried task brings a new token); otherwise only a write parked
+// with task token ifToken is replaced, so that a sweep's bookkeeping never
+// overwrites a newer park of the same step. Errors: Application.Conflict
+// when the parked write is gone or has another token.
+func (s *ParkedWrites) Put(ctx context.Context, p *ParkedWrite, ifToken string) error {
 	if p.Key == "" {
 		return posluha.Errorf(posluha.ErrTaskInvalid, "parked write needs an idempotency key")
 	}
@@ -48,13 +51,21 @@ func (s *ParkedWrites) Put(ctx context.Context, p *ParkedWrite) error {
 	if err != nil {
 		return posluha.Errorf(posluha.ErrTaskInvalid, "parked write %s: %v", p.Key, err)
 	}
-	_, err = s.c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: map[string]types.AttributeValue{
+	in := &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: map[string]types.AttributeValue{
 		"key": str(p.Key), "request": &types.AttributeValueMemberB{Value: req},
 		"applicationId": str(p.Request.ApplicationID), "step": str(p.Request.Step),
-		"connector": str(p.Request.Connector), "registry": str(p.Registry),
+		"connector": str(p.Request.Connector), "registry": str(p.Registry), "taskToken": str(p.Request.TaskToken),
 		"parked": str(fmtTime(p.Parked)), "tried": str(fmtTime(p.Tried)),
 		"attempts": num(int64(p.Attempts)), "lastError": str(p.LastError),
-	}})
+	}}
+	if ifToken != "" {
+		in.ConditionExpression = aws.String("taskToken = :t")
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{":t": str(ifToken)}
+	}
+	_, err = s.c.PutItem(ctx, in)
+	if conditionFailed(err) {
+		return posluha.Errorf(posluha.ErrApplicationConflict, "write %s was parked again or settled meanwhile", p.Key)
+	}
 	if err != nil {
 		return fmt.Errorf("park write %s: %w", p.Key, err)
 	}
@@ -111,10 +122,17 @@ func sortParked(ps []*ParkedWrite) {
 	})
 }
 
-// Remove deletes the write parked under k; removing nothing is no error.
-func (s *ParkedWrites) Remove(ctx context.Context, k string) error {
-	_, err := s.c.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: key("key", k)})
-	if err != nil {
+// Remove deletes the write parked under k when its task token is ifToken
+// (any token when ifToken is ""); removing nothing, or a write parked again
+// with a newer token, is no error and leaves it.
+func (s *ParkedWrites) Remove(ctx context.Context, k, ifToken string) error {
+	in := &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: key("key", k)}
+	if ifToken != "" {
+		in.ConditionExpression = aws.String("taskToken = :t")
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{":t": str(ifToken)}
+	}
+	_, err := s.c.DeleteItem(ctx, in)
+	if err != nil && !conditionFailed(err) {
 		return fmt.Errorf("remove parked write %s: %w", k, err)
 	}
 	return nil

@@ -140,3 +140,8 @@ func conditionFailed(err error) bool {
 	var ccf *types.ConditionalCheckFailedException
 	return errors.As(err, &ccf)
 }
+
+// NewClientFromConfig returns a DynamoDB client for cfg (its endpoint,
+// region and credentials), so that callers need not import the SDK's
+// service package.
+func NewClientFromConfig(cfg aws.Config) *dynamodb.Client { return dynamodb.NewFromConfig(cfg) }
