@@ -207,7 +207,10 @@ func Analyze(g *Graph) (*Analysis, []Problem) {
 	return a, ps
 }
 
-func isExit(n *Node) bool { return len(n.Out) == 0 && n.Kind != Boundary || n.Kind == End }
+// isExit reports whether a token ends at n: an end event, or any node
+// without outgoing flows (BPMN's implicit end; a boundary event without
+// flows included).
+func isExit(n *Node) bool { return len(n.Out) == 0 || n.Kind == End }
 
 func label(n *Node) string {
 	if n.Name != "" {
