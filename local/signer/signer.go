@@ -244,4 +244,3 @@ func ParseCertificate(b []byte) (*x509.Certificate, error) {
 	}
 	return x509.ParseCertificate(blk.Bytes)
 }
-

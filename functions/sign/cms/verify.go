@@ -22,7 +22,9 @@ type Algorithm interface {
 type AlgorithmFunc func(pub crypto.PublicKey, digest, sig []byte) error
 
 // Verify calls f.
-func (f AlgorithmFunc) Verify(pub crypto.PublicKey, digest, sig []byte) error { return f(pub, digest, sig) }
+func (f AlgorithmFunc) Verify(pub crypto.PublicKey, digest, sig []byte) error {
+	return f(pub, digest, sig)
+}
 
 func verifyECDSA(pub crypto.PublicKey, digest, sig []byte) error {
 	k, ok := pub.(*ecdsa.PublicKey)
