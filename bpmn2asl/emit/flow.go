@@ -93,7 +93,7 @@ func (w *walk) follow(f *bpmn.Flow) string {
 // exitState is the state that ends a branch at its join.
 func (w *walk) exitState() string {
 	if w.c.exit == "" {
-		w.c.exit = w.e.helperName(fmt.Sprintf("%s branch end", labelOf(w.stop)))
+		w.c.exit = w.e.stateName(&w.stop.Element, "branch end")
 		st := w.c.add(&asl.State{Name: w.c.exit, Type: asl.TypePass, End: true})
 		w.c.ends = append(w.c.ends, st)
 	}
@@ -389,7 +389,7 @@ func (w *walk) fork(n *bpmn.Node, name string) string {
 	e := w.e
 	comment := "bpmn:" + n.ID
 	if name == "" {
-		name = e.helperName(labelOf(n) + " fork")
+		name = e.stateName(&n.Element, "fork")
 		comment = ""
 	} else {
 		w.c.memo[n] = name
@@ -542,7 +542,7 @@ func (w *walk) afterJoin(j *bpmn.Node) string {
 // the flow's condition holds and otherwise ends the branch at once.
 func (w *walk) guard(split *bpmn.Node, f *bpmn.Flow, def *bpmn.Flow) string {
 	e := w.e
-	name := e.helperName(fmt.Sprintf("%s if %s", labelOf(split), flowName(f)))
+	name := e.stateName(&split.Element, "if "+flowName(f))
 	ch := w.c.add(&asl.State{Name: name, Type: asl.TypeChoice})
 	cond := "false"
 	if f == def {
@@ -562,7 +562,7 @@ func (w *walk) guard(split *bpmn.Node, f *bpmn.Flow, def *bpmn.Flow) string {
 	} else if j, ok := e.condition(f); ok {
 		cond = j
 	}
-	skip := e.helperName(fmt.Sprintf("%s skip %s", labelOf(split), flowName(f)))
+	skip := e.stateName(&split.Element, "skip "+flowName(f))
 	ch.Choices = []*asl.ChoiceRule{{Condition: asl.Expr(cond), Comment: "bpmn:" + f.ID, Next: w.follow(f)}}
 	ch.Default = skip
 	sk := w.c.add(&asl.State{Name: skip, Type: asl.TypePass, End: true})
@@ -707,7 +707,7 @@ func (w *walk) eventGateway(n *bpmn.Node) string {
 			continue
 		}
 		bc := newContainer(false)
-		failName := e.helperName(fmt.Sprintf("%s won", labelOf(ev)))
+		failName := e.stateName(&ev.Element, "won")
 		errName := ErrRacePrefix + ev.ID
 		bw := &walk{e: e, c: bc, an: w.an, race: map[*bpmn.Node]string{ev: failName}, split: n}
 		start := bw.entry(ev)
@@ -735,7 +735,7 @@ func (w *walk) eventGateway(n *bpmn.Node) string {
 	for i, a := range arms {
 		next := ""
 		if len(a.ev.Outgoing) == 0 {
-			done := &asl.State{Name: e.helperName(labelOf(a.ev) + " done"), Type: asl.TypePass}
+			done := &asl.State{Name: e.stateName(&a.ev.Element, "done"), Type: asl.TypePass}
 			w.c.add(done)
 			w.finish(done)
 			next = done.Name
@@ -744,7 +744,7 @@ func (w *walk) eventGateway(n *bpmn.Node) string {
 			w.then(tmp, a.ev)
 			next = tmp.Next
 			if next == "" {
-				done := &asl.State{Name: e.helperName(labelOf(a.ev) + " done"), Type: asl.TypePass}
+				done := &asl.State{Name: e.stateName(&a.ev.Element, "done"), Type: asl.TypePass}
 				w.c.add(done)
 				w.finish(done)
 				next = done.Name

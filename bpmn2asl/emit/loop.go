@@ -61,7 +61,7 @@ func (w *walk) multiInstance(n *bpmn.Node, name string) *asl.State {
 		if !validVar(elem) {
 			e.report(diag.BadMultiInstance, &n.Element, l.ExtPos, "use a plain variable name as inputElement", "inputElement %q of %s is not a plain variable name", elem, labelOf(n))
 		} else {
-			init := bc.add(&asl.State{Name: e.helperName(labelOf(n) + " item"), Type: asl.TypePass,
+			init := bc.add(&asl.State{Name: e.stateName(&n.Element, "item start"), Type: asl.TypePass,
 				Assign: asl.NewObject(elem, asl.Expr("$states.input.item"), "loopCounter", asl.Expr("$states.input.index + 1"))})
 			first = init.Name
 		}
@@ -110,7 +110,7 @@ func (w *walk) innerBody(n *bpmn.Node, bc *container) body {
 	bw := &walk{e: w.e, c: bc, an: w.an}
 	tail := bw.core(n, bc, name)
 	// Boundaries stay on the Map (they interrupt all iterations).
-	end := bc.add(&asl.State{Name: w.e.helperName(labelOf(n) + " item done"), Type: asl.TypePass, End: true})
+	end := bc.add(&asl.State{Name: w.e.stateName(&n.Element, "item done"), Type: asl.TypePass, End: true})
 	tail.Next = end.Name
 	bw.linkTerminateCatch(tail)
 	return body{entry: name, ends: []*asl.State{end}}
@@ -143,11 +143,11 @@ func (w *walk) standardLoop(n *bpmn.Node, name string) string {
 			e.report(diag.BadLoop, &n.Element, l.Pos, "write loopMaximum as a whole number", "loopMaximum %q of %s is not a whole number", mx, labelOf(n))
 		}
 	}
-	initName := e.helperName(labelOf(n) + " loop start")
+	initName := e.stateName(&n.Element, "loop start")
 	w.c.memo[n] = initName
 	init := w.c.add(&asl.State{Name: initName, Type: asl.TypePass, Comment: "loop of bpmn:" + n.ID, Assign: asl.NewObject(counter, 0)})
 	bodyName := e.stateName(&n.Element, "")
-	check := &asl.State{Name: e.helperName(labelOf(n) + " loop again?"), Type: asl.TypeChoice, Comment: "loop of bpmn:" + n.ID}
+	check := &asl.State{Name: e.stateName(&n.Element, "loop again?"), Type: asl.TypeChoice, Comment: "loop of bpmn:" + n.ID}
 	tail := w.core(n, w.c, bodyName)
 	w.boundaries(n, tail)
 	w.c.add(check)
@@ -155,7 +155,7 @@ func (w *walk) standardLoop(n *bpmn.Node, name string) string {
 	exit := &asl.State{}
 	w.then(exit, n)
 	if exit.Next == "" {
-		done := w.c.add(&asl.State{Name: e.helperName(labelOf(n) + " loop done"), Type: asl.TypePass})
+		done := w.c.add(&asl.State{Name: e.stateName(&n.Element, "loop done"), Type: asl.TypePass})
 		w.finish(done)
 		exit.Next = done.Name
 	}

@@ -42,7 +42,7 @@ func needsRace(n *bpmn.Node) bool {
 func (w *walk) boundaryRace(n *bpmn.Node, name string) string {
 	e := w.e
 	inner := name
-	name = e.helperName(labelOf(n) + " with events")
+	name = e.stateName(&n.Element, "with events")
 	w.c.memo[n] = name
 	st := w.c.add(&asl.State{Name: name, Type: asl.TypeParallel, Comment: "boundary events of bpmn:" + n.ID})
 	type arm struct {
@@ -61,7 +61,7 @@ func (w *walk) boundaryRace(n *bpmn.Node, name string) string {
 	} else {
 		tail = bw.core(n, bc, inner)
 	}
-	fail := bc.add(&asl.State{Name: e.helperName(labelOf(n) + " finished"), Type: asl.TypeFail, Error: ErrRacePrefix + n.ID})
+	fail := bc.add(&asl.State{Name: e.stateName(&n.Element, "finished"), Type: asl.TypeFail, Error: ErrRacePrefix + n.ID})
 	tail.Next = fail.Name
 	bw.linkTerminateCatch(tail)
 	st.Branches = append(st.Branches, &asl.Branch{StartAt: inner, States: bc.states})
@@ -94,7 +94,7 @@ func (w *walk) boundaryRace(n *bpmn.Node, name string) string {
 		}
 		a := arm{id: b.ID, bc: bc, node: b}
 		if b.CancelActivity {
-			a.fail = bc.add(&asl.State{Name: e.helperName(labelOf(b) + " fired"), Type: asl.TypeFail, Error: ErrRacePrefix + b.ID})
+			a.fail = bc.add(&asl.State{Name: e.stateName(&b.Element, "fired"), Type: asl.TypeFail, Error: ErrRacePrefix + b.ID})
 			ev.Next = a.fail.Name
 		} else {
 			bw.then(ev, b)
@@ -123,7 +123,7 @@ func (w *walk) boundaryRace(n *bpmn.Node, name string) string {
 			tmp := &asl.State{}
 			w.then(tmp, n)
 			if tmp.Next == "" {
-				done := w.c.add(&asl.State{Name: e.helperName(labelOf(n) + " done"), Type: asl.TypePass})
+				done := w.c.add(&asl.State{Name: e.stateName(&n.Element, "done"), Type: asl.TypePass})
 				w.finish(done)
 				tmp.Next = done.Name
 			}
@@ -132,7 +132,7 @@ func (w *walk) boundaryRace(n *bpmn.Node, name string) string {
 			tmp := &asl.State{}
 			w.then(tmp, a.node)
 			if tmp.Next == "" {
-				done := w.c.add(&asl.State{Name: e.helperName(labelOf(a.node) + " done"), Type: asl.TypePass})
+				done := w.c.add(&asl.State{Name: e.stateName(&a.node.Element, "done"), Type: asl.TypePass})
 				w.finish(done)
 				tmp.Next = done.Name
 			}

@@ -151,7 +151,7 @@ func (w *walk) inlineSub(n *bpmn.Node, name string) string {
 			}
 			contName = tmp.Next
 			if contName == "" {
-				done := &asl.State{Name: e.helperName(labelOf(n) + " done"), Type: asl.TypePass}
+				done := &asl.State{Name: e.stateName(&n.Element, "done"), Type: asl.TypePass}
 				contName = done.Name
 				w.c.add(done)
 				w.then(done, n)
