@@ -395,6 +395,9 @@ func fnTrim(c *call, a []any) any {
 	return r
 }
 
+// maxString is about the longest string V8 can build (2^29 units).
+const maxString = 1 << 29
+
 func fnPad(c *call, a []any) any {
 	s, ok := strArg(a[0])
 	if !ok {
@@ -405,7 +408,12 @@ func fnPad(c *call, a []any) any {
 	if ch == "" {
 		ch = " "
 	}
-	padLen := int(math.Abs(math.Trunc(width))) - utf8.RuneCountInString(s)
+	w := math.Abs(math.Trunc(width))
+	if w*float64(len(ch)) > maxString {
+		// JavaScript fails here too, with "Invalid string length"
+		panic(&Error{Code: "D3001", Token: c.name, Value: width, Position: c.pos, Message: "The width given to $pad makes the string too long"})
+	}
+	padLen := int(w) - utf8.RuneCountInString(s)
 	if padLen <= 0 {
 		return s
 	}

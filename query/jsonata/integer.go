@@ -202,13 +202,19 @@ func formatIntegerValue(v float64, f *intFormat) string {
 			}
 		} else {
 			for i := len(f.separators) - 1; i >= 0; i-- {
+				// JavaScript's substr: a negative length gives "" and a
+				// negative start counts from the end, which loses digits
+				// for odd pictures; jsonata-js does exactly that
 				s := f.separators[i]
 				rs := []rune(out)
 				pos := len(rs) - s.position
-				if pos < 0 {
-					pos = 0
+				head, tail := "", string(rs[max(pos, 0):])
+				if pos > 0 {
+					head = string(rs[:pos])
+				} else if pos < 0 {
+					tail = string(rs[max(len(rs)+pos, 0):])
 				}
-				out = string(rs[:pos]) + s.char + string(rs[pos:])
+				out = head + s.char + tail
 			}
 		}
 		if f.ordinal {

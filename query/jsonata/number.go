@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/posluha/posluha/query/value"
 )
@@ -124,8 +125,15 @@ func formatNumber(v float64, picture string, p numProps) string {
 		if expPos == -1 || expPos > len(sub)-len(suffix) {
 			parts.mantissa = activePart
 		} else {
-			parts.mantissa = safeSub(activePart, 0, expPos)
-			e := safeSub(activePart, expPos+1, len(activePart))
+			// jsonata-js takes the position in the sub-picture and cuts the
+			// active part with it; counted in characters, as JavaScript does
+			at := utf8.RuneCountInString(sub[:expPos])
+			ar := []rune(activePart)
+			parts.mantissa = string(ar[:min(at, len(ar))])
+			e := ""
+			if at+1 < len(ar) {
+				e = string(ar[at+1:])
+			}
 			parts.exponent = &e
 		}
 		dp := strings.Index(parts.mantissa, p.decimal)
@@ -223,17 +231,20 @@ func formatNumber(v float64, picture string, p numProps) string {
 	digitOrOpt := func(ch string) bool { return isDigit(ch) || ch == p.digit }
 	analyse := func(parts numParts) numPic {
 		groupPositions := func(part string, toLeft bool) []int {
+			// positions are characters; the next separator is searched in
+			// the integer part whichever part this is (as jsonata-js does)
 			var pos []int
-			gp := strings.Index(part, p.grouping)
-			for gp != -1 && p.grouping != "" {
+			pr, ir, g := []rune(part), []rune(parts.integer), []rune(p.grouping)
+			gp := runeIndexFrom(pr, g, 0)
+			for gp != -1 && len(g) > 0 {
 				var n int
 				if toLeft {
-					n = countIn(part[:gp], digitOrOpt)
+					n = countIn(string(pr[:min(gp, len(pr))]), digitOrOpt)
 				} else {
-					n = countIn(part[gp:], digitOrOpt)
+					n = countIn(string(pr[min(gp, len(pr)):]), digitOrOpt)
 				}
 				pos = append(pos, n)
-				gp = indexFrom(parts.integer, p.grouping, gp+1)
+				gp = runeIndexFrom(ir, g, gp+1)
 			}
 			return pos
 		}
@@ -290,15 +301,19 @@ func formatNumber(v float64, picture string, p numProps) string {
 	if pic.minExp != 0 {
 		maxM := math.Pow(10, float64(pic.scaling))
 		minM := math.Pow(10, float64(pic.scaling-1))
+		// jsonata-js loops forever on zero and on negative numbers here;
+		// scaling the magnitude gives the evident answer instead
 		e := 0
-		for mantissa < minM && mantissa != 0 {
-			mantissa *= 10
+		mag := math.Abs(mantissa)
+		for mag < minM && mag != 0 {
+			mag *= 10
 			e--
 		}
-		for mantissa > maxM {
-			mantissa /= 10
+		for mag > maxM {
+			mag /= 10
 			e++
 		}
+		mantissa = math.Copysign(mag, mantissa)
 		exponent = &e
 	}
 	rounded := roundHalfEven(mantissa, float64(pic.maxFrac))
@@ -387,6 +402,22 @@ func runeIndex(rs []rune, s string) int {
 	}
 	for i := range rs {
 		if rs[i] == sr[0] {
+			return i
+		}
+	}
+	return -1
+}
+
+func runeIndexFrom(s, sub []rune, from int) int {
+	for i := max(from, 0); i+len(sub) <= len(s); i++ {
+		match := true
+		for j := range sub {
+			if s[i+j] != sub[j] {
+				match = false
+				break
+			}
+		}
+		if match {
 			return i
 		}
 	}
