@@ -1,5 +1,6 @@
 // Package emit turns one BPMN process into an ASL state machine (JSONata
-// query language, process variables as ASL Variables).
+// query language, process variables as ASL Variables). The patterns it
+// uses are documented for analysts in package bpmn2asl (doc.go).
 //
 // Passes:
 //
@@ -8,10 +9,11 @@
 //     termination, split conditions, post-dominators). Problems become
 //     diagnostics; emission goes on so that one run reports everything.
 //  2. Variables: every FEEL expression of the process is scanned
-//     (feel.Names) for the variables it reads; ioMapping and
-//     multi-instance targets are the variables it writes. The start state
-//     initialises every variable the diagram reads from the execution input
-//     (null when absent).
+//     (feel.Names) for the variables it reads; ioMapping, multi-instance,
+//     script and error-boundary targets are the variables it writes. The
+//     start state initialises every process variable from the execution
+//     input (null when absent); names that would hide JSONata functions are
+//     rejected, reads nobody writes are warned about.
 //  3. States: a depth-first walk from the start event emits the states of
 //     each node into the current container (the machine, a Parallel branch
 //     or a Map processor), memoised per container so that exclusive
@@ -21,12 +23,17 @@
 //     in new containers until the join; a branch that meets another join,
 //     or re-enters its own split, is unstructured and reported with split
 //     and join named. Without a synchronising join the branches run to
-//     their own ends (acyclic tails are unfolded, i.e. copied per branch).
+//     their own ends (acyclic tails are unfolded, i.e. copied per branch,
+//     up to maxStates). Event-based gateways and boundary events that
+//     TimeoutSeconds cannot express become races (race.go); loops and
+//     multi-instance markers wrap the activity (loop.go); tasks, payloads,
+//     retries and Catch are in task.go.
 //  4. Names: state names come from element names plus ids, cut to 80
-//     characters and made unique across the whole machine.
+//     bytes and made unique across the whole machine.
 //
 // Every state made for a BPMN node carries "Comment": "bpmn:<id>"; helper
-// states the compiler adds (branch ends, re-raises) carry none.
+// states the compiler adds (branch ends, re-raises, wrappers) carry none or
+// a comment that does not start with "bpmn:".
 package emit
 
 import (
