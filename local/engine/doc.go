@@ -31,3 +31,19 @@
 // the path), so values are shared freely between threads, events and the
 // in-memory store.
 package engine
+
+// # Using it
+//
+// Build an Engine with New(Config{Store, Clock, Invoker, S3}), call Start
+// (it resumes RUNNING executions and runs the timer loop) and Close. The
+// service methods (CreateMachine, StartExecution, DescribeExecution,
+// History, SendTaskSuccess, RedriveExecution, TestState, …) are what the
+// Step Functions HTTP API sits on; their errors are *APIError values named
+// like AWS's exceptions. Tasks go to the Invoker: Router runs Lambda
+// functions (LambdaFunctions) and SDK integrations (Integration by
+// "service:action"); Mocks answers by state name. A VirtualClock with
+// Config.AutoAdvance makes every timer fire as soon as nothing else runs.
+//
+// A store implementation keeps Execution records (EncodeExecution gives a
+// byte form), appends Events, and indexes Execution.WakeAt and
+// Execution.Tokens; see Store for what must be atomic.
