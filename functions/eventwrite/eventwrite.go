@@ -338,12 +338,9 @@ func (h *Handler) await(ctx context.Context, req posluha.TaskRequest) (json.RawM
 	if key == "" {
 		key = req.Step + "/" + req.ApplicationID
 	}
-	err = h.d.Awaits.Put(ctx, &posluha.Await{
-		Key: key, ApplicationID: req.ApplicationID, Step: req.Step, Token: req.TaskToken, Created: h.d.Now().UTC(),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store await %s: %w", key, err)
-	}
+	// Status first: an application that cannot wait (cancelled meanwhile)
+	// leaves no token behind. Then the token, then the citizen is told:
+	// nobody answers before the token is stored.
 	now := h.d.Now().UTC()
 	a, err := h.d.Applications.Update(ctx, req.ApplicationID, func(a *posluha.Application) error {
 		if a.Status == posluha.StatusSubmitted {
@@ -357,6 +354,12 @@ func (h *Handler) await(ctx context.Context, req posluha.TaskRequest) (json.RawM
 	})
 	if err != nil {
 		return nil, err
+	}
+	err = h.d.Awaits.Put(ctx, &posluha.Await{
+		Key: key, ApplicationID: req.ApplicationID, Step: req.Step, Token: req.TaskToken, Created: now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store await %s: %w", key, err)
 	}
 	if tmpl != "" {
 		if _, err := h.send(ctx, req, a, tmpl, ""); err != nil {
@@ -374,6 +377,9 @@ func (h *Handler) writeTask(ctx context.Context, req posluha.TaskRequest) (json.
 	}
 	if park && req.TaskToken == "" {
 		return nil, posluha.Errorf(posluha.ErrTaskInvalid, "parkOnOutage needs a callback task (waitForTaskToken) with a task token")
+	}
+	if park && (h.d.Parking == nil || h.d.SFN == nil) {
+		return nil, fmt.Errorf("parkOnOutage: no parking or Step Functions client configured")
 	}
 	t, err := h.writeConnector(req.Connector)
 	if err != nil {

@@ -602,3 +602,20 @@ func TestHandleInvalid(t *testing.T) {
 		})
 	}
 }
+
+// TestAwaitCancelled: an application that cannot wait any more fails the
+// task and leaves no token behind.
+func TestAwaitCancelled(t *testing.T) {
+	e := mustEnv(t)
+	ctx := context.Background()
+	e.mustApp(t, "app-1", "e-propyska")
+	if _, errType := e.invoke(t, task("app-1", "cancel", "status", 0, map[string]any{"arguments": map[string]any{"status": "cancelled"}})); errType != "" {
+		t.Fatal(errType)
+	}
+	if _, errType := e.invoke(t, task("app-1", "review", "await", 0, map[string]any{"taskToken": "t"})); errType != "Application.Conflict" {
+		t.Fatalf("await on a cancelled application = %q, want Application.Conflict", errType)
+	}
+	if _, err := e.deps.Awaits.Take(ctx, "review/app-1"); posluha.ErrorName(err) != posluha.ErrApplicationNotFound {
+		t.Errorf("a token was stored for a cancelled application: %v", err)
+	}
+}

@@ -36,7 +36,7 @@ type ResumeReport struct {
 // write is counted in the report and logged; the sweep goes on.
 func (h *Handler) ResumeParked(ctx context.Context) (ResumeReport, error) {
 	var r ResumeReport
-	if h.d.Parking == nil {
+	if h.d.Parking == nil || h.d.SFN == nil {
 		return r, nil
 	}
 	ps, err := h.d.Parking.List(ctx)
@@ -90,7 +90,7 @@ func (h *Handler) Parked(ctx context.Context) ([]*dynamo.ParkedWrite, error) {
 // Errors: Application.NotFound when nothing is parked under key, and
 // store or SFN failures.
 func (h *Handler) Resend(ctx context.Context, key string, arguments map[string]any) (string, error) {
-	if h.d.Parking == nil {
+	if h.d.Parking == nil || h.d.SFN == nil {
 		return "", posluha.Errorf(posluha.ErrApplicationNotFound, "no write parked as %s", key)
 	}
 	p, err := h.d.Parking.Get(ctx, key)
