@@ -162,7 +162,10 @@
 //     through the Cause, as for event-based gateways). A non-interrupting
 //     event's branch runs the event's own path and ends; when the activity
 //     finishes first, the pending event is cancelled. Error boundaries stay
-//     Catch entries after the race ones. A cycle timer fires once.
+//     Catch entries after the race ones. A non-interrupting cycle timer
+//     (reminders: "R3/P3D") repeats its path R times, or until the
+//     activity ends ("R/P1D"); an interrupting one fires at its first
+//     interval.
 //     Escalation, compensation, signal and conditional boundaries are
 //     diagnosed (BPMN209).
 //   - A process with several start events (alternative triggers) begins

@@ -217,6 +217,7 @@ func TestEngineDifferential(t *testing.T) {
 		{"custom_task", 0, `{"price":2,"quantity":3}`, nil},
 		{"timers", 0, `{}`, nil},
 		{"two_starts", 0, `{}`, nil},
+		{"reminders", 0, `{}`, nil},
 		{"timer_expression", 0, `{"minutes":5,"deadline":"P1D"}`, nil},
 		{"event_gateway", 0, `{}`, nil},
 		{"boundary_race", 0, `{}`, nil},

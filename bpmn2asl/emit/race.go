@@ -2,6 +2,7 @@ package emit
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/posluha/posluha/bpmn2asl/asl"
@@ -93,13 +94,17 @@ func (w *walk) boundaryRace(n *bpmn.Node, name string) string {
 			e.callbackTask(b, ev)
 		}
 		a := arm{id: b.ID, bc: bc, node: b}
-		if b.CancelActivity {
+		start := evName
+		switch {
+		case b.CancelActivity:
 			a.fail = bc.add(&asl.State{Name: e.stateName(&b.Element, "fired"), Type: asl.TypeFail, Error: ErrRacePrefix + b.ID})
 			ev.Next = a.fail.Name
-		} else {
+		case k == bpmn.TimerEvent && b.Event().TimerKind == bpmn.TimeCycle:
+			start = bw.cycle(b, ev)
+		default:
 			bw.then(ev, b)
 		}
-		st.Branches = append(st.Branches, &asl.Branch{StartAt: evName, States: bc.states})
+		st.Branches = append(st.Branches, &asl.Branch{StartAt: start, States: bc.states})
 		arms = append(arms, a)
 	}
 	for i, a := range arms {
@@ -146,4 +151,40 @@ func (w *walk) boundaryRace(n *bpmn.Node, name string) string {
 	w.catchTerminate(st, nil)
 	st.End = true
 	return name
+}
+
+// cycle makes a non-interrupting cycle timer ("R3/P1D": three reminders a
+// day apart; "R/P1D": until the activity ends) repeat: a counter, the Wait,
+// the event's path, then a Choice back to the Wait. The activity's
+// completion cancels the branch like any race.
+func (w *walk) cycle(b *bpmn.Node, wait *asl.State) string {
+	e := w.e
+	text := ""
+	if ev := b.Event(); ev.Timer != nil {
+		text = strings.TrimSpace(ev.Timer.Text)
+	}
+	reps := -1
+	if strings.HasPrefix(text, "R") {
+		if i := strings.IndexByte(text, '/'); i > 1 {
+			if n, err := strconv.Atoi(text[1:i]); err == nil && n >= 0 {
+				reps = n
+			}
+		}
+	}
+	counter := "cycle_" + sanitize(b.ID)
+	init := w.c.add(&asl.State{Name: e.stateName(&b.Element, "cycle start"), Type: asl.TypePass,
+		Assign: asl.NewObject(counter, 1), Next: wait.Name})
+	again := &asl.State{Name: e.stateName(&b.Element, "again?"), Type: asl.TypeChoice}
+	stop := &asl.State{Name: e.stateName(&b.Element, "cycle done"), Type: asl.TypePass, End: true}
+	w.cont = func() string { return again.Name }
+	w.then(wait, b)
+	w.c.add(again)
+	w.c.add(stop)
+	cond := "true"
+	if reps >= 0 {
+		cond = fmt.Sprintf("$%s < %d", counter, reps)
+	}
+	again.Choices = []*asl.ChoiceRule{{Condition: asl.Expr(cond), Assign: asl.NewObject(counter, asl.Expr("$"+counter+" + 1")), Next: wait.Name}}
+	again.Default = stop.Name
+	return init.Name
 }
