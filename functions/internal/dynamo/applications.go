@@ -234,6 +234,9 @@ func pageLimit(limit int) int {
 // ListByCitizen implements posluha.Applications. after is an opaque token
 // from a previous page; a malformed one is Application.Invalid.
 func (s *Applications) ListByCitizen(ctx context.Context, citizen string, limit int, after string) ([]*posluha.Application, string, error) {
+	if citizen == "" {
+		return []*posluha.Application{}, "", nil // no key value to query by
+	}
 	in := &dynamodb.QueryInput{
 		TableName: aws.String(s.table), IndexName: aws.String(IndexAppsByCitizen),
 		KeyConditionExpression:    aws.String("citizen = :c"),

@@ -261,6 +261,9 @@ func TestListByCitizenConformance(t *testing.T) {
 		if err != nil || len(apps) != 0 || next != "" {
 			t.Errorf("unknown citizen = %v, %q, %v", apps, next, err)
 		}
+		if apps, next, err := s.apps.ListByCitizen(ctx, "", 3, ""); err != nil || len(apps) != 0 || next != "" {
+			t.Errorf("empty citizen = %v, %q, %v", apps, next, err)
+		}
 		_, _, err = s.apps.ListByCitizen(ctx, "citizen-a", 3, "!!not a token")
 		wantName(t, "ListByCitizen(bad token)", err, posluha.ErrApplicationInvalid)
 	})
@@ -297,6 +300,9 @@ func TestNotificationsConformance(t *testing.T) {
 		}
 		if !reflect.DeepEqual(list[3], n) {
 			t.Errorf("stored %+v, want the first Add %+v", list[3], n)
+		}
+		if list, err := s.notes.List(ctx, "", 2); err != nil || len(list) != 0 {
+			t.Errorf("List(empty citizen) = %v, %v", list, err)
 		}
 		if list, _ := s.notes.List(ctx, "c1", 2); len(list) != 2 || list[0].ID != "app-2/s2" {
 			t.Errorf("List(limit 2) = %v", list)

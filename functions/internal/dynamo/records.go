@@ -52,6 +52,9 @@ func (s *Notifications) Add(ctx context.Context, n *posluha.Notification) error 
 
 // List implements posluha.Notifications.
 func (s *Notifications) List(ctx context.Context, citizen string, limit int) ([]*posluha.Notification, error) {
+	if citizen == "" {
+		return []*posluha.Notification{}, nil // no key value to query by
+	}
 	out, err := s.c.Query(ctx, &dynamodb.QueryInput{
 		TableName: aws.String(s.table), IndexName: aws.String(IndexNotificationsByCitizen),
 		KeyConditionExpression:    aws.String("citizen = :c"),
