@@ -367,6 +367,8 @@ func (e *emitter) callActivity(n *bpmn.Node, st *asl.State) {
 	for _, f := range e.arguments(n).Fields {
 		input.Set(f.Key, f.Value)
 	}
+	// Links the child execution to this one in the console and history.
+	input.Set("AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID", asl.Expr("$states.context.Execution.Id"))
 	st.Arguments = asl.NewObject("StateMachineArn", "${"+sub+"}", "Input", input)
 	e.outputs(n, st, "$states.result.Output")
 }
