@@ -159,7 +159,7 @@ var queryInts = map[string]bool{"DelaySeconds": true, "MaxNumberOfMessages": tru
 func queryInput(form url.Values) map[string]any {
 	in := map[string]any{}
 	for _, k := range []string{"QueueUrl", "QueueName", "MessageBody", "ReceiptHandle", "MessageGroupId", "MessageDeduplicationId",
-		"QueueNamePrefix", "NextToken", "DelaySeconds", "MaxNumberOfMessages", "VisibilityTimeout", "WaitTimeSeconds", "MaxResults"} {
+		"QueueNamePrefix", "NextToken", "SourceArn", "DestinationArn", "TaskHandle", "DelaySeconds", "MaxNumberOfMessages", "VisibilityTimeout", "WaitTimeSeconds", "MaxResults"} {
 		if v, ok := form[k]; ok {
 			if queryInts[k] {
 				n, err := strconv.Atoi(v[0])
@@ -288,6 +288,21 @@ func renderResult(x *strings.Builder, action string, res map[string]any) {
 		el("NextToken", res["NextToken"])
 	case "GetQueueAttributes":
 		nameValues("Attribute", res["Attributes"])
+	case "ListDeadLetterSourceQueues":
+		urls, _ := res["queueUrls"].([]any)
+		for _, u := range urls {
+			el("QueueUrl", u)
+		}
+	case "StartMessageMoveTask":
+		el("TaskHandle", res["TaskHandle"])
+	case "ListMessageMoveTasks":
+		for _, t := range asList(res["Results"]) {
+			x.WriteString("<ListMessageMoveTasksResultEntry>")
+			for _, f := range sortedKeys(t) {
+				el(f, t[f])
+			}
+			x.WriteString("</ListMessageMoveTasksResultEntry>")
+		}
 	case "ListQueueTags":
 		tags, _ := res["Tags"].(map[string]any)
 		for _, k := range sortedKeys(tags) {

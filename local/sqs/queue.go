@@ -30,6 +30,7 @@ type message struct {
 	Group        string             `json:"g,omitempty"`
 	Dedup        string             `json:"dd,omitempty"`
 	Seq          uint64             `json:"seq"`
+	Src          string             `json:"src,omitempty"` // queue it was moved from (dead-letter redrive)
 
 	md5Body  string
 	md5Attrs string

@@ -32,9 +32,11 @@
 // SetQueueAttributes, DeleteQueue, PurgeQueue, SendMessage(+Batch),
 // ReceiveMessage (long polling), DeleteMessage(+Batch),
 // ChangeMessageVisibility(+Batch), TagQueue/UntagQueue/ListQueueTags,
-// RedrivePolicy with maxReceiveCount, FIFO queues (groups, deduplication),
+// RedrivePolicy with maxReceiveCount, ListDeadLetterSourceQueues,
+// StartMessageMoveTask (dead-letter redrive, done at once) with
+// ListMessageMoveTasks, FIFO queues (groups, deduplication),
 // and the older query protocol (form-encoded Action=…, XML answers) for the
-// same operations. Not supported: permissions, message move tasks, KMS.
+// same operations. Not supported: permissions, KMS.
 package sqs
 
 import (
@@ -101,6 +103,7 @@ type Server struct {
 	wake   chan struct{} // closed and replaced when messages may have become receivable
 	wal    *wal.Log
 	closed bool
+	tasks  map[string]map[string]any // source ARN → last message move task
 	// compactAt is the log size that triggers the next compaction (≤0: never).
 	compactAt int64
 }
@@ -113,7 +116,7 @@ func New(dir string, opts Options) (*Server, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("sqs: create data dir: %w", err)
 	}
-	s := &Server{opts: opts, log: opts.Logger, now: opts.Now, queues: map[string]*queue{}, wake: make(chan struct{})}
+	s := &Server{opts: opts, log: opts.Logger, now: opts.Now, queues: map[string]*queue{}, wake: make(chan struct{}), tasks: map[string]map[string]any{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -248,7 +251,7 @@ func (s *Server) apply(r *record) {
 		q.remove(m)
 		moved := *m
 		moved.deleted, moved.ReceiveCount, moved.FirstReceive = false, 0, 0
-		moved.VisibleAt, moved.Seq = r.Vis, r.Seq
+		moved.VisibleAt, moved.Seq, moved.Src = r.Vis, r.Seq, r.Q
 		s.seq = max(s.seq, r.Seq)
 		dlq.add(&moved)
 	}
@@ -515,6 +518,10 @@ func (c *call) dispatch(op string) (any, *apiErr) {
 		return map[string]any{}, c.s.durable(seq, werr)
 	case "TagQueue", "UntagQueue", "ListQueueTags":
 		return c.tags(op)
+	case "ListDeadLetterSourceQueues":
+		return c.deadLetterSources()
+	case "StartMessageMoveTask", "ListMessageMoveTasks", "CancelMessageMoveTask":
+		return c.moveTask(op)
 	case "SendMessage":
 		var in sendEntry
 		if err := c.decode(&in); err != nil {
@@ -1306,4 +1313,97 @@ func (c *call) handles(op, url string, entries []handleEntry) (*handleBatchResul
 		return nil, c.s.durable(0, werr)
 	}
 	return res, nil
+}
+
+// deadLetterSources lists the queues whose RedrivePolicy targets a queue.
+func (c *call) deadLetterSources() (any, *apiErr) {
+	var in struct{ QueueUrl string }
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	q, err := c.s.lookup(in.QueueUrl)
+	if err != nil {
+		return nil, err
+	}
+	urls := []string{}
+	for name, src := range c.s.queues {
+		if p := src.Attrs["RedrivePolicy"]; p != "" {
+			if dlq, _, err := redrive(p); err == nil && dlq == q.Name {
+				urls = append(urls, c.url(name))
+			}
+		}
+	}
+	sort.Strings(urls)
+	return map[string]any{"queueUrls": urls}, nil
+}
+
+// moveTask implements dead-letter redrive. A move runs to completion within
+// the request (local queues are small and fast), so tasks are reported as
+// COMPLETED and cannot be cancelled.
+func (c *call) moveTask(op string) (any, *apiErr) {
+	var in struct {
+		SourceArn      string
+		DestinationArn string
+		TaskHandle     string
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	arnName := func(arn string) string { return arn[strings.LastIndexByte(arn, ':')+1:] }
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	switch op {
+	case "ListMessageMoveTasks":
+		results := []any{}
+		if t := c.s.tasks[in.SourceArn]; t != nil {
+			results = append(results, t)
+		}
+		return map[string]any{"Results": results}, nil
+	case "CancelMessageMoveTask":
+		return nil, errf("ResourceNotFoundException", "message move task %s has already completed", in.TaskHandle)
+	}
+	src, err := c.s.lookup(arnName(in.SourceArn))
+	if err != nil {
+		return nil, err
+	}
+	var dest *queue
+	if in.DestinationArn != "" {
+		if dest, err = c.s.lookup(arnName(in.DestinationArn)); err != nil {
+			return nil, err
+		}
+	}
+	now := millis(c.s.now())
+	var recs []*record
+	for _, m := range src.order {
+		if m.deleted {
+			continue
+		}
+		to := m.Src
+		if dest != nil {
+			to = dest.Name
+		}
+		if c.s.queues[to] == nil || to == src.Name {
+			continue // no known source queue: stays in the dead-letter queue
+		}
+		c.s.seq++
+		recs = append(recs, &record{T: "mv", Q: src.Name, ID: m.ID, To: to, Vis: now, Seq: c.s.seq})
+	}
+	seq, werr := c.s.commit(recs...)
+	if werr != nil {
+		return nil, c.s.durable(0, werr)
+	}
+	handle := base64.RawURLEncoding.EncodeToString([]byte(in.SourceArn + "\x00" + strconv.FormatInt(now, 10)))
+	task := map[string]any{"TaskHandle": handle, "Status": "COMPLETED", "SourceArn": in.SourceArn,
+		"ApproximateNumberOfMessagesMoved": len(recs), "ApproximateNumberOfMessagesToMove": len(recs), "StartedTimestamp": now}
+	if in.DestinationArn != "" {
+		task["DestinationArn"] = in.DestinationArn
+	}
+	c.s.tasks[in.SourceArn] = task
+	// The lock is held until the records are durable: a redrive is rare.
+	if err := c.s.durable(seq, nil); err != nil {
+		return nil, err
+	}
+	return map[string]any{"TaskHandle": handle}, nil
 }

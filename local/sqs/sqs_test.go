@@ -327,6 +327,25 @@ func TestRedrive(t *testing.T) {
 	if err != nil || len(rm.Messages) != 1 || aws.ToString(rm.Messages[0].Body) != "poison" {
 		t.Fatalf("DLQ receive = %v, %v", rm, err)
 	}
+
+	src, err := c.ListDeadLetterSourceQueues(ctx, &sqs.ListDeadLetterSourceQueuesInput{QueueUrl: aws.String(dlq)})
+	if err != nil || len(src.QueueUrls) != 1 || src.QueueUrls[0] != url {
+		t.Errorf("ListDeadLetterSourceQueues = %v, %v", src, err)
+	}
+	// Support fixed the cause: redrive the dead letters to where they came from.
+	task, err := c.StartMessageMoveTask(ctx, &sqs.StartMessageMoveTaskInput{SourceArn: aws.String(arn)})
+	if err != nil || aws.ToString(task.TaskHandle) == "" {
+		t.Fatalf("StartMessageMoveTask = %v, %v", task, err)
+	}
+	tasks, err := c.ListMessageMoveTasks(ctx, &sqs.ListMessageMoveTasksInput{SourceArn: aws.String(arn)})
+	if err != nil || len(tasks.Results) != 1 || aws.ToString(tasks.Results[0].Status) != "COMPLETED" || tasks.Results[0].ApproximateNumberOfMessagesMoved != 1 {
+		t.Errorf("ListMessageMoveTasks = %+v, %v", tasks, err)
+	}
+	rm, err = c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url),
+		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameApproximateReceiveCount}})
+	if err != nil || len(rm.Messages) != 1 || aws.ToString(rm.Messages[0].Body) != "poison" || rm.Messages[0].Attributes["ApproximateReceiveCount"] != "1" {
+		t.Fatalf("receive after redrive = %v, %v", rm, err)
+	}
 }
 
 func TestLongPolling(t *testing.T) {
