@@ -648,8 +648,13 @@ func parseDateTime(c *call, s, picture string) any {
 		month = 0
 	}
 	day := num('D')
+	// Date.UTC reads years 0 to 99 as 1900 to 1999
+	year := num('Y')
+	if year >= 0 && year <= 99 {
+		year += 1900
+	}
 	if dateB {
-		first := utcMillis(int(num('Y')), 0, 1)
+		first := utcMillis(int(year), 0, 1)
 		d := time.UnixMilli(int64(first + (num('d')-1)*millisInDay)).UTC()
 		month = float64(d.Month() - 1)
 		day = float64(d.Day())
@@ -672,7 +677,7 @@ func parseDateTime(c *call, s, picture string) any {
 			return nil
 		}
 	}
-	t := time.Date(int(num('Y')), time.January, 1, 0, 0, 0, 0, time.UTC)
+	t := time.Date(int(year), time.January, 1, 0, 0, 0, 0, time.UTC)
 	t = t.AddDate(0, int(month), int(day)-1)
 	millis := float64(t.UnixMilli()) + hour*3600000 + num('m')*60000 + num('s')*1000 + num('f')
 	if z := num('Z'); z != 0 {
