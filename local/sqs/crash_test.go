@@ -31,11 +31,43 @@ import (
 // tests, so that the crash test can kill a real process with SIGKILL.
 const childEnv = "POSLUHA_SQS_CHILD_DIR"
 
+// bothEnv makes the test binary serve both endpoints, for the submission
+// crash test.
+const bothEnv = "POSLUHA_SUBMISSION_CHILD_DIR"
+
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(childEnv); dir != "" {
 		os.Exit(serveChild(dir))
 	}
+	if dir := os.Getenv(bothEnv); dir != "" {
+		os.Exit(serveBoth(dir))
+	}
 	os.Exit(m.Run())
+}
+
+// serveBoth serves DynamoDB and SQS on one data directory, printing both
+// addresses on one line.
+func serveBoth(dir string) int {
+	d, err := dynamodb.New(dir, dynamodb.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	q, err := New(dir, Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	dl, err1 := net.Listen("tcp", "127.0.0.1:0")
+	ql, err2 := net.Listen("tcp", "127.0.0.1:0")
+	if err1 != nil || err2 != nil {
+		fmt.Fprintln(os.Stderr, err1, err2)
+		return 1
+	}
+	fmt.Println(dl.Addr().String(), ql.Addr().String())
+	go http.Serve(dl, d.Handler())
+	http.Serve(ql, q.Handler())
+	return 0
 }
 
 func serveChild(dir string) int {
@@ -55,9 +87,13 @@ func serveChild(dir string) int {
 }
 
 func startChild(tb testing.TB, dir string) (*exec.Cmd, string) {
+	return startChildEnv(tb, childEnv, dir)
+}
+
+func startChildEnv(tb testing.TB, env, dir string) (*exec.Cmd, string) {
 	tb.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+dir)
+	cmd.Env = append(os.Environ(), env+"="+dir)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -184,6 +220,118 @@ func TestCrashSIGKILL(t *testing.T) {
 		return lost+resurrected < 10
 	})
 	t.Logf("acknowledged sends %d, deletes %d; after restart %d messages, lost %d, resurrected %d", nSent.Load(), nDeleted, len(present), lost, resurrected)
+}
+
+// TestSubmissionCrash is the burst path under kill -9: every submission the
+// api function would have answered 202 for (conditional PutItem, then
+// SendMessage, both acknowledged) must find its item and its message after
+// a restart.
+func TestSubmissionCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns a child process")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	cmd, addrs := startChildEnv(t, bothEnv, dir)
+	ddbURL, sqsURL, _ := strings.Cut(strings.TrimPrefix(addrs, "http://"), " ")
+	ddbURL, sqsURL = "http://"+ddbURL, "http://"+sqsURL
+	d := ddb.New(ddb.Options{Region: "eu-central-1", BaseEndpoint: aws.String(ddbURL), HTTPClient: fastHTTP(), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+	q := NewClient(sqsURL, fastHTTP())
+	_, err := d.CreateTable(ctx, &ddb.CreateTableInput{
+		TableName:            aws.String("applications"),
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("applicationId"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("applicationId"), KeyType: ddbtypes.KeyTypeHash}},
+		BillingMode:          ddbtypes.BillingModePayPerRequest,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	qpath := strings.TrimPrefix(mustCreate(t, q, "submissions", nil), sqsURL)
+
+	const clients, killAfter = 16, 300
+	var (
+		accepted sync.Map
+		n        atomic.Int64
+		wg       sync.WaitGroup
+		killed   = make(chan struct{})
+		once     sync.Once
+	)
+	for w := range clients {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				id := fmt.Sprintf("app-%d-%d", w, i)
+				_, err := d.PutItem(ctx, &ddb.PutItemInput{TableName: aws.String("applications"), ConditionExpression: aws.String("attribute_not_exists(applicationId)"),
+					Item: map[string]ddbtypes.AttributeValue{"applicationId": &ddbtypes.AttributeValueMemberS{Value: id}}})
+				if err == nil {
+					_, err = q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(sqsURL + qpath), MessageBody: aws.String(id)})
+				}
+				if err != nil {
+					select {
+					case <-killed:
+					default:
+						t.Errorf("submission before the kill: %v", err)
+					}
+					return
+				}
+				accepted.Store(id, true)
+				if n.Add(1) == killAfter {
+					once.Do(func() { close(killed); cmd.Process.Kill() })
+				}
+			}
+		})
+	}
+	wg.Wait()
+	cmd.Wait()
+
+	dsrv, err := dynamodb.New(dir, dynamodb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dsrv.Close()
+	ssrv, err := New(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ssrv.Close()
+	dhs, shs := httptest.NewServer(dsrv.Handler()), httptest.NewServer(ssrv.Handler())
+	defer dhs.Close()
+	defer shs.Close()
+	d = ddb.New(ddb.Options{Region: "eu-central-1", BaseEndpoint: aws.String(dhs.URL), Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+	q = NewClient(shs.URL, shs.Client())
+	items := map[string]bool{}
+	p := ddb.NewScanPaginator(d, &ddb.ScanInput{TableName: aws.String("applications")})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range out.Items {
+			items[it["applicationId"].(*ddbtypes.AttributeValueMemberS).Value] = true
+		}
+	}
+	msgs := map[string]bool{}
+	for {
+		rm, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(shs.URL + qpath), MaxNumberOfMessages: 10, VisibilityTimeout: 600})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rm.Messages) == 0 {
+			break
+		}
+		for _, m := range rm.Messages {
+			msgs[aws.ToString(m.Body)] = true
+		}
+	}
+	lost := 0
+	accepted.Range(func(k, _ any) bool {
+		if !items[k.(string)] || !msgs[k.(string)] {
+			lost++
+			t.Errorf("accepted submission %s: item %v, message %v", k, items[k.(string)], msgs[k.(string)])
+		}
+		return lost < 10
+	})
+	t.Logf("accepted %d before SIGKILL; after restart %d items, %d messages", n.Load(), len(items), len(msgs))
 }
 
 // benchClients returns the parallelism giving 32 concurrent clients.
