@@ -273,10 +273,19 @@ func (h *Handler) status(ctx context.Context, req posluha.TaskRequest) (json.Raw
 	return marshal(map[string]string{"status": string(a.Status)})
 }
 
-// move applies one status change of step req.Step.
+// move applies one status change of step req.Step. A submitted
+// application whose process reports waiting or done without a processing
+// status step first (lockdown-payout goes straight to done) is moved
+// through processing at the same step: its process has started, and
+// submitted cannot become waiting or done directly.
 func (h *Handler) move(ctx context.Context, req posluha.TaskRequest, st posluha.Status, reason string) (*posluha.Application, error) {
 	now := h.d.Now().UTC()
 	return h.d.Applications.Update(ctx, req.ApplicationID, func(a *posluha.Application) error {
+		if a.Status == posluha.StatusSubmitted && !a.Status.CanMove(st) && posluha.StatusProcessing.CanMove(st) {
+			if err := a.Move(posluha.StatusChange{Status: posluha.StatusProcessing, Step: req.Step, Time: now}); err != nil {
+				return err
+			}
+		}
 		return a.Move(posluha.StatusChange{Status: st, Step: req.Step, Time: now, Reason: reason})
 	})
 }
@@ -341,22 +350,12 @@ func (h *Handler) await(ctx context.Context, req posluha.TaskRequest) (json.RawM
 	// Status first: an application that cannot wait (cancelled meanwhile)
 	// leaves no token behind. Then the token, then the citizen is told:
 	// nobody answers before the token is stored.
-	now := h.d.Now().UTC()
-	a, err := h.d.Applications.Update(ctx, req.ApplicationID, func(a *posluha.Application) error {
-		if a.Status == posluha.StatusSubmitted {
-			// A process that waits first (a form to fill) has started all
-			// the same: submitted cannot become waiting directly.
-			if err := a.Move(posluha.StatusChange{Status: posluha.StatusProcessing, Step: req.Step, Time: now}); err != nil {
-				return err
-			}
-		}
-		return a.Move(posluha.StatusChange{Status: posluha.StatusWaiting, Step: req.Step, Time: now})
-	})
+	a, err := h.move(ctx, req, posluha.StatusWaiting, "")
 	if err != nil {
 		return nil, err
 	}
 	err = h.d.Awaits.Put(ctx, &posluha.Await{
-		Key: key, ApplicationID: req.ApplicationID, Step: req.Step, Token: req.TaskToken, Created: now,
+		Key: key, ApplicationID: req.ApplicationID, Step: req.Step, Token: req.TaskToken, Created: h.d.Now().UTC(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store await %s: %w", key, err)

@@ -234,6 +234,17 @@ func TestStatus(t *testing.T) {
 		t.Errorf("outbox has %d messages, want 1", len(sent))
 	}
 
+	// A process without a processing status step (lockdown-payout) goes
+	// straight to done: through processing at the same step.
+	e.mustApp(t, "app-3", "lockdown-payout")
+	if out, errType := e.invoke(t, task("app-3", "notify_paid", "status", 0, done)); errType != "" {
+		t.Fatalf("submitted → done = %s, %q", out, errType)
+	}
+	if a, _ := e.deps.Applications.Get(ctx, "app-3"); a.Status != posluha.StatusDone || len(a.StatusHistory) != 2 ||
+		a.StatusHistory[0].Status != posluha.StatusProcessing || a.StatusHistory[0].Step != "notify_paid" {
+		t.Errorf("submitted → done history = %+v", a.StatusHistory)
+	}
+
 	rejected := map[string]any{"arguments": map[string]any{"status": "rejected", "reason": "not-eligible"}}
 	e.mustApp(t, "app-2", "lockdown-payout")
 	if _, errType := e.invoke(t, task("app-2", "reject", "status", 0, rejected)); errType != "" {
