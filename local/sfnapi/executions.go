@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/posluha/posluha/local/engine"
@@ -643,9 +644,61 @@ func (s *Server) redriveExecution(ctx context.Context, in *redriveExecutionInput
 	if len(in.ClientToken) > 64 {
 		return nil, tooLong("clientToken", 64)
 	}
+	// A retried request with the same clientToken gets the first answer
+	// (AWS keeps them 15 minutes) instead of ExecutionNotRedrivable.
+	now := s.opts.Now()
+	if in.ClientToken != "" {
+		if t, ok := s.redrives.get(in.ExecutionArn+"\x00"+in.ClientToken, now); ok {
+			return &redriveExecutionOutput{RedriveDate: epoch(t)}, nil
+		}
+	}
 	x, err := s.svc.RedriveExecution(context.WithoutCancel(ctx), in.ExecutionArn)
 	if err != nil {
 		return nil, err
 	}
+	if in.ClientToken != "" {
+		s.redrives.put(in.ExecutionArn+"\x00"+in.ClientToken, x.RedriveTime, now)
+	}
 	return &redriveExecutionOutput{RedriveDate: epoch(x.RedriveTime)}, nil
+}
+
+// idempotency remembers the answers to requests with a client token for
+// a while. It lives in memory: after a restart a retry is answered by
+// the engine's own rules.
+type idempotency struct {
+	mu      sync.Mutex
+	ttl     time.Duration
+	entries map[string]idemEntry
+}
+
+type idemEntry struct {
+	value   time.Time
+	expires time.Time
+}
+
+func (m *idempotency) get(key string, now time.Time) (time.Time, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.entries[key]
+	if !ok || now.After(e.expires) {
+		return time.Time{}, false
+	}
+	return e.value, true
+}
+
+func (m *idempotency) put(key string, v, now time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.entries == nil {
+		m.entries = map[string]idemEntry{}
+	}
+	if len(m.entries) >= 1024 {
+		// Drop what has expired; redrives are rare, so this stays small.
+		for k, e := range m.entries {
+			if now.After(e.expires) {
+				delete(m.entries, k)
+			}
+		}
+	}
+	m.entries[key] = idemEntry{value: v, expires: now.Add(m.ttl)}
 }

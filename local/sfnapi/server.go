@@ -77,7 +77,9 @@ type Server struct {
 	opts   Options
 	ops    map[string]func(ctx context.Context, body []byte) (any, error)
 	quotas map[string]*bucket
-	reqs   atomic.Uint64
+	// redrives answers RedriveExecution retries with the same clientToken.
+	redrives idempotency
+	reqs     atomic.Uint64
 }
 
 // New returns a server for svc.
@@ -94,7 +96,7 @@ func New(svc Service, opts Options) *Server {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 4 << 20
 	}
-	s := &Server{svc: svc, opts: opts, quotas: map[string]*bucket{}}
+	s := &Server{svc: svc, opts: opts, quotas: map[string]*bucket{}, redrives: idempotency{ttl: 15 * time.Minute}}
 	for op, q := range opts.Quotas {
 		s.quotas[op] = newBucket(q)
 	}
@@ -208,7 +210,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, &Error{Code: "SerializationException", Message: "Cannot read request body"})
 		return
 	}
+	start := time.Now()
 	out, err := s.call(r.Context(), name, op, body)
+	if s.opts.Logger.Enabled(r.Context(), slog.LevelDebug) {
+		// Operation, outcome and duration only: bodies carry personal data.
+		s.opts.Logger.DebugContext(r.Context(), "step functions api", "op", name, "error", code(err), "duration", time.Since(start), "requestId", reqID)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -647,10 +647,16 @@ func TestTaskTokens(t *testing.T) {
 	if d := s.await(y); d.Status != types.ExecutionStatusFailed || aws.ToString(d.Error) != "Signature.Invalid" || d.RedriveStatus != types.ExecutionRedriveStatusRedrivable {
 		t.Fatalf("after SendTaskFailure: %s %s %s", d.Status, aws.ToString(d.Error), d.RedriveStatus)
 	}
-	r, err := c.RedriveExecution(ctx, &sfn.RedriveExecutionInput{ExecutionArn: aws.String(y)})
+	r, err := c.RedriveExecution(ctx, &sfn.RedriveExecutionInput{ExecutionArn: aws.String(y), ClientToken: aws.String("click-1")})
 	if err != nil || r.RedriveDate == nil {
 		t.Fatalf("redrive = %v, %v", r, err)
 	}
+	// A double click: the same client token gets the same answer.
+	if again, err := c.RedriveExecution(ctx, &sfn.RedriveExecutionInput{ExecutionArn: aws.String(y), ClientToken: aws.String("click-1")}); err != nil || !again.RedriveDate.Equal(*r.RedriveDate) {
+		t.Errorf("repeated redrive = %v, %v", again, err)
+	}
+	_, err = c.RedriveExecution(ctx, &sfn.RedriveExecutionInput{ExecutionArn: aws.String(y), ClientToken: aws.String("click-2")})
+	wantAPIError[*types.ExecutionNotRedrivable](t, err)
 	tok2 := fns.next(t)
 	s.parked(tok2)
 	if tok2 == tok {
