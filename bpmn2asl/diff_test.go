@@ -101,6 +101,7 @@ type walker struct {
 	choices  map[string][]json.RawMessage
 	boundary map[string][]*string
 	steps    int
+	lastErr  string // Error of the last Fail state reached
 }
 
 func (w *walker) isActivity(id string) bool {
@@ -274,10 +275,9 @@ func (w *walker) walk(states asl.States, start string) ([]any, bool) {
 			}
 			out = append(out, map[string]any{"parallel": brs})
 			if failed {
-				for _, c := range st.Catch {
-					if len(c.ErrorEquals) == 1 && c.ErrorEquals[0] == "Posluha.Terminate" {
-						return out, true
-					}
+				if c := catchError(st, w.lastErr); c != nil && w.lastErr != "Posluha.Terminate" {
+					name = c.Next
+					continue
 				}
 				return out, true
 			}
@@ -286,6 +286,7 @@ func (w *walker) walk(states asl.States, start string) ([]any, bool) {
 			tr, _ := w.walk(p.States, p.StartAt)
 			out = append(out, map[string]any{"loop": elementID(strings.TrimPrefix(st.Comment, "multi-instance of ")), "body": tr})
 		case asl.TypeFail:
+			w.lastErr = st.Error
 			return out, true
 		case asl.TypeSucceed:
 			return out, false
@@ -445,4 +446,16 @@ func TestDifferentialCorpus(t *testing.T) {
 			t.Log(m)
 		}
 	}
+}
+
+// catchError returns the Catch of st that handles error name err.
+func catchError(st *asl.State, err string) *asl.Catcher {
+	for _, c := range st.Catch {
+		for _, e := range c.ErrorEquals {
+			if e == err || e == asl.ErrorAll {
+				return c
+			}
+		}
+	}
+	return nil
 }

@@ -166,8 +166,13 @@
 //     (reminders: "R3/P3D") repeats its path R times, or until the
 //     activity ends ("R/P1D"); an interrupting one fires at its first
 //     interval.
-//     Escalation, compensation, signal and conditional boundaries are
-//     diagnosed (BPMN209).
+//     An interrupting escalation boundary on a sub-process catches the
+//     escalations thrown inside it: an escalation end or throw event that
+//     such a boundary catches is a Fail "Escalation.<escalationCode>", the
+//     boundary a Catch of those names; an escalation nobody catches ends its
+//     path (end event) or is passed (throw event), as in BPMN.
+//     Non-interrupting escalations, compensation, signal and conditional
+//     boundaries are diagnosed (BPMN209).
 //   - A process with several start events (alternative triggers) begins
 //     with a Choice on the execution input's "startEvent" (an element id or
 //     a message name); without it, the first none start event is used

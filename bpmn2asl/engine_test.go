@@ -218,6 +218,8 @@ func TestEngineDifferential(t *testing.T) {
 		{"timers", 0, `{}`, nil},
 		{"two_starts", 0, `{}`, nil},
 		{"reminders", 0, `{}`, nil},
+		{"escalation", 0, `{}`, mocks{"es_check": {ok(map[string]any{"over": true})}}},
+		{"escalation", 1, `{}`, mocks{"es_check": {ok(map[string]any{"over": false})}}},
 		{"timer_expression", 0, `{"minutes":5,"deadline":"P1D"}`, nil},
 		{"event_gateway", 0, `{}`, nil},
 		{"boundary_race", 0, `{}`, nil},

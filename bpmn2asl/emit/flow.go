@@ -266,6 +266,17 @@ func (w *walk) endEvent(n *bpmn.Node) string {
 			st.Cause = ev.Error.Name
 		}
 		return st.Name
+	case bpmn.EscalationEvent:
+		if esc := w.e.escalationCaught(n); esc != "" {
+			st := w.state(n, asl.TypeFail)
+			st.Error = esc
+			st.Cause = "escalation from " + n.ID
+			return st.Name
+		}
+		// Nobody catches it: BPMN ends the path normally.
+		st := w.state(n, asl.TypePass)
+		w.finish(st)
+		return st.Name
 	case bpmn.TerminateEvent:
 		if w.c.top && w.cont == nil {
 			st := w.state(n, asl.TypeSucceed)
@@ -315,6 +326,17 @@ func (w *walk) intermediate(n *bpmn.Node) string {
 		return st.Name
 	case catch && k == bpmn.MessageEvent:
 		return w.activity(n)
+	case !catch && k == bpmn.EscalationEvent:
+		if esc := w.e.escalationCaught(n); esc != "" {
+			// Caught by an interrupting boundary: the sub-process stops.
+			st := w.state(n, asl.TypeFail)
+			st.Error = esc
+			st.Cause = "escalation from " + n.ID
+			return st.Name
+		}
+		st := w.state(n, asl.TypePass)
+		w.then(st, n)
+		return st.Name
 	case !catch && k == bpmn.MessageEvent:
 		if n.TaskDefinition != nil {
 			return w.activity(n)
@@ -762,4 +784,73 @@ func (w *walk) eventGateway(n *bpmn.Node) string {
 	// normally; End keeps the definition valid.
 	st.End = true
 	return name
+}
+
+// escalationName is the ASL error a thrown escalation travels as.
+func escalationName(code string) string {
+	if code == "" {
+		return "Escalation"
+	}
+	return "Escalation." + code
+}
+
+// escalationCaught returns the error name for escalation throw event n
+// when an interrupting escalation boundary on an enclosing sub-process
+// catches it (same code, or a boundary without one), else "". Escalations
+// nobody catches do not interrupt anything in BPMN.
+func (e *emitter) escalationCaught(n *bpmn.Node) string {
+	code := ""
+	if ev := n.Event(); ev.Escalation != nil {
+		code = ev.Escalation.EscalationCode
+	}
+	for p := n.Parent; p != nil; p = p.Parent {
+		for _, b := range p.Boundaries {
+			if b.EventKind() != bpmn.EscalationEvent || len(b.Events) != 1 {
+				continue
+			}
+			bc := ""
+			if be := b.Event(); be.Escalation != nil {
+				bc = be.Escalation.EscalationCode
+			}
+			if bc == "" || bc == code {
+				if !b.CancelActivity {
+					return "" // non-interrupting: diagnosed on the boundary
+				}
+				return escalationName(code)
+			}
+		}
+	}
+	return ""
+}
+
+// escalationsThrown lists the error names of the escalations thrown inside
+// sub-process n that boundary b (code "" = any) catches.
+func escalationsThrown(n, b *bpmn.Node) []string {
+	want := ""
+	if be := b.Event(); be != nil && be.Escalation != nil {
+		want = be.Escalation.EscalationCode
+	}
+	var out []string
+	seen := map[string]bool{}
+	if n.Sub == nil {
+		return nil
+	}
+	n.Sub.Walk(func(m *bpmn.Node) bool {
+		if m.EventKind() != bpmn.EscalationEvent || (m.Kind != bpmn.EndEvent && m.Kind != bpmn.IntermediateThrowEvent) {
+			return true
+		}
+		code := ""
+		if ev := m.Event(); ev.Escalation != nil {
+			code = ev.Escalation.EscalationCode
+		}
+		if want != "" && code != want {
+			return true
+		}
+		if name := escalationName(code); !seen[name] {
+			seen[name] = true
+			out = append(out, name)
+		}
+		return true
+	})
+	return out
 }

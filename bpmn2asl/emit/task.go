@@ -494,6 +494,14 @@ func (w *walk) boundaries(n *bpmn.Node, st *asl.State) {
 				c.ErrorEquals = []string{asl.ErrorAll}
 				all = append(all, c)
 			}
+		case ev.Kind == bpmn.EscalationEvent && b.CancelActivity:
+			names := escalationsThrown(n, b)
+			if len(names) == 0 {
+				e.report(diag.UnsupportedBoundary, &b.Element, bpmn.Pos{}, "throw the escalation from an escalation end or intermediate event inside the sub-process",
+					"escalation boundary event %s catches nothing: no escalation is thrown inside %s", labelOf(b), labelOf(n))
+				continue
+			}
+			specific = append(specific, &asl.Catcher{ErrorEquals: names, Comment: "bpmn:" + b.ID, Next: w.entry(b)})
 		case (ev.Kind == bpmn.TimerEvent || ev.Kind == bpmn.MessageEvent) && needsRace(n):
 			// Handled by the race around the activity.
 		case ev.Kind == bpmn.TimerEvent && b.CancelActivity && st.Type == asl.TypeTask:
