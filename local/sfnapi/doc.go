@@ -28,6 +28,8 @@
 //   - SendTask* reports TaskTimedOut only while a timed-out task has not yet
 //     been closed by the engine's timer; afterwards the token is gone and the
 //     answer is TaskDoesNotExist (the engine keeps no tombstones).
+//   - RedriveExecution remembers clientTokens for 15 minutes in memory only:
+//     after a restart a retried redrive gets the engine's answer.
 //   - Activities, map runs and tags have no model in the engine: their
 //     operations answer UnknownOperationException saying so, except
 //     ListTagsForResource, which answers with no tags. ListExecutions also
