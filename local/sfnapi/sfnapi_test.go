@@ -74,7 +74,7 @@ func newStack(tb testing.TB, cfg stackConfig) *stack {
 	tokens, _ := cfg.store.(sfnapi.TokenIndex)
 	api := sfnapi.New(eng, sfnapi.Options{Tokens: tokens, Now: cfg.now, TestInvoker: cfg.invoker})
 	srv := httptest.NewServer(api.Handler())
-	s := &stack{t: tb, store: cfg.store, eng: eng, srv: srv, client: newClient(srv)}
+	s := &stack{t: tb, store: cfg.store, eng: eng, srv: srv, client: newClient(srv.URL)}
 	tb.Cleanup(s.close)
 	return s
 }
@@ -84,13 +84,13 @@ func (s *stack) close() {
 	_ = s.eng.Close()
 }
 
-// newClient is the real SDK client pointed at srv. StartSyncExecution
+// newClient is the real SDK client pointed at url. StartSyncExecution
 // would prefix the host with "sync-" (which does not resolve for
 // 127.0.0.1), so the client turns host prefixes off, as doc.go advises.
-func newClient(srv *httptest.Server) *sfn.Client {
+func newClient(url string) *sfn.Client {
 	return sfn.New(sfn.Options{
 		Region:           "us-east-1",
-		BaseEndpoint:     aws.String(srv.URL),
+		BaseEndpoint:     aws.String(url),
 		Credentials:      credentials.NewStaticCredentialsProvider("AKIDLOCAL", "secret", ""),
 		RetryMaxAttempts: 1,
 	}, sfn.WithAPIOptions(noHostPrefix))
@@ -806,7 +806,7 @@ func TestStartSyncExecutionTimeout(t *testing.T) {
 	t.Cleanup(func() { _ = eng.Close() })
 	srv := httptest.NewServer(sfnapi.New(eng, sfnapi.Options{SyncTimeout: 100 * time.Millisecond}).Handler())
 	t.Cleanup(srv.Close)
-	c := newClient(srv)
+	c := newClient(srv.URL)
 	ctx := context.Background()
 	m, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("slow"), Definition: aws.String(waitMachine), RoleArn: aws.String(role), Type: types.StateMachineTypeExpress})
 	if err != nil {
@@ -974,7 +974,7 @@ func TestQuota(t *testing.T) {
 	api := sfnapi.New(eng, sfnapi.Options{Now: clock.Now, Quotas: map[string]sfnapi.Quota{"StartExecution": {Rate: 2, Burst: 3}}})
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
-	s := &stack{t: t, eng: eng, srv: srv, client: newClient(srv)}
+	s := &stack{t: t, eng: eng, srv: srv, client: newClient(srv.URL)}
 	m := s.createMachine("q", passMachine, "")
 	start := func() error {
 		_, err := s.client.StartExecution(context.Background(), &sfn.StartExecutionInput{StateMachineArn: aws.String(m)})
