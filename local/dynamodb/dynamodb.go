@@ -19,13 +19,13 @@
 // The other option was bbolt. Both were measured for the part that differs,
 // making one ~600-byte request durable, on the development machine (2 cores
 // shared with other jobs, ext4; 32 concurrent writers; BenchmarkCommit in
-// wal/wal_test.go, two runs at different background load):
+// wal/wal_test.go; the range over five runs at load averages of 7–19):
 //
-//	WAL group commit (one write + fdatasync per batch)   16,900 / 8,900 commits/s
-//	bbolt db.Batch (one tx, data + meta fsync per batch)   2,150 / 1,780 commits/s
-//	bbolt db.Update (one tx per write)                       510 /   420 commits/s
+//	WAL group commit (one write + fdatasync per batch)   3,300–16,900 commits/s
+//	bbolt db.Batch (one tx, data + meta fsync per batch)   960–2,150 commits/s
+//	bbolt db.Update (one tx per write)                     120–510 commits/s
 //
-// The log is 5–8× bbolt's batched path, and bbolt would still need the whole
+// In every run the log was 3.5–9× bbolt's batched path, and bbolt would still need the whole
 // engine above it (its B+tree gives key order, not expressions, indexes or
 // transactions), so the engine stays in memory and the log stays.
 //

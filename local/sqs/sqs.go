@@ -20,8 +20,8 @@
 // function's burst path, a conditional PutItem plus a SendMessage
 // (BenchmarkSubmission), costs 415–570 µs of CPU against 310–400 µs for the
 // floor; its throughput (240–1,880/s measured, floor 740–2,230/s in the same
-// runs) was set by the background load, the servers' share of the CPU
-// being about 100 µs per submission.
+// runs, once 1,193/s against a floor of 1,061/s) was set by the background
+// load, the servers' share of the CPU being about 100 µs per submission.
 //
 // goaws (the design's other suggestion) keeps its queues in package-level
 // variables, so two servers cannot live in one process (tests, the stack)

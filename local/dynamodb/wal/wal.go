@@ -8,8 +8,8 @@
 // while the previous fsync ran, so concurrent writers share one fsync.
 //
 // Against bbolt (BenchmarkCommit, 32 writers, 600-byte records, 2 shared
-// cores): 8,900–16,900 commits/s here, 1,800–2,150 with bbolt's Batch, 420–510
-// with one bbolt Update per write. Syncing uses fdatasync on Linux, which
+// cores, five runs): 3,300–16,900 commits/s here, 960–2,150 with bbolt's
+// Batch, 120–510 with one bbolt Update per write; 3.5–9× Batch in every run. Syncing uses fdatasync on Linux, which
 // measured twice as fast as fsync for appends.
 //
 // On disk a record is: 4-byte little-endian payload length, 4-byte CRC-32C of
