@@ -200,3 +200,15 @@ func mapErr(err error) error {
 	}
 	return err
 }
+
+// FromEnv returns a Client configured by the environment: DOCUMENTS_BUCKET
+// (required), S3_PATH_STYLE=true for S3-compatible servers, S3_SSE
+// ("aws:kms" in AWS). The endpoint comes from the SDK's own
+// AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, already in cfg.
+func FromEnv(cfg aws.Config, getenv func(string) string) (*Client, error) {
+	bucket := getenv("DOCUMENTS_BUCKET")
+	if bucket == "" {
+		return nil, errors.New("DOCUMENTS_BUCKET is required")
+	}
+	return New(cfg, Options{Bucket: bucket, PathStyle: getenv("S3_PATH_STYLE") == "true", SSE: getenv("S3_SSE")}), nil
+}

@@ -1,0 +1,102 @@
+package sign
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/posluha/posluha"
+	"github.com/posluha/posluha/functions/internal/blob"
+	"github.com/posluha/posluha/functions/sign/cms"
+)
+
+// SFNAPI is the part of the Step Functions client SFN uses.
+type SFNAPI interface {
+	SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSuccessInput, opts ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error)
+}
+
+// SFN completes tasks through the Step Functions API (AWS or the local
+// engine's sfnapi).
+type SFN struct{ API SFNAPI }
+
+// SendTaskSuccess implements Tasks: a token that timed out, does not exist
+// or is malformed is Signature.Expired.
+func (s SFN) SendTaskSuccess(ctx context.Context, token, output string) error {
+	_, err := s.API.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(output)})
+	var timedOut *types.TaskTimedOut
+	var gone *types.TaskDoesNotExist
+	var invalid *types.InvalidToken
+	if errors.As(err, &timedOut) || errors.As(err, &gone) || errors.As(err, &invalid) {
+		return posluha.Errorf(posluha.ErrSignatureExpired, "the process no longer waits for this signature")
+	}
+	if err != nil {
+		return fmt.Errorf("send task success: %w", err)
+	}
+	return nil
+}
+
+// TrustedRoots reads the CA certificates signatures must chain to from
+// TRUSTED_CA_PEM or the file TRUSTED_CA_FILE (PEM, several allowed).
+func TrustedRoots(getenv func(string) string) (*x509.CertPool, error) {
+	pemBytes := []byte(getenv("TRUSTED_CA_PEM"))
+	if f := getenv("TRUSTED_CA_FILE"); len(pemBytes) == 0 && f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("trusted CAs: %w", err)
+		}
+		pemBytes = b
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pemBytes) {
+		return nil, errors.New("TRUSTED_CA_PEM or TRUSTED_CA_FILE must hold at least one PEM certificate")
+	}
+	return pool, nil
+}
+
+// Wire builds the handler from the environment: DOCUMENTS_BUCKET (and
+// S3_PATH_STYLE, S3_SSE, see blob.FromEnv), SIGN_TABLE (DynamoDB) or
+// SIGN_DB (bbolt file, local stack), TRUSTED_CA_PEM / TRUSTED_CA_FILE,
+// SIGN_DEEPLINK. Endpoints come from the SDK's AWS_ENDPOINT_URL_* variables.
+func Wire(ctx context.Context, log *slog.Logger, getenv func(string) string) (*Handler, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("aws config: %w", err)
+	}
+	return WireConfig(ctx, cfg, log, getenv)
+}
+
+// WireConfig is Wire with a given AWS config (the local stack's).
+func WireConfig(_ context.Context, cfg aws.Config, log *slog.Logger, getenv func(string) string) (*Handler, error) {
+	blobs, err := blob.FromEnv(cfg, getenv)
+	if err != nil {
+		return nil, err
+	}
+	roots, err := TrustedRoots(getenv)
+	if err != nil {
+		return nil, err
+	}
+	var store Store
+	switch {
+	case getenv("SIGN_TABLE") != "":
+		store = NewDynamo(dynamodb.NewFromConfig(cfg), getenv("SIGN_TABLE"))
+	case getenv("SIGN_DB") != "":
+		if store, err = OpenBolt(getenv("SIGN_DB")); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, errors.New("SIGN_TABLE or SIGN_DB is required")
+	}
+	return New(Deps{
+		Store: store, Blobs: blobs, Tasks: SFN{API: sfn.NewFromConfig(cfg)},
+		Verifier: cms.NewVerifier(roots), Log: log, Deeplink: getenv("SIGN_DEEPLINK"),
+	}), nil
+}
