@@ -60,32 +60,52 @@ func (r *Answerer) complete(ctx context.Context, key string, send func(token str
 	if err != nil {
 		return nil, err
 	}
+	// The status moves before the task is completed: once it is, the
+	// process runs on and its next status task must find processing.
+	moved := r.setStatus(ctx, a, posluha.StatusWaiting, posluha.StatusProcessing, "answered")
 	if err := send(a.Token); err != nil {
 		if gone(err) {
 			return nil, posluha.Errorf(posluha.ErrApplicationNotFound, "the task waiting for %s no longer waits", key)
 		}
 		// Transient: give the token back so that the answer can be retried.
+		if moved {
+			r.setStatus(ctx, a, posluha.StatusProcessing, posluha.StatusWaiting, "answer not delivered")
+		}
 		if perr := r.Awaits.Put(ctx, a); perr != nil {
 			return nil, fmt.Errorf("answer %s: %w (and the await could not be restored: %v)", key, err, perr)
 		}
 		return nil, fmt.Errorf("answer %s: %w", key, err)
 	}
-	if r.Applications != nil {
-		now := time.Now
-		if r.Now != nil {
-			now = r.Now
+	return a, nil
+}
+
+// setStatus moves the application of a from status from to status to at
+// the await's step, if Applications is set and the application is where
+// the await left it. It reports whether it moved; a failure is logged, not
+// returned: the answer matters more than the status, which the next
+// status task catches up on.
+func (r *Answerer) setStatus(ctx context.Context, a *posluha.Await, from, to posluha.Status, reason string) bool {
+	if r.Applications == nil {
+		return false
+	}
+	now := time.Now
+	if r.Now != nil {
+		now = r.Now
+	}
+	t := now().UTC()
+	moved := false
+	_, err := r.Applications.Update(ctx, a.ApplicationID, func(app *posluha.Application) error {
+		if app.Status != from || app.Step != a.Step {
+			return nil // moved on already (another branch, a status task)
 		}
-		t := now().UTC()
-		_, err := r.Applications.Update(ctx, a.ApplicationID, func(app *posluha.Application) error {
-			if app.Status != posluha.StatusWaiting {
-				return nil // moved on already (another branch, a status task)
-			}
-			return app.Move(posluha.StatusChange{Status: posluha.StatusProcessing, Step: a.Step, Time: t, Reason: "answered"})
-		})
-		if err != nil && r.Log != nil {
-			// The task is answered; the status catches up at the next status task.
+		moved = true
+		return app.Move(posluha.StatusChange{Status: to, Step: a.Step, Time: t, Reason: reason})
+	})
+	if err != nil {
+		moved = false
+		if r.Log != nil {
 			r.Log.WarnContext(ctx, "status after answer", "applicationId", a.ApplicationID, "step", a.Step, "err", err)
 		}
 	}
-	return a, nil
+	return moved
 }
