@@ -16,7 +16,11 @@ func (s *Server) compact() error {
 	err := s.wal.Rewrite(func(emit func([]byte) error) error {
 		for _, name := range sortedKeys(s.db.tables) {
 			t := s.db.tables[name]
-			if err := emit(encodeRecord("CreateTable", t.create)); err != nil {
+			create, err := t.createRequest()
+			if err != nil {
+				return fmt.Errorf("table %s: %w", name, err)
+			}
+			if err := emit(encodeRecord("CreateTable", create)); err != nil {
 				return err
 			}
 			if t.ttl != "" {
@@ -28,7 +32,6 @@ func (s *Server) compact() error {
 					return err
 				}
 			}
-			var err error
 			for _, hk := range t.primary.sortedOrder() {
 				t.primary.parts[hk].entries.each(func(en *entry) {
 					b, merr := json.Marshal(map[string]any{"TableName": name, "Item": en.item})

@@ -49,9 +49,11 @@
 // Options.CompactBytes (at start, or while serving) is rewritten as one
 // CreateTable per table, its TTL setting and one PutItem per item.
 //
-// Not implemented: PartiQL, streams, backups, tags, UpdateTable changes
-// (accepted, no effect), ClientRequestToken idempotency, and capacity
-// accounting. The legacy parameters (Expected, AttributesToGet,
+// UpdateTable adds and deletes GSIs (filled at once, ACTIVE immediately)
+// and records billing and capacity settings, which have no effect here.
+//
+// Not implemented: PartiQL, streams, backups, tags, ClientRequestToken
+// idempotency, and capacity accounting. The legacy parameters (Expected, AttributesToGet,
 // KeyConditions, …) get a ValidationException rather than being ignored.
 package dynamodb
 

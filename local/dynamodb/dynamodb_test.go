@@ -864,3 +864,60 @@ func TestNestingLimit(t *testing.T) {
 		t.Errorf("jsonDepth = %d, want 3", d)
 	}
 }
+
+// TestUpdateTableGSI adds a GSI to a table with data (as a schema migration
+// would), deletes another, and checks both survive a compacting restart.
+func TestUpdateTableGSI(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	srv, err := New(dir, Options{CompactBytes: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	c := NewClient(hs.URL, hs.Client())
+	createApps(t, c, "apps")
+	putN(t, c, "apps", "app#1", 10)
+	_, err = c.UpdateTable(ctx, &ddb.UpdateTableInput{TableName: aws.String("apps"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("sk"), AttributeType: types.ScalarAttributeTypeS}},
+		GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{
+			{Create: &types.CreateGlobalSecondaryIndexAction{IndexName: aws.String("bySk"),
+				KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("sk"), KeyType: types.KeyTypeHash}},
+				Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly}}},
+			{Delete: &types.DeleteGlobalSecondaryIndexAction{IndexName: aws.String("byStatus")}},
+		}})
+	if err != nil {
+		t.Fatalf("UpdateTable: %v", err)
+	}
+	var nf *types.ResourceNotFoundException
+	if _, err := c.UpdateTable(ctx, &ddb.UpdateTableInput{TableName: aws.String("apps"), GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{
+		{Delete: &types.DeleteGlobalSecondaryIndexAction{IndexName: aws.String("nope")}}}}); !errors.As(err, &nf) {
+		t.Errorf("deleting a missing index = %v, want ResourceNotFoundException", err)
+	}
+	hs.Close()
+	srv.Close()
+
+	check := func(stage string) {
+		out, err := c.Query(ctx, &ddb.QueryInput{TableName: aws.String("apps"), IndexName: aws.String("bySk"),
+			KeyConditionExpression:    aws.String("sk = :s"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":s": s("step#003")}})
+		if err != nil || len(out.Items) != 1 || len(out.Items[0]) != 2 {
+			t.Fatalf("%s: query on the added GSI = %v, %v", stage, out, err)
+		}
+		d, err := c.DescribeTable(ctx, &ddb.DescribeTableInput{TableName: aws.String("apps")})
+		if err != nil || len(d.Table.GlobalSecondaryIndexes) != 1 || len(d.Table.AttributeDefinitions) != 2 {
+			t.Fatalf("%s: DescribeTable = %+v, %v", stage, d.Table, err)
+		}
+	}
+	for _, stage := range []string{"replayed and compacted", "compacted log replayed"} {
+		srv, err := New(dir, Options{CompactBytes: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs := httptest.NewServer(srv.Handler())
+		c = NewClient(hs.URL, hs.Client())
+		check(stage)
+		hs.Close()
+		srv.Close()
+	}
+}

@@ -50,7 +50,7 @@ func (e *engine) call(op string, body []byte) (any, *apiErr) {
 		if err := decode(&in); err != nil {
 			return nil, err
 		}
-		return e.createTable(&in, body)
+		return e.createTable(&in)
 	case "DescribeTable":
 		var in struct{ TableName string }
 		if err := decode(&in); err != nil {
@@ -73,16 +73,11 @@ func (e *engine) call(op string, body []byte) (any, *apiErr) {
 		delete(e.tables, t.name)
 		return map[string]any{"TableDescription": t.describe("DELETING")}, nil
 	case "UpdateTable":
-		var in struct{ TableName string }
+		var in updateTableInput
 		if err := decode(&in); err != nil {
 			return nil, err
 		}
-		t, err := e.table(in.TableName)
-		if err != nil {
-			return nil, err
-		}
-		// Capacity and billing changes have no effect locally.
-		return map[string]any{"TableDescription": t.describe("ACTIVE")}, nil
+		return e.updateTable(&in)
 	case "ListTables":
 		var in struct {
 			ExclusiveStartTableName string
@@ -259,7 +254,7 @@ func keyDefOf(ks []keyElem, types map[string]string, what string) (keyDef, *apiE
 	return k, nil
 }
 
-func (e *engine) createTable(in *createTableInput, body []byte) (any, *apiErr) {
+func (e *engine) createTable(in *createTableInput) (any, *apiErr) {
 	if len(in.TableName) < 3 || len(in.TableName) > 255 {
 		return nil, validation("TableName must be between 3 and 255 characters long")
 	}
@@ -267,7 +262,7 @@ func (e *engine) createTable(in *createTableInput, body []byte) (any, *apiErr) {
 		return nil, &apiErr{status: http.StatusBadRequest, typ: "ResourceInUseException", msg: "Table already exists: " + in.TableName}
 	}
 	t := &table{
-		name: in.TableName, create: append([]byte(nil), body...), created: e.now(),
+		name: in.TableName, created: e.now(),
 		attrTypes: map[string]string{}, attrDefs: in.AttributeDefinitions, keySchema: in.KeySchema,
 		billing: in.BillingMode, throughput: in.ProvisionedThroughput, indexes: map[string]*index{},
 	}
@@ -289,25 +284,12 @@ func (e *engine) createTable(in *createTableInput, body []byte) (any, *apiErr) {
 	used := map[string]bool{k.hash: true, k.rng: true}
 	add := func(list []indexIn, global bool) *apiErr {
 		for _, ii := range list {
-			ik, err := keyDefOf(ii.KeySchema, t.attrTypes, "IndexName "+ii.IndexName)
+			ix, err := t.newSecondary(ii, global)
 			if err != nil {
 				return err
 			}
-			if !global && ik.hash != k.hash {
-				return validation("Local secondary index %s must have the table's hash key", ii.IndexName)
-			}
-			if _, dup := t.indexes[ii.IndexName]; dup || ii.IndexName == "" {
-				return validation("Duplicate or empty index name %q", ii.IndexName)
-			}
-			ix := newIndex(ii.IndexName, ik)
-			ix.global, ix.keySchema, ix.throughput = global, ii.KeySchema, ii.ProvisionedThroughput
-			ix.projection, ix.nonKey = ii.Projection.ProjectionType, ii.Projection.NonKeyAttributes
-			if ix.projection == "" {
-				ix.projection = "ALL"
-			}
-			ix.projWire = ii.Projection
 			t.indexes[ii.IndexName] = ix
-			used[ik.hash], used[ik.rng] = true, true
+			used[ix.key.hash], used[ix.key.rng] = true, true
 		}
 		return nil
 	}
@@ -324,6 +306,168 @@ func (e *engine) createTable(in *createTableInput, body []byte) (any, *apiErr) {
 	}
 	e.tables[t.name] = t
 	return map[string]any{"TableDescription": t.describe("ACTIVE")}, nil
+}
+
+// newSecondary builds (without adding or filling) a secondary index.
+func (t *table) newSecondary(ii indexIn, global bool) (*index, *apiErr) {
+	ik, err := keyDefOf(ii.KeySchema, t.attrTypes, "IndexName "+ii.IndexName)
+	if err != nil {
+		return nil, err
+	}
+	if !global && ik.hash != t.key.hash {
+		return nil, validation("Local secondary index %s must have the table's hash key", ii.IndexName)
+	}
+	if _, dup := t.indexes[ii.IndexName]; dup || ii.IndexName == "" {
+		return nil, validation("Duplicate or empty index name %q", ii.IndexName)
+	}
+	ix := newIndex(ii.IndexName, ik)
+	ix.global, ix.keySchema, ix.throughput = global, ii.KeySchema, ii.ProvisionedThroughput
+	ix.projection, ix.nonKey = ii.Projection.ProjectionType, ii.Projection.NonKeyAttributes
+	if ix.projection == "" {
+		ix.projection = "ALL"
+	}
+	ix.projWire = ii.Projection
+	return ix, nil
+}
+
+// updateTableInput is the part of UpdateTable that changes anything here.
+type updateTableInput struct {
+	TableName                   string
+	AttributeDefinitions        []attrDef
+	BillingMode                 string
+	ProvisionedThroughput       *throughput
+	GlobalSecondaryIndexUpdates []struct {
+		Create *indexIn
+		Delete *struct{ IndexName string }
+		Update *struct {
+			IndexName             string
+			ProvisionedThroughput *throughput
+		}
+	}
+}
+
+// updateTable adds and removes GSIs (filled at once from the table's items:
+// locally an index is ACTIVE immediately) and records billing and capacity.
+func (e *engine) updateTable(in *updateTableInput) (any, *apiErr) {
+	t, err := e.table(in.TableName)
+	if err != nil {
+		return nil, err
+	}
+	types := map[string]string{}
+	for k, v := range t.attrTypes {
+		types[k] = v
+	}
+	defs := append([]attrDef(nil), t.attrDefs...)
+	for _, d := range in.AttributeDefinitions {
+		if d.AttributeType != "S" && d.AttributeType != "N" && d.AttributeType != "B" {
+			return nil, validation("Invalid AttributeType %q for %s", d.AttributeType, d.AttributeName)
+		}
+		if old, ok := types[d.AttributeName]; ok && old != d.AttributeType {
+			return nil, validation("Cannot change the type of attribute %s", d.AttributeName)
+		} else if !ok {
+			defs = append(defs, d)
+		}
+		types[d.AttributeName] = d.AttributeType
+	}
+	// Validate every change against a scratch copy before touching t.
+	scratch := *t
+	scratch.attrTypes = types
+	scratch.indexes = map[string]*index{}
+	for k, v := range t.indexes {
+		scratch.indexes[k] = v
+	}
+	var created []*index
+	for _, u := range in.GlobalSecondaryIndexUpdates {
+		switch {
+		case u.Create != nil:
+			ix, err := scratch.newSecondary(*u.Create, true)
+			if err != nil {
+				return nil, err
+			}
+			scratch.indexes[ix.name] = ix
+			created = append(created, ix)
+		case u.Delete != nil:
+			if ix := scratch.indexes[u.Delete.IndexName]; ix == nil || !ix.global {
+				return nil, &apiErr{status: http.StatusBadRequest, typ: "ResourceNotFoundException", msg: "Requested resource not found: Index: " + u.Delete.IndexName + " not found"}
+			}
+			delete(scratch.indexes, u.Delete.IndexName)
+		case u.Update != nil:
+			ix := scratch.indexes[u.Update.IndexName]
+			if ix == nil || !ix.global {
+				return nil, &apiErr{status: http.StatusBadRequest, typ: "ResourceNotFoundException", msg: "Requested resource not found: Index: " + u.Update.IndexName + " not found"}
+			}
+		default:
+			return nil, validation("GlobalSecondaryIndexUpdates entries need Create, Update or Delete")
+		}
+	}
+	for _, ix := range created {
+		// Items whose attribute has another type than declared stay out,
+		// where DynamoDB would refuse to build the index.
+		for _, p := range t.primary.parts {
+			p.entries.each(func(en *entry) {
+				for _, a := range []string{ix.key.hash, ix.key.rng} {
+					if v := en.item[a]; a != "" && v != nil && v.typeName() != types[a] {
+						return
+					}
+				}
+				ix.put(en.item, t.pkString(en.item))
+			})
+		}
+	}
+	for _, u := range in.GlobalSecondaryIndexUpdates {
+		if u.Update != nil {
+			scratch.indexes[u.Update.IndexName].throughput = u.Update.ProvisionedThroughput
+		}
+	}
+	t.indexes = scratch.indexes
+	// Keep only attribute definitions some key still uses, as DynamoDB does.
+	used := map[string]bool{t.key.hash: true, t.key.rng: true}
+	for _, ix := range t.indexes {
+		used[ix.key.hash], used[ix.key.rng] = true, true
+	}
+	t.attrDefs, t.attrTypes = nil, map[string]string{}
+	for _, d := range defs {
+		if used[d.AttributeName] {
+			t.attrDefs = append(t.attrDefs, d)
+			t.attrTypes[d.AttributeName] = d.AttributeType
+		}
+	}
+	if in.BillingMode != "" {
+		t.billing = in.BillingMode
+	}
+	if in.ProvisionedThroughput != nil {
+		t.throughput = in.ProvisionedThroughput
+	}
+	return map[string]any{"TableDescription": t.describe("ACTIVE")}, nil
+}
+
+// createRequest renders the table's current definition as a CreateTable
+// request, for compaction.
+func (t *table) createRequest() ([]byte, error) {
+	in := map[string]any{"TableName": t.name, "AttributeDefinitions": t.attrDefs, "KeySchema": t.keySchema, "BillingMode": t.billing}
+	if t.throughput != nil {
+		in["ProvisionedThroughput"] = t.throughput
+	}
+	var gsis, lsis []map[string]any
+	for _, name := range sortedKeys(t.indexes) {
+		ix := t.indexes[name]
+		m := map[string]any{"IndexName": ix.name, "KeySchema": ix.keySchema, "Projection": ix.projWire}
+		if ix.global {
+			if ix.throughput != nil {
+				m["ProvisionedThroughput"] = ix.throughput
+			}
+			gsis = append(gsis, m)
+		} else {
+			lsis = append(lsis, m)
+		}
+	}
+	if gsis != nil {
+		in["GlobalSecondaryIndexes"] = gsis
+	}
+	if lsis != nil {
+		in["LocalSecondaryIndexes"] = lsis
+	}
+	return json.Marshal(in)
 }
 
 func (t *table) arn() string {

@@ -170,7 +170,6 @@ func (ix *index) remove(item Item, tie string) {
 // table is one DynamoDB table with its secondary indexes.
 type table struct {
 	name       string
-	create     []byte // the CreateTable request, replayed by compaction
 	created    time.Time
 	key        keyDef
 	attrTypes  map[string]string // AttributeDefinitions
