@@ -19,9 +19,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/posluha/posluha/local/dynamodb"
 	"github.com/posluha/posluha/local/engine"
 	"github.com/posluha/posluha/local/lambdarun"
 	"github.com/posluha/posluha/local/registries"
+	"github.com/posluha/posluha/local/sfnapi"
+	"github.com/posluha/posluha/local/sqs"
 	"github.com/posluha/posluha/local/store"
 )
 
@@ -54,6 +57,9 @@ type Stack struct {
 	Deployer *Deployer
 
 	Registries *registries.Sim
+	DynamoDB   *dynamodb.Server
+	SQS        *sqs.Server
+	SFN        *sfnapi.Server
 
 	edge     *http.Server
 	edgeAddr string
@@ -140,6 +146,16 @@ func Open(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return err
 	}
 
+	if s.DynamoDB, err = dynamodb.New(filepath.Join(cfg.DataDir, "dynamodb"), dynamodb.Options{Logger: cfg.Logger}); err != nil {
+		edgeLn.Close()
+		return nil, err
+	}
+	if s.SQS, err = sqs.New(filepath.Join(cfg.DataDir, "sqs"), sqs.Options{Logger: cfg.Logger, Region: "local", BaseURL: "http://" + s.edgeAddr}); err != nil {
+		edgeLn.Close()
+		return nil, err
+	}
+	s.SFN = sfnapi.New(s.Engine, sfnapi.Options{Logger: cfg.Logger, Tokens: s.Store, TestInvoker: &engine.Router{Lambda: s.Lambdas}})
+
 	s.Deployer = &Deployer{Engine: s.Engine, Dir: cfg.StateMachines, Functions: s.Lambdas.Functions()}
 	if _, err := s.Deployer.Sync(ctx); err != nil {
 		// A broken service must not keep the others from running.
@@ -186,12 +202,22 @@ func (s *Stack) serve(srv *http.Server, ln net.Listener) {
 // prefix, so one endpoint serves every service, like AWS_ENDPOINT_URL
 // pointing at a single LocalStack edge port.
 func (s *Stack) edgeHandler() http.Handler {
-	routes := map[string]http.Handler{}
+	routes := map[string]http.Handler{
+		"AWSStepFunctions":  s.SFN.Handler(),
+		"DynamoDB_20120810": s.DynamoDB.Handler(),
+		"AmazonSQS":         s.SQS.Handler(),
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		target := r.Header.Get("X-Amz-Target")
 		prefix, _, _ := strings.Cut(target, ".")
 		if h, ok := routes[prefix]; ok {
 			h.ServeHTTP(w, r)
+			return
+		}
+		// The SQS query protocol (older SDKs, the AWS CLI v1) posts a form
+		// with an Action instead of a target header.
+		if target == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+			s.SQS.Handler().ServeHTTP(w, r)
 			return
 		}
 		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
@@ -270,6 +296,12 @@ func (s *Stack) Close() error {
 	var errs []error
 	if s.Engine != nil {
 		errs = append(errs, s.Engine.Close())
+	}
+	if s.SQS != nil {
+		errs = append(errs, s.SQS.Close())
+	}
+	if s.DynamoDB != nil {
+		errs = append(errs, s.DynamoDB.Close())
 	}
 	if s.Store != nil {
 		errs = append(errs, s.Store.Close())
