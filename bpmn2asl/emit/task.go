@@ -36,9 +36,16 @@ func (w *walk) activity(n *bpmn.Node) string {
 	e := w.e
 	name := e.stateName(&n.Element, "")
 	w.c.memo[n] = name
-	if n.Kind.IsSubProcess() && n.Kind != bpmn.SubProcess {
-		e.report(diag.UnsupportedElement, &n.Element, bpmn.Pos{}, "use an embedded sub-process",
-			"%s %s is not supported; it is compiled as a plain embedded sub-process", n.Kind, labelOf(n))
+	switch n.Kind {
+	case bpmn.Transaction:
+		// Without cancel events and compensation (both diagnosed where
+		// they occur) a transaction runs like a sub-process.
+		d := e.report(diag.UnsupportedElement, &n.Element, bpmn.Pos{}, "use an embedded sub-process if no transactional behaviour is meant",
+			"transaction %s is compiled as a plain embedded sub-process (no cancellation or compensation)", labelOf(n))
+		d.Severity = diag.Warning
+	case bpmn.AdHocSubProcess:
+		e.report(diag.UnsupportedElement, &n.Element, bpmn.Pos{}, "draw the order of the activities with sequence flows in an embedded sub-process",
+			"ad-hoc sub-process %s is not supported: ASL needs the order of the steps", labelOf(n))
 	}
 	if needsRace(n) && (n.Loop == nil || n.Loop.MultiInstance) {
 		return w.boundaryRace(n, name)
