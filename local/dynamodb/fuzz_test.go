@@ -46,6 +46,7 @@ func FuzzHandler(f *testing.F) {
 	f.Add("TransactWriteItems", `{"TransactItems":[{"Delete":{"TableName":"apps","Key":{"pk":{"S":"a"},"sk":{"S":"b"}}}}]}`)
 	f.Add("BatchWriteItem", `{"RequestItems":{"apps":[{"PutRequest":{"Item":{"pk":{"NULL":true}}}}]}}`)
 	f.Add("Scan", `{"TableName":"apps","IndexName":"byStatus","Segment":1,"TotalSegments":2}`)
+	f.Add("UpdateTable", `{"TableName":"apps","AttributeDefinitions":[{"AttributeName":"n","AttributeType":"N"}],"GlobalSecondaryIndexUpdates":[{"Create":{"IndexName":"byN","KeySchema":[{"AttributeName":"n","KeyType":"HASH"}],"Projection":{"ProjectionType":"INCLUDE","NonKeyAttributes":["x"]}}},{"Delete":{"IndexName":"byStatus"}}]}`)
 	srv, err := New(f.TempDir(), Options{TTLSweep: -1})
 	if err != nil {
 		f.Fatal(err)
