@@ -424,3 +424,23 @@ func validIdent(s string) bool {
 	}
 	return true
 }
+
+// TestEngineLoopMaximum: a standard loop whose condition always holds runs
+// loopMaximum times.
+func TestEngineLoopMaximum(t *testing.T) {
+	bin := posluhaBin(t)
+	src, err := os.ReadFile("testdata/standard_loop.bpmn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, ds := Compile("standard_loop.bpmn", src, Options{Service: "test-service"})
+	if res == nil {
+		t.Fatalf("does not compile: %v", ds)
+	}
+	defs, _ := bpmn.Parse("standard_loop.bpmn", src)
+	pending := map[string]any{"output": map[string]any{"Payload": map[string]any{"status": "pending"}}}
+	r, ran := runEngine(t, bin, res, defs, `{}`, map[string][]map[string]any{"poll": {pending}})
+	if r.Status != "SUCCEEDED" || len(ran) != 5 {
+		t.Errorf("loopMaximum 5: %s, ran %v", r.Status, ran)
+	}
+}

@@ -145,8 +145,14 @@ func (w *walk) standardLoop(n *bpmn.Node, name string) string {
 	}
 	initName := e.stateName(&n.Element, "loop start")
 	w.c.memo[n] = initName
-	init := w.c.add(&asl.State{Name: initName, Type: asl.TypePass, Comment: "loop of bpmn:" + n.ID, Assign: asl.NewObject(counter, 0)})
-	bodyName := e.stateName(&n.Element, "")
+	// The counter holds the runs so far when the Choice reads it: 0 before
+	// a test-before check, 1 after the first run otherwise.
+	runs := 1
+	if l.TestBefore {
+		runs = 0
+	}
+	init := w.c.add(&asl.State{Name: initName, Type: asl.TypePass, Comment: "loop of bpmn:" + n.ID, Assign: asl.NewObject(counter, runs)})
+	bodyName := name
 	check := &asl.State{Name: e.stateName(&n.Element, "loop again?"), Type: asl.TypeChoice, Comment: "loop of bpmn:" + n.ID}
 	tail := w.core(n, w.c, bodyName)
 	w.boundaries(n, tail)
