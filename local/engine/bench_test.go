@@ -67,3 +67,49 @@ func BenchmarkChoiceLoop(b *testing.B) {
 		"Done":{"Type":"Succeed"}}}`
 	benchRun(b, def, `{"i":0}`, 101)
 }
+
+// BenchmarkTaskWorkflow: executions of a 10-state workflow (5 Lambda
+// tasks through the Router with an in-process function that echoes its
+// payload, 5 Pass states) through StartExecution and Await, as the service
+// runs them: one goroutine per running execution, a checkpoint per state.
+func BenchmarkTaskWorkflow(b *testing.B) {
+	echo := fakeLambda(func(_ context.Context, _ string, payload []byte) ([]byte, error) { return payload, nil })
+	var sb strings.Builder
+	sb.WriteString(`{"StartAt":"S0","States":{`)
+	for i := range 10 {
+		if i > 0 {
+			sb.WriteString(",")
+		}
+		next := fmt.Sprintf(`"Next":"S%d"`, i+1)
+		if i == 9 {
+			next = `"End":true`
+		}
+		if i%2 == 0 {
+			fmt.Fprintf(&sb, `"S%d":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"arn:aws:lambda:local:000000000000:function:echo","Payload.$":"$"},"ResultSelector":{"v.$":"$.Payload.v"},%s}`, i, next)
+		} else {
+			fmt.Fprintf(&sb, `"S%d":{"Type":"Pass",%s}`, i, next)
+		}
+	}
+	sb.WriteString(`}}`)
+	ctx := context.Background()
+	e := New(Config{Store: NewMemStore(), Clock: NewVirtualClock(t0), Invoker: &Router{Lambda: echo}})
+	if err := e.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	sm, err := e.CreateMachine(ctx, CreateMachineInput{Name: "wf", Definition: sb.String()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		x, err := e.StartExecution(ctx, StartInput{MachineARN: sm.ARN, Name: "x" + strconv.Itoa(i), Input: `{"v":1}`})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if x, err = e.Await(ctx, x.ARN); err != nil || x.Status != StatusSucceeded {
+			b.Fatalf("%v %v %s", x.Status, err, x.Cause)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "executions/s")
+}
