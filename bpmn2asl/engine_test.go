@@ -444,3 +444,47 @@ func TestEngineLoopMaximum(t *testing.T) {
 		t.Errorf("loopMaximum 5: %s, ran %v", r.Status, ran)
 	}
 }
+
+// TestEngineExpected runs paths the reference cannot steer (or where it
+// deliberately differs) and checks the activities and the outcome.
+func TestEngineExpected(t *testing.T) {
+	bin := posluhaBin(t)
+	type mocks = map[string][]map[string]any
+	fail := func(name string) map[string]any { return map[string]any{"error": name, "cause": "mocked"} }
+	ok := func(payload map[string]any) map[string]any { return map[string]any{"output": map[string]any{"Payload": payload}} }
+	tests := []struct {
+		name, model, input string
+		mocks              mocks
+		status             string
+		want               []string
+	}{
+		{"registry not found → ask the citizen", "error_boundary", `{}`, mocks{"lookup": {fail("Registry.NotFound")}}, "SUCCEEDED", []string{"lookup", "ask_citizen"}},
+		{"any other failure → support", "error_boundary", `{}`, mocks{"lookup": {fail("Registry.BadRequest")}}, "SUCCEEDED", []string{"lookup", "support"}},
+		{"user task times out", "timers", `{}`, mocks{"confirm": {fail("States.Timeout")}}, "SUCCEEDED", []string{"confirm"}},
+		{"error end event fails the execution", "end_events", `{}`, mocks{"check_fraud": {ok(map[string]any{"fraud": nil})}}, "FAILED", []string{"check_fraud", "prepare"}},
+		{"terminate in a branch ends the execution", "end_events", `{}`, mocks{"check_fraud": {ok(map[string]any{"fraud": true})}}, "SUCCEEDED", []string{"check_fraud", "prepare"}},
+		{"second start event", "two_starts", `{"startEvent":"partner-request"}`, nil, "SUCCEEDED", []string{"b", "a"}},
+		{"inclusive default when nothing else holds", "inclusive", `{"citizen":{}}`, nil, "SUCCEEDED", []string{"letter"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			src, err := os.ReadFile(filepath.Join("testdata", tc.model+".bpmn"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, ds := Compile(tc.model+".bpmn", src, Options{Service: "test-service"})
+			if res == nil {
+				t.Fatalf("does not compile: %v", ds)
+			}
+			defs, _ := bpmn.Parse(tc.model, src)
+			r, ran := runEngine(t, bin, res, defs, tc.input, tc.mocks)
+			got := slices.Clone(ran)
+			want := slices.Clone(tc.want)
+			slices.Sort(got)
+			slices.Sort(want)
+			if r.Status != tc.status || !slices.Equal(got, want) {
+				t.Errorf("%s %s (%s), ran %v; want %s, %v", r.Status, r.Error, r.Cause, ran, tc.status, tc.want)
+			}
+		})
+	}
+}
