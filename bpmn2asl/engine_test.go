@@ -451,7 +451,9 @@ func TestEngineExpected(t *testing.T) {
 	bin := posluhaBin(t)
 	type mocks = map[string][]map[string]any
 	fail := func(name string) map[string]any { return map[string]any{"error": name, "cause": "mocked"} }
-	ok := func(payload map[string]any) map[string]any { return map[string]any{"output": map[string]any{"Payload": payload}} }
+	ok := func(payload map[string]any) map[string]any {
+		return map[string]any{"output": map[string]any{"Payload": payload}}
+	}
 	tests := []struct {
 		name, model, input string
 		mocks              mocks
