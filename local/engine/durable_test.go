@@ -507,3 +507,44 @@ func TestShutdownDuringTask(t *testing.T) {
 		t.Fatalf("after restart: %s %v %s %v", done.Status, done.Output.V, done.Error, err)
 	}
 }
+
+// TestRedriveParallel: only the failed branch runs again; the succeeded
+// one keeps its output.
+func TestRedriveParallel(t *testing.T) {
+	var mu sync.Mutex
+	calls := map[string]int{}
+	fail := true
+	inv := InvokerFunc(func(ctx context.Context, c *Call) (any, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls[c.StateName]++
+		if c.StateName == "B" && fail {
+			return nil, &Failure{Name: "Registry.Unavailable", Cause: "down"}
+		}
+		return c.StateName, nil
+	})
+	h := newHarness(t, inv)
+	x := h.run(`{"StartAt":"P","States":{"P":{"Type":"Parallel","Branches":[
+		{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::x:y","End":true}}},
+		{"StartAt":"B","States":{"B":{"Type":"Task","Resource":"arn:aws:states:::x:y","End":true}}}],"End":true}}}`, `{}`)
+	if x.Status != StatusFailed || x.Error != "Registry.Unavailable" {
+		t.Fatalf("first run: %s %s", x.Status, x.Error)
+	}
+	mu.Lock()
+	fail = false
+	mu.Unlock()
+	if _, err := h.eng.RedriveExecution(context.Background(), x.ARN); err != nil {
+		t.Fatal(err)
+	}
+	done, err := h.eng.Await(context.Background(), x.ARN)
+	if err != nil || done.Status != StatusSucceeded || value.String(done.Output.V) != `["A","B"]` {
+		t.Fatalf("after redrive: %s %s %v", done.Status, value.String(done.Output.V), err)
+	}
+	if calls["A"] != 1 || calls["B"] != 2 {
+		t.Errorf("calls = %v, want A once and B twice", calls)
+	}
+	var apiErr *APIError
+	if _, err := h.eng.RedriveExecution(context.Background(), x.ARN); !errors.As(err, &apiErr) || apiErr.Code != "ExecutionNotRedrivable" {
+		t.Errorf("redrive of a succeeded execution = %v, want ExecutionNotRedrivable", err)
+	}
+}
