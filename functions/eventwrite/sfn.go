@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -36,10 +37,17 @@ func (s *StepFunctions) SendTaskSuccess(ctx context.Context, token, output strin
 	return sfnError("send task success", err)
 }
 
+// maxCause is Step Functions' limit on a failure's cause.
+const maxCause = 32768
+
 // SendTaskFailure implements SFN. Cause is cut to Step Functions' limit.
 func (s *StepFunctions) SendTaskFailure(ctx context.Context, token, name, cause string) error {
-	if len(cause) > 32768 {
-		cause = cause[:32768]
+	if len(cause) > maxCause {
+		n := maxCause
+		for n > 0 && !utf8.RuneStart(cause[n]) {
+			n-- // never split a letter of a Ukrainian message
+		}
+		cause = cause[:n]
 	}
 	_, err := s.c.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{
 		TaskToken: aws.String(token), Error: aws.String(name), Cause: aws.String(cause),
