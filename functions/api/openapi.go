@@ -151,7 +151,7 @@ func requestProblem(err error) error {
 			}
 			name = posluha.ErrApplicationInvalid
 			for _, se := range schemaErrs {
-				fields = append(fields, fieldText{Pointer: pointer(se.JSONPointer()), Detail: schemaText(se)})
+				fields = append(fields, schemaFields(se)...)
 			}
 		}
 	}
@@ -218,4 +218,51 @@ func pointer(tokens []string) string {
 		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(t, "~", "~0"), "/", "~1"))
 	}
 	return b.String()
+}
+
+// schemaFields points at the fields a schema error is about. For OpenAPI
+// 3.1 kin-openapi validates with a JSON Schema 2020-12 validator whose
+// reason reads "at '/a/b': message"; required and additionalProperties
+// name the properties in quotes, and each gets its own pointer.
+func schemaFields(se *openapi3.SchemaError) []fieldText {
+	at, msg := pointer(se.JSONPointer()), se.Reason
+	if _, rest, ok := strings.Cut(se.Reason, "at '"); ok {
+		if p, m, ok := strings.Cut(rest, "': "); ok {
+			at, msg = p, m
+		}
+	}
+	text := schemaText(se)
+	text.EN = msg
+	var names []string
+	switch se.SchemaField {
+	case "required":
+		names = quoted(msg)
+	case "additionalProperties":
+		names = quoted(strings.TrimSuffix(msg, " not allowed"))
+	}
+	if len(names) == 0 {
+		return []fieldText{{Pointer: at, Detail: text}}
+	}
+	out := make([]fieldText, len(names))
+	for i, n := range names {
+		out[i] = fieldText{Pointer: at + pointer([]string{n}), Detail: text}
+	}
+	return out
+}
+
+// quoted returns the 'single-quoted' words of s.
+func quoted(s string) []string {
+	var out []string
+	for {
+		_, rest, ok := strings.Cut(s, "'")
+		if !ok {
+			return out
+		}
+		w, after, ok := strings.Cut(rest, "'")
+		if !ok {
+			return out
+		}
+		out = append(out, w)
+		s = after
+	}
 }
