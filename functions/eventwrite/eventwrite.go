@@ -4,7 +4,10 @@
 //   - status: move the application to arguments.status (with the step id
 //     and arguments.reason) and, when arguments.template is set, notify the
 //     citizen. A retried step changes nothing: posluha.Application.Move
-//     ignores a repeated status and step. Returns {"status": …}.
+//     ignores a repeated status and step. A submitted application whose
+//     process reports waiting or done first goes through processing at the
+//     same step (submitted cannot become either directly). Returns
+//     {"status": …}.
 //   - notify: add the notification arguments.template to the citizen's
 //     inbox and hand it to the outbox (push, e-mail). Its id is the
 //     idempotency key applicationId/step, so a retry notifies once.
@@ -15,17 +18,22 @@
 //     the registry again; registry failures come back named
 //     (Registry.Unavailable is retried by the state machine's Retry).
 //     Returns the connector's mapped response.
-//   - await: store the task token under the correlation key (posluha.Awaits),
-//     set status waiting and notify when arguments.template is set; returns
-//     at once, and the state machine stays parked on the token until
-//     Answerer.Answer (the API, a partner callback) completes it.
+//   - await: set status waiting, store the task token under the correlation
+//     key (posluha.Awaits; default "<step>/<applicationId>") and notify when
+//     arguments.template is set; returns at once, and the state machine
+//     stays parked on the token until Answerer.Answer or Answerer.Fail (the
+//     API, a partner callback) completes it, moving the application back
+//     to processing.
 //
 // # Retry later (parkOnOutage)
 //
 // A write whose registry is down longer than the state machine's retries
 // should wait can park instead of failing: the BPMN task sets the header
-// parkOnOutage=true, and the compiler then emits it as a callback task
-// (lambda:invoke.waitForTaskToken), so the payload carries a task token.
+// parkOnOutage=true, and the task must be a callback task
+// (lambda:invoke.waitForTaskToken with "taskToken" in the payload and the
+// result read from $states.result, not .Payload; the compiler does not emit
+// that yet, see asCallback in e2e_test.go for the shape). Without a token
+// parkOnOutage is Task.Invalid.
 // eventwrite tries the write once; when the registry is Unavailable it
 // stores the task (token included) as a parked write and returns, leaving
 // the state machine waiting on the token. ResumeParked, which the stack
