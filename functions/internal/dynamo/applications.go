@@ -293,6 +293,11 @@ func (s *Applications) Update(ctx context.Context, id string, f func(*posluha.Ap
 		if err != nil {
 			return nil, err
 		}
+		for k, v := range raw {
+			if !appAttrs[k] {
+				av[k] = v // someone else's attribute (a retention TTL): keep it
+			}
+		}
 		if reflect.DeepEqual(av, raw) {
 			return a, nil
 		}
@@ -365,6 +370,12 @@ func (s *Applications) Update(ctx context.Context, id string, f func(*posluha.Ap
 		return a, nil
 	}
 	return nil, posluha.Errorf(posluha.ErrApplicationConflict, "application %s keeps changing; try again", id)
+}
+
+// appAttrs are the attributes encodeApp owns; Update keeps any other.
+var appAttrs = map[string]bool{
+	"applicationId": true, "service": true, "citizen": true, "status": true, "step": true, "form": true,
+	"created": true, "updated": true, "statusHistory": true, "documents": true, "version": true, "oneOpen": true,
 }
 
 func encodeApp(a *posluha.Application, oneOpen bool) (map[string]types.AttributeValue, error) {

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/posluha/posluha"
 	localddb "github.com/posluha/posluha/local/dynamodb"
@@ -447,4 +448,33 @@ func TestStaleLock(t *testing.T) {
 		t.Fatalf("Create over a stale lock: %v", err)
 	}
 	wantName(t, "Create over a live lock", apps.Create(ctx, newApp("app-2", "c1", "svc", t0), true), posluha.ErrApplicationConflict)
+}
+
+// TestUpdateKeepsOtherAttributes: attributes the adapter does not own (a
+// retention TTL set by another component) survive an Update.
+func TestUpdateKeepsOtherAttributes(t *testing.T) {
+	ctx := context.Background()
+	c := MustLocalClient(t)
+	apps := NewApplications(c, DefaultTables.Applications)
+	if err := apps.Create(ctx, newApp("app-1", "c1", "svc", t0), false); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(DefaultTables.Applications),
+		Key: key("applicationId", "app-1"), UpdateExpression: aws.String("SET expires = :e"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":e": num(1900000000)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := apps.Update(ctx, "app-1", func(a *posluha.Application) error {
+		return a.Move(posluha.StatusChange{Status: posluha.StatusProcessing, Step: "s", Time: t0})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(DefaultTables.Applications), Key: key("applicationId", "app-1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := (&item{m: out.Item}).int("expires"); got != 1900000000 {
+		t.Errorf("expires after Update = %d, want it kept", got)
+	}
 }

@@ -37,7 +37,9 @@
 // attribute_not_exists(applicationId)) and, for services with the
 // one-open-application rule, the lock item (same condition). Update reads
 // consistently, applies the caller's change and writes it back on condition
-// version = the version read (optimistic concurrency, retried); a move to a
+// version = the version read (optimistic concurrency, retried), keeping
+// attributes it does not own (a retention TTL); a change that leaves the
+// item as it was (a retried step) writes nothing. A move to a
 // final status deletes the lock in the same transaction, and support's move
 // from failed back to processing takes it again.
 //
