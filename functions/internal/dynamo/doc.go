@@ -33,15 +33,20 @@
 // time, reason), documents (L of M), version (N) and oneOpen (BOOL: the
 // application holds the one-open-application lock of its service).
 //
-// Create is a TransactWriteItems of the application (condition
-// attribute_not_exists(applicationId)) and, for services with the
-// one-open-application rule, the lock item (same condition). Update reads
+// Create puts the application on condition
+// attribute_not_exists(applicationId); for services with the
+// one-open-application rule it is a TransactWriteItems of the application
+// and the lock item (same condition), and a refusal names the open
+// application (ReturnValuesOnConditionCheckFailure). Update reads
 // consistently, applies the caller's change and writes it back on condition
 // version = the version read (optimistic concurrency, retried), keeping
 // attributes it does not own (a retention TTL); a change that leaves the
-// item as it was (a retried step) writes nothing. A move to a
-// final status deletes the lock in the same transaction, and support's move
-// from failed back to processing takes it again.
+// item as it was (a retried step) writes nothing. After a move to a final
+// status the lock is deleted (condition holder = this application); a lock
+// left behind by a crash in between is stale (its holder is final or gone)
+// and the next Create takes it over. Support's move from failed back to
+// processing takes the lock again in the same transaction as the update,
+// or is Application.Conflict when another application holds it.
 //
 // Form values are stored as DynamoDB types (M, L, S, N, BOOL, NULL); numbers
 // come back as float64, as encoding/json gives them.
