@@ -217,6 +217,7 @@ func TestEngineDifferential(t *testing.T) {
 		{"custom_task", 0, `{"price":2,"quantity":3}`, nil},
 		{"timers", 0, `{}`, nil},
 		{"two_starts", 0, `{}`, nil},
+		{"links", 0, `{}`, nil},
 		{"reminders", 0, `{}`, nil},
 		{"escalation", 0, `{}`, mocks{"es_check": {ok(map[string]any{"over": true})}}},
 		{"escalation", 1, `{}`, mocks{"es_check": {ok(map[string]any{"over": false})}}},

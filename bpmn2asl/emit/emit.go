@@ -203,6 +203,15 @@ func (e *emitter) analyse(s *bpmn.Scope, id string) *structure.Analysis {
 			}
 		}
 	}
+	// Link events: a throw continues at the catch with the same link name.
+	for _, n := range s.Nodes {
+		if n.Kind != bpmn.IntermediateThrowEvent || n.EventKind() != bpmn.LinkEvent || e.gnodes[n] == nil {
+			continue
+		}
+		if c := linkCatch(s, n); c != nil && e.gnodes[c] != nil {
+			g.Jump(e.gnodes[n], e.gnodes[c])
+		}
+	}
 	for _, f := range s.Flows {
 		src, dst := e.gnodes[f.Source], e.gnodes[f.Target]
 		if f.Source == nil || f.Target == nil || src == nil || dst == nil {
@@ -357,4 +366,25 @@ func truncate(s string, n int) string {
 		cut = i
 	}
 	return strings.TrimSpace(s[:cut])
+}
+
+// linkName is the name a link event is matched by: its link definition's
+// name, else the event's name.
+func linkName(n *bpmn.Node) string {
+	if ev := n.Event(); ev != nil && ev.LinkName != "" {
+		return ev.LinkName
+	}
+	return n.Name
+}
+
+// linkCatch returns the link catch event of scope s that link throw event
+// n continues at, or nil.
+func linkCatch(s *bpmn.Scope, n *bpmn.Node) *bpmn.Node {
+	name := linkName(n)
+	for _, m := range s.Nodes {
+		if m.Kind == bpmn.IntermediateCatchEvent && m.EventKind() == bpmn.LinkEvent && linkName(m) == name {
+			return m
+		}
+	}
+	return nil
 }

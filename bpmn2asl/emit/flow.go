@@ -154,24 +154,11 @@ func (w *walk) then(st *asl.State, n *bpmn.Node) {
 
 // linkTarget finds the link catch event matching a link throw event.
 func (w *walk) linkTarget(n *bpmn.Node) *bpmn.Node {
-	name := n.Event().LinkName
-	if name == "" {
-		name = n.Name
-	}
-	for _, gn := range w.an.Graph.Nodes {
-		m := gn.Data.(*bpmn.Node)
-		if m.Kind == bpmn.IntermediateCatchEvent && m.EventKind() == bpmn.LinkEvent {
-			ln := m.Event().LinkName
-			if ln == "" {
-				ln = m.Name
-			}
-			if ln == name {
-				return m
-			}
-		}
+	if gn := w.e.gnodes[n]; gn != nil && len(gn.Jumps) > 0 {
+		return gn.Jumps[0].Data.(*bpmn.Node)
 	}
 	w.e.report(diag.DanglingRef, &n.Element, bpmn.Pos{}, "give a link catch event in the same scope the same link name",
-		"link throw event %s has no matching link catch event %q", labelOf(n), name)
+		"link throw event %s has no matching link catch event %q", labelOf(n), linkName(n))
 	return nil
 }
 

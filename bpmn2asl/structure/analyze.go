@@ -54,7 +54,7 @@ func Analyze(g *Graph) (*Analysis, []Problem) {
 		switch {
 		case n.Kind == Start:
 			starts = append(starts, n)
-		case len(n.In) == 0 && n.Kind != Boundary:
+		case len(n.In) == 0 && len(n.JumpIn) == 0 && n.Kind != Boundary:
 			sources = append(sources, n)
 		}
 	}
@@ -210,7 +210,7 @@ func Analyze(g *Graph) (*Analysis, []Problem) {
 // isExit reports whether a token ends at n: an end event, or any node
 // without outgoing flows (BPMN's implicit end; a boundary event without
 // flows included).
-func isExit(n *Node) bool { return len(n.Out) == 0 || n.Kind == End }
+func isExit(n *Node) bool { return len(n.Out) == 0 && len(n.Jumps) == 0 || n.Kind == End }
 
 func label(n *Node) string {
 	if n.Name != "" {
@@ -250,18 +250,18 @@ func (a *Analysis) postDominators() {
 	// Normal flows only: an exception path (boundary event) that ends on
 	// its own does not move the join of the region it leaves.
 	flowPred := func(n *Node) []*Node {
-		out := make([]*Node, 0, len(n.In))
+		out := make([]*Node, 0, len(n.In)+len(n.JumpIn))
 		for _, f := range n.In {
 			out = append(out, f.Source)
 		}
-		return out
+		return append(out, n.JumpIn...)
 	}
 	flowSucc := func(n *Node) []*Node {
-		out := make([]*Node, 0, len(n.Out))
+		out := make([]*Node, 0, len(n.Out)+len(n.Jumps))
 		for _, f := range n.Out {
 			out = append(out, f.Target)
 		}
-		return out
+		return append(out, n.Jumps...)
 	}
 	var exits []int
 	for _, nd := range g.Nodes {

@@ -80,6 +80,10 @@ type Node struct {
 	In, Out  []*Flow
 	// Default is the default flow of a gateway or activity, if any.
 	Default *Flow
+	// Jumps are the link catch events a link throw event continues at, and
+	// JumpIn the link throw events that continue at this link catch event:
+	// control flow without a sequence flow.
+	Jumps, JumpIn []*Node
 	// Boundaries are the boundary events attached to this activity.
 	Boundaries []*Node
 	// AttachedTo is the host activity of a boundary event.
@@ -131,6 +135,12 @@ func (g *Graph) Connect(f *Flow) {
 	g.Flows = append(g.Flows, f)
 }
 
+// Jump records that link throw event from continues at link catch to.
+func (g *Graph) Jump(from, to *Node) {
+	from.Jumps = append(from.Jumps, to)
+	to.JumpIn = append(to.JumpIn, from)
+}
+
 // Attach records boundary event b on activity host.
 func (g *Graph) Attach(b, host *Node) {
 	b.AttachedTo = host
@@ -148,19 +158,21 @@ func (n *Node) IsJoin() bool { return len(n.In) > 1 }
 // succ returns the successors of n for the analysis: outgoing flows plus
 // boundary events (an activity may leave through any of them).
 func succ(n *Node) []*Node {
-	out := make([]*Node, 0, len(n.Out)+len(n.Boundaries))
+	out := make([]*Node, 0, len(n.Out)+len(n.Boundaries)+len(n.Jumps))
 	for _, f := range n.Out {
 		out = append(out, f.Target)
 	}
+	out = append(out, n.Jumps...)
 	out = append(out, n.Boundaries...)
 	return out
 }
 
 func pred(n *Node) []*Node {
-	out := make([]*Node, 0, len(n.In)+1)
+	out := make([]*Node, 0, len(n.In)+1+len(n.JumpIn))
 	for _, f := range n.In {
 		out = append(out, f.Source)
 	}
+	out = append(out, n.JumpIn...)
 	if n.AttachedTo != nil {
 		out = append(out, n.AttachedTo)
 	}
