@@ -66,6 +66,9 @@ import (
 	"github.com/posluha/posluha/query/value"
 )
 
+// maxKey bounds idempotency and correlation keys.
+const maxKey = 1024
+
 // ActionResumeParked is the action of the scheduled event that makes the
 // function retry parked writes; it needs no application.
 const ActionResumeParked = "resumeParked"
@@ -183,6 +186,11 @@ func (h *Handler) Handle(ctx context.Context, req posluha.TaskRequest) (json.Raw
 	}
 	if err := req.Validate(); err != nil {
 		return nil, err
+	}
+	if len(req.IdempotencyKey()) > maxKey || len(req.CorrelationKey) > maxKey {
+		// Keys of DynamoDB items (at most 2048 bytes) and of registry
+		// idempotency stores: refuse rather than fail deep down.
+		return nil, posluha.Errorf(posluha.ErrTaskInvalid, "applicationId, step or correlationKey longer than %d bytes", maxKey)
 	}
 	start := h.d.Now()
 	var out json.RawMessage

@@ -604,6 +604,8 @@ func TestHandleInvalid(t *testing.T) {
 		{"unknown action", `{"applicationId":"a","step":"s","action":"delete"}`},
 		{"no application", `{"step":"s","action":"status"}`},
 		{"negative attempt", `{"applicationId":"a","step":"s","attempt":-1,"action":"status"}`},
+		{"huge step", `{"applicationId":"a","step":"` + strings.Repeat("s", 2000) + `","action":"status"}`},
+		{"huge correlation key", `{"applicationId":"a","step":"s","action":"await","taskToken":"t","correlationKey":"` + strings.Repeat("k", 2000) + `"}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
