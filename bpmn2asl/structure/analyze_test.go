@@ -23,6 +23,10 @@ func build(nodes string, edges string) (*Graph, map[string]*Node) {
 			g.Attach(byID[b], byID[h])
 			continue
 		}
+		if from, to, ok := strings.Cut(e, "~"); ok {
+			g.Jump(byID[from], byID[to])
+			continue
+		}
 		cond := strings.HasSuffix(e, "?")
 		e = strings.TrimSuffix(e, "?")
 		a, b, _ := strings.Cut(e, ">")
@@ -58,6 +62,8 @@ func TestAnalyzeProblems(t *testing.T) {
 		{"gateway dead end", "s:start g:xor", "s>g", []string{"BPMN106:g"}},
 		{"sources start together", "a:task b:task e:end", "a>e b>e", []string{"BPMN100:a"}},
 		{"boundary path reachable", "s:start a:task x:boundary b:task e:end", "s>a a>e a@x x>b b>e", nil},
+		{"boundary without flows ends", "s:start a:task x:boundary e:end", "s>a a>e a@x", nil},
+		{"link events", "s:start a:task lt:task lc:task b:task e:end", "s>a a>lt lt~lc lc>b b>e", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
