@@ -192,6 +192,9 @@ func (h *Handler) Handle(ctx context.Context, req posluha.TaskRequest) (json.Raw
 		// idempotency stores: refuse rather than fail deep down.
 		return nil, posluha.Errorf(posluha.ErrTaskInvalid, "applicationId, step or correlationKey longer than %d bytes", maxKey)
 	}
+	if req.Action == "" && req.Connector != "" {
+		req.Action = posluha.ActionWrite // an event.write task that names only its connector
+	}
 	start := h.d.Now()
 	var out json.RawMessage
 	var err error

@@ -360,6 +360,14 @@ func TestWriteOnce(t *testing.T) {
 			t.Errorf("call %d = %s, want the first outcome %s", i, out, first)
 		}
 	}
+	// A task that names only its connector is a write (same key: no new call).
+	var m map[string]any
+	json.Unmarshal([]byte(payment("app-1", 0, nil)), &m)
+	delete(m, "action")
+	b, _ := json.Marshal(m)
+	if out, errType := e.invoke(t, string(b)); errType != "" || out != first {
+		t.Errorf("connector without action = %s, %q; want the first outcome", out, errType)
+	}
 	st := e.sim.Stats("treasury")
 	if st.Requests != 1 || e.sim.EffectivePayments() != 1 {
 		t.Errorf("treasury saw %d requests, %d payments; want 1, 1", st.Requests, e.sim.EffectivePayments())
