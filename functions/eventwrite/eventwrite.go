@@ -17,7 +17,8 @@
 //     (posluha.Effects), so a retry or a redrive returns it without calling
 //     the registry again; registry failures come back named
 //     (Registry.Unavailable is retried by the state machine's Retry).
-//     Returns the connector's mapped response.
+//     Returns the connector's mapped response. A task that names a
+//     connector and no action is a write.
 //   - await: set status waiting, store the task token under the correlation
 //     key (posluha.Awaits; default "<step>/<applicationId>") and notify when
 //     arguments.template is set; returns at once, and the state machine
