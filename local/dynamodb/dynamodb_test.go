@@ -921,3 +921,42 @@ func TestUpdateTableGSI(t *testing.T) {
 		srv.Close()
 	}
 }
+
+// TestItemDecode checks the direct item decoder against encoding/json's
+// generic decoding of the same objects.
+func TestItemDecode(t *testing.T) {
+	tests := []struct {
+		in      string
+		wantErr bool
+	}{
+		{`{}`, false},
+		{` { "a" : {"S":"x"} , "b":{"N":"1"} } `, false},
+		{`{"k\"ey":{"S":"}{"},"e\u00e9":{"L":[{"M":{"x":{"S":"]"}}},{"NULL":true}]}}`, false},
+		{"{\n\"a\":\t{\"BOOL\":false}}", false},
+		{`{"a":null}`, true},
+		{`{"a":{"S":"x","N":"1"}}`, true},
+		{`[]`, true},
+	}
+	for _, tc := range tests {
+		var it Item
+		err := json.Unmarshal([]byte(tc.in), &it)
+		if (err != nil) != tc.wantErr {
+			t.Errorf("%s: err = %v, want error %v", tc.in, err, tc.wantErr)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		var generic map[string]json.RawMessage
+		json.Unmarshal([]byte(tc.in), &generic)
+		if len(generic) != len(it) {
+			t.Errorf("%s: %d attributes, want %d", tc.in, len(it), len(generic))
+		}
+		for k, raw := range generic {
+			var want AV
+			if err := want.UnmarshalJSON(raw); err != nil || !equalAV(it[k], &want) {
+				t.Errorf("%s: attribute %q = %v, want %v (%v)", tc.in, k, it[k], want, err)
+			}
+		}
+	}
+}
