@@ -85,7 +85,21 @@ func (s *sfnStack) executions(t *testing.T) []sfntypes.ExecutionListItem {
 	return all
 }
 
-func instant(context.Context, time.Duration) error { return nil }
+
+// virtualClock advances when someone sleeps.
+type virtualClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *virtualClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *virtualClock) sleep(_ context.Context, d time.Duration) error {
+	c.mu.Lock()
+	c.t = c.t.Add(max(d, 0))
+	c.mu.Unlock()
+	return nil
+}
 
 func TestDuplicatesStartOneExecution(t *testing.T) {
 	s := newSFN(t, nil)
@@ -124,12 +138,15 @@ func TestThrottlingBacksOff(t *testing.T) {
 		}
 		return nil
 	}}
+	clock := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) // virtual: sleeping advances it
 	h := dispatcher.New(dispatcher.Deps{SFN: fake, MachineARN: func(s string) string { return s }, Workers: 1,
 		BaseDelay: 100 * time.Millisecond, MaxDelay: time.Second, Jitter: func() float64 { return 0.999 },
+		Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return clock },
 		Sleep: func(_ context.Context, d time.Duration) error {
 			if d > 0 {
 				mu.Lock()
 				sleeps = append(sleeps, d)
+				clock = clock.Add(d)
 				mu.Unlock()
 			}
 			return nil
@@ -152,7 +169,8 @@ func TestThrottlingBacksOff(t *testing.T) {
 
 	// Throttled past the attempts: the message goes back to the queue.
 	always := &SFN{StartExecutionFunc: func(context.Context, string, string, string) error { return dispatcher.ErrThrottled }}
-	h = dispatcher.New(dispatcher.Deps{SFN: always, MachineARN: func(s string) string { return s }, Attempts: 3, Sleep: instant})
+	vc := &virtualClock{t: clock}
+	h = dispatcher.New(dispatcher.Deps{SFN: always, MachineARN: func(s string) string { return s }, Attempts: 3, Sleep: vc.sleep, Now: vc.now})
 	resp, _ = h.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{msg("m1", appBody("a")), msg("m2", appBody("b"))}})
 	if len(resp.BatchItemFailures) != 2 {
 		t.Fatalf("failures %+v", resp)
