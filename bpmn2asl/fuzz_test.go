@@ -15,6 +15,7 @@ import (
 // deterministic and passes the ASL limit checks.
 func FuzzCompile(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*.bpmn")
+	files = append(files, corpus(f)...) // the shared corpus, when present
 	for _, p := range files {
 		if src, err := os.ReadFile(p); err == nil {
 			f.Add(src)
