@@ -99,7 +99,10 @@
 //   - callActivity: `arn:aws:states:::states:startExecution.sync:2` with
 //     StateMachineArn ${<CalledProcessPascal>StateMachineArn}
 //     (benefit-payment → ${BenefitPaymentStateMachineArn}) and Input
-//     {applicationId, service, citizen, form, …ioMapping inputs}.
+//     {applicationId, service, citizen, form, every process variable unless
+//     propagateAllParentVariables="false", then the ioMapping inputs}; the
+//     child's output (its variables) comes back through output mappings,
+//     or merges like any task result.
 //
 // Retries (ASL Retry only): zeebe:taskDefinition retries=N is the number
 // of retries after the first attempt (0 disables them). Without it the

@@ -371,6 +371,15 @@ func (e *emitter) callActivity(n *bpmn.Node, st *asl.State) {
 		"citizen", asl.Expr("$citizen"),
 		"form", asl.Expr("$form"),
 	)
+	// Zeebe passes every variable to the called process unless
+	// propagateAllParentVariables is false; input mappings come on top.
+	if n.PropagateAllParentVariables == nil || *n.PropagateAllParentVariables {
+		for _, v := range e.processVars() {
+			if !e.locals[v] {
+				input.Set(v, asl.Expr("$"+v))
+			}
+		}
+	}
 	for _, f := range e.arguments(n).Fields {
 		input.Set(f.Key, f.Value)
 	}
