@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -546,5 +547,28 @@ func TestRedriveParallel(t *testing.T) {
 	var apiErr *APIError
 	if _, err := h.eng.RedriveExecution(context.Background(), x.ARN); !errors.As(err, &apiErr) || apiErr.Code != "ExecutionNotRedrivable" {
 		t.Errorf("redrive of a succeeded execution = %v, want ExecutionNotRedrivable", err)
+	}
+}
+
+// TestHistoryChain checks previousEventId around Map iterations as AWS
+// records them: an iteration's end and the next iteration's start both
+// follow the iteration's last state event; the first state follows 0.
+func TestHistoryChain(t *testing.T) {
+	h := newHarness(t, nil)
+	x := h.run(`{"StartAt":"M","States":{"M":{"Type":"Map","MaxConcurrency":1,"ItemProcessor":{"StartAt":"S","States":{"S":{"Type":"Pass","End":true}}},"End":true}}}`, `[1,2]`)
+	ev, err := h.eng.History(context.Background(), x.ARN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range ev {
+		got = append(got, fmt.Sprintf("%d:%s<%d", e.ID, e.Type, e.PreviousID))
+	}
+	want := []string{"1:ExecutionStarted<0", "2:MapStateEntered<0", "3:MapStateStarted<2", "4:MapIterationStarted<3",
+		"5:PassStateEntered<4", "6:PassStateExited<5", "7:MapIterationSucceeded<6", "8:MapIterationStarted<6",
+		"9:PassStateEntered<8", "10:PassStateExited<9", "11:MapIterationSucceeded<10", "12:MapStateSucceeded<11",
+		"13:MapStateExited<11", "14:ExecutionSucceeded<13"}
+	if !slices.Equal(got, want) {
+		t.Errorf("history =\n%v\nwant\n%v", got, want)
 	}
 }

@@ -248,6 +248,9 @@ func (r *run) parallel(t *Thread, st *State, sc *scope, input any) (any, bool, e
 	for i, c := range t.Children {
 		out[i] = c.Output.V
 	}
+	for _, c := range t.Children {
+		t.Last = max(t.Last, c.Last)
+	}
 	t.Phase, t.Children = phaseEntered, nil
 	// AWS records no ParallelStateSucceeded: ParallelStateExited follows.
 	return out, false, nil
@@ -290,17 +293,19 @@ func (r *run) children(t *Thread, st *State, sc *scope, def func(int) *Definitio
 			}
 		}
 	}
+	lastEnd := int64(-1) // the last state event of the latest finished child
 	iterEvent := func(typ string, c *Thread) {
 		if isMap && !st.Distributed {
-			r.emit(t, typ, details("name", st.Name, "index", float64(c.Index)))
+			r.emitAfter(t, c.Last, true, typ, details("name", st.Name, "index", float64(c.Index)))
 		}
+		lastEnd = c.Last
 	}
 	// runOne runs child i; the caller has counted it in flight and running.
 	runOne := func(i int, c *Thread) {
 		if !c.Started {
 			c.Started = true
 			if isMap && !st.Distributed {
-				c.Last = r.emit(t, "MapIterationStarted", details("name", st.Name, "index", float64(c.Index)))
+				c.Last = r.emitAfter(t, lastEnd, false, "MapIterationStarted", details("name", st.Name, "index", float64(c.Index)))
 			}
 		}
 		c.grp = g
@@ -477,7 +482,7 @@ func (r *run) mapState(t *Thread, st *State, sc *scope, e *env, eff, _ any) (any
 	if st.Distributed {
 		r.emit(t, "MapRunSucceeded", nil)
 	}
-	r.emit(t, "MapStateSucceeded", nil)
+	r.emitAfter(t, -1, false, "MapStateSucceeded", nil)
 	return result, false, nil
 }
 

@@ -45,8 +45,17 @@ const (
 
 func (r *run) now() time.Time { return r.eng.clock.Now() }
 
-// emit appends an event of thread t (nil: execution-level).
+// emit appends an event of thread t (nil: execution-level); its
+// previousEventId is t's latest event, and it becomes t's latest.
 func (r *run) emit(t *Thread, typ string, details *value.Object) int64 {
+	return r.emitAfter(t, -1, true, typ, details)
+}
+
+// emitAfter appends an event whose previousEventId is prev (-1: t's latest
+// event); advance says whether it becomes t's latest. AWS chains the events
+// around Map iterations this way: an iteration's end follows its last state
+// event, and the next iteration starts after that state event too.
+func (r *run) emitAfter(t *Thread, prev int64, advance bool, typ string, details *value.Object) int64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if t != nil && t.Quiet {
@@ -55,9 +64,13 @@ func (r *run) emit(t *Thread, typ string, details *value.Object) int64 {
 	}
 	r.x.LastEventID++
 	id := r.x.LastEventID
-	prev := id - 1
-	if t != nil {
-		prev = t.Last
+	if prev < 0 {
+		prev = id - 1
+		if t != nil {
+			prev = t.Last
+		}
+	}
+	if t != nil && advance {
 		t.Last = id
 	}
 	r.events = append(r.events, Event{ID: id, PreviousID: prev, Time: r.now(), Type: typ, Details: details})

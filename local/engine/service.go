@@ -286,7 +286,7 @@ func (e *Engine) create(ctx context.Context, in StartInput, express bool) (*Exec
 		ARN: arn, Name: name, MachineARN: m.ARN, Version: version, Express: kind == "express",
 		Status: StatusRunning, Input: Value{input}, StartTime: now, Salt: newSalt(),
 		ParentToken: in.parentToken, TraceHeader: in.TraceHeader,
-		Root:        &Thread{ID: "0", State: def.StartAt, Input: Value{input}, Last: 1},
+		Root:        &Thread{ID: "0", State: def.StartAt, Input: Value{input}}, // AWS: the first state event follows event 0
 		LastEventID: 1,
 	}
 	if def.TimeoutSeconds > 0 {
