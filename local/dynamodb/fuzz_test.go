@@ -1,6 +1,7 @@
 package dynamodb
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -67,6 +68,34 @@ func FuzzHandler(f *testing.F) {
 		w := call(op, body)
 		if w.Code >= 500 {
 			t.Errorf("%s %q: status %d %s", op, body, w.Code, w.Body)
+		}
+	})
+}
+
+// FuzzItemDecode compares the direct item decoder with encoding/json's
+// generic decoding on arbitrary valid JSON.
+func FuzzItemDecode(f *testing.F) {
+	f.Add(`{"a":{"S":"x"},"b":{"L":[{"N":"1"},{"M":{"c":{"B":"AQ=="}}}]}}`)
+	f.Add(`{"k\"":{"SS":["a","b"]}, "a":{"S":"1"}, "a":{"N":"2"}}`)
+	f.Add(`{"a":null}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		if !json.Valid([]byte(s)) {
+			return
+		}
+		var it Item
+		err := json.Unmarshal([]byte(s), &it)
+		var generic map[string]json.RawMessage
+		if json.Unmarshal([]byte(s), &generic) != nil || err != nil {
+			return
+		}
+		if len(it) != len(generic) {
+			t.Fatalf("%s: %d attributes, generic %d", s, len(it), len(generic))
+		}
+		for k, raw := range generic {
+			var want AV
+			if err := want.UnmarshalJSON(raw); err != nil || !equalAV(it[k], &want) {
+				t.Fatalf("%s: attribute %q = %v, want %v (%v)", s, k, it[k], want, err)
+			}
 		}
 	})
 }

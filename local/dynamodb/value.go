@@ -492,8 +492,8 @@ func (it *Item) UnmarshalJSON(b []byte) error {
 			return errors.New("malformed attribute name")
 		}
 		var name string
-		if bytes.IndexByte(b[i+1:end], '\\') < 0 {
-			name = string(b[i+1 : end])
+		if raw := b[i+1 : end]; bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+			name = string(raw)
 		} else if err := json.Unmarshal(b[i:end+1], &name); err != nil {
 			return err
 		}
