@@ -311,12 +311,21 @@ func (e *emitter) callbackTask(n *bpmn.Node, st *asl.State) {
 	p.Set("correlationKey", e.correlationKey(n))
 	args := e.arguments(n)
 	if u := n.UserTask; u != nil {
-		for _, kv := range [][2]string{{"formKey", u.FormKey}, {"formId", u.FormID}, {"assignee", u.Assignee}, {"candidateGroups", u.CandidateGroups}} {
-			if kv[1] != "" {
-				if _, ok := args.Get(kv[0]); !ok {
-					args.Set(kv[0], kv[1])
-				}
+		for _, kv := range [][2]string{{"formKey", u.FormKey}, {"formId", u.FormID}, {"assignee", u.Assignee},
+			{"candidateGroups", u.CandidateGroups}, {"candidateUsers", u.CandidateUsers}, {"dueDate", u.DueDate}, {"followUpDate", u.FollowUpDate}} {
+			if kv[1] == "" {
+				continue
 			}
+			if _, ok := args.Get(kv[0]); ok {
+				continue
+			}
+			if isFEEL(kv[1]) {
+				if j, ok := e.translate(kv[1], &n.Element, bpmn.Pos{}, kv[0]); ok {
+					args.Set(kv[0], asl.Expr(nullSafe(j)))
+				}
+				continue
+			}
+			args.Set(kv[0], kv[1])
 		}
 	}
 	if args.Len() > 0 {
