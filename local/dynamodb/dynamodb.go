@@ -90,6 +90,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock for TTL expiry and creation times; nil means time.Now.
 	Now func() time.Time
+	// Region appears in table ARNs; empty means us-east-1.
+	Region string
 	// CompactBytes: a log larger than this is rewritten from the current
 	// state, at start and while serving (then the next rewrite waits until
 	// the log has doubled). 0 means 64 MiB; negative never compacts.
@@ -130,7 +132,11 @@ func New(dir string, opts Options) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.db = newEngine(s.now)
+	region := opts.Region
+	if region == "" {
+		region = "us-east-1"
+	}
+	s.db = newEngine(s.now, region)
 	l, err := wal.Open(filepath.Join(dir, logFile), s.replay)
 	if err != nil {
 		return nil, fmt.Errorf("dynamodb: %w", err)

@@ -13,10 +13,11 @@ import (
 type engine struct {
 	tables map[string]*table
 	now    func() time.Time
+	region string
 }
 
-func newEngine(now func() time.Time) *engine {
-	return &engine{tables: map[string]*table{}, now: now}
+func newEngine(now func() time.Time, region string) *engine {
+	return &engine{tables: map[string]*table{}, now: now, region: region}
 }
 
 // pageLimit is DynamoDB's 1 MB cap on one Query or Scan page.
@@ -262,7 +263,7 @@ func (e *engine) createTable(in *createTableInput) (any, *apiErr) {
 		return nil, &apiErr{status: http.StatusBadRequest, typ: "ResourceInUseException", msg: "Table already exists: " + in.TableName}
 	}
 	t := &table{
-		name: in.TableName, created: e.now(),
+		name: in.TableName, created: e.now(), region: e.region,
 		attrTypes: map[string]string{}, attrDefs: in.AttributeDefinitions, keySchema: in.KeySchema,
 		billing: in.BillingMode, throughput: in.ProvisionedThroughput, indexes: map[string]*index{},
 	}
@@ -471,7 +472,7 @@ func (t *table) createRequest() ([]byte, error) {
 }
 
 func (t *table) arn() string {
-	return "arn:aws:dynamodb:local:000000000000:table/" + t.name
+	return "arn:aws:dynamodb:" + t.region + ":000000000000:table/" + t.name
 }
 
 // describe renders a TableDescription.

@@ -170,6 +170,7 @@ func (ix *index) remove(item Item, tie string) {
 // table is one DynamoDB table with its secondary indexes.
 type table struct {
 	name       string
+	region     string // for ARNs
 	created    time.Time
 	key        keyDef
 	attrTypes  map[string]string // AttributeDefinitions
