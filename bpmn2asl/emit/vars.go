@@ -55,6 +55,16 @@ func (e *emitter) scanVariables() {
 				read(m.Source)
 			}
 		}
+		if u := n.UserTask; u != nil {
+			for _, v := range []string{u.Assignee, u.CandidateGroups, u.CandidateUsers, u.DueDate, u.FollowUpDate} {
+				if isFEEL(v) {
+					read(v)
+				}
+			}
+		}
+		if n.Kind == bpmn.ScriptTask && isFEEL(n.Script) {
+			read(n.Script)
+		}
 		for _, m := range n.Outputs {
 			if isFEEL(m.Source) {
 				read(m.Source)
