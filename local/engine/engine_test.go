@@ -172,7 +172,7 @@ func TestStates(t *testing.T) {
 			name:   "map tolerated failures",
 			def:    `{"StartAt":"M","States":{"M":{"Type":"Map","ToleratedFailureCount":1,"ItemProcessor":{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$","NumericEquals":2,"Next":"F"}],"Default":"P"},"F":{"Type":"Fail","Error":"E"},"P":{"Type":"Pass","End":true}}},"End":true}}}`,
 			input:  `[1,2,3]`,
-			status: StatusSucceeded, output: `[1,{"Error":"E"},3]`,
+			status: StatusSucceeded, output: `[1,3]`,
 		},
 		{
 			name:   "map tolerance exceeded",

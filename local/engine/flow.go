@@ -455,20 +455,14 @@ func (r *run) mapState(t *Thread, st *State, sc *scope, e *env, eff, _ any) (any
 	if parked {
 		return nil, true, nil
 	}
-	out := make([]any, len(t.Children))
-	for i, c := range t.Children {
-		if c.Failed {
-			o := value.NewObject(2)
-			if !c.NoError {
-				o.Set("Error", c.Error)
-			}
-			if !c.NoCause {
-				o.Set("Cause", c.Cause)
-			}
-			out[i] = o
-			continue
+	// Tolerated failures leave no entry: the result holds the outputs of
+	// the iterations that succeeded (AWS's TestState checks mocked Map
+	// results the same way: items minus failures).
+	out := make([]any, 0, len(t.Children))
+	for _, c := range t.Children {
+		if !c.Failed {
+			out = append(out, c.Output.V)
 		}
-		out[i] = c.Output.V
 	}
 	var result any = out
 	if st.ResultWriter != nil && r.eng.s3 != nil {

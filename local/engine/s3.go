@@ -180,11 +180,18 @@ func (r *run) writeResults(t *Thread, st *State, e *env, results []any) (any, er
 	}
 	base += runID + "/"
 	succeeded := make([]any, 0, len(results))
-	for i, res := range results {
-		c := t.Children[i]
+	var failed []any
+	for _, c := range t.Children {
 		o := value.NewObject(4)
 		o.Set("Input", value.String(c.Input.V))
-		o.Set("Output", value.String(res))
+		if c.Failed {
+			o.Set("Error", c.Error)
+			o.Set("Cause", c.Cause)
+			o.Set("Status", "FAILED")
+			failed = append(failed, o)
+			continue
+		}
+		o.Set("Output", value.String(c.Output.V))
 		o.Set("Status", "SUCCEEDED")
 		succeeded = append(succeeded, o)
 	}
@@ -194,8 +201,15 @@ func (r *run) writeResults(t *Thread, st *State, e *env, results []any) (any, er
 	if err := r.eng.s3.PutObject(r.ctx, bucket, base+"SUCCEEDED_0.json", value.Marshal(succeeded)); err != nil {
 		return fail(err)
 	}
+	failedFiles := []any{}
+	if len(failed) > 0 {
+		if err := r.eng.s3.PutObject(r.ctx, bucket, base+"FAILED_0.json", value.Marshal(failed)); err != nil {
+			return fail(err)
+		}
+		failedFiles = append(failedFiles, value.ObjectOf("Key", base+"FAILED_0.json", "Size", float64(size(failed))))
+	}
 	manifest := value.ObjectOf("DestinationBucket", bucket, "MapRunArn", r.x.ARN+"/"+st.Name,
-		"ResultFiles", value.ObjectOf("FAILED", []any{}, "PENDING", []any{},
+		"ResultFiles", value.ObjectOf("FAILED", failedFiles, "PENDING", []any{},
 			"SUCCEEDED", []any{value.ObjectOf("Key", base+"SUCCEEDED_0.json", "Size", float64(size(succeeded)))}))
 	if err := r.eng.s3.PutObject(r.ctx, bucket, base+"manifest.json", value.Marshal(manifest)); err != nil {
 		return fail(err)
