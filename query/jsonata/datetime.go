@@ -301,7 +301,8 @@ func formatDateTime(millis float64, picture string, hasPicture bool, tz string, 
 	}
 	spec := analyseDateTimePicture(picture)
 	offMillis := float64((60*offH + offM) * 60 * 1000)
-	t := time.UnixMilli(int64(math.Floor(millis + offMillis))).UTC()
+	// a Date holds whole milliseconds, truncated towards zero
+	t := time.UnixMilli(int64(math.Trunc(millis + offMillis))).UTC()
 	var sb strings.Builder
 	for _, part := range spec {
 		if part.literal {

@@ -311,7 +311,14 @@ func fnSubstring(c *call, a []any) any {
 	}
 	cp := codePoints(s)
 	n := len(cp)
-	start, _ := numArg(a[1])
+	start, ok := numArg(a[1])
+	if !ok {
+		// an undefined start is NaN in jsonata-js's arithmetic
+		if isUndef(a[2]) {
+			return s
+		}
+		return ""
+	}
 	if float64(n)+start < 0 {
 		start = 0
 	}
@@ -339,7 +346,10 @@ func fnSubstringBefore(c *call, a []any) any {
 	if !ok {
 		return undef
 	}
-	sep, _ := strArg(a[1])
+	sep, ok := strArg(a[1])
+	if !ok {
+		return s // indexOf(undefined) looks for "undefined"
+	}
 	if i := strings.Index(s, sep); i >= 0 {
 		return s[:i]
 	}
@@ -351,7 +361,10 @@ func fnSubstringAfter(c *call, a []any) any {
 	if !ok {
 		return undef
 	}
-	sep, _ := strArg(a[1])
+	sep, ok := strArg(a[1])
+	if !ok {
+		return s // indexOf(undefined) looks for "undefined"
+	}
 	if i := strings.Index(s, sep); i >= 0 {
 		return s[i+len(sep):]
 	}
@@ -1310,7 +1323,9 @@ func fnClone(c *call, a []any) any {
 	if isUndef(a[0]) {
 		return undef
 	}
-	return value.DeepCopy(output(a[0]))
+	// jsonata-js clones through $string's JSON text, so numbers keep 15
+	// significant digits and functions become ""
+	return stringifyValue(a[0])
 }
 
 func fnEval(c *call, a []any) any {

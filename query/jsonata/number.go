@@ -319,6 +319,9 @@ func formatNumber(v float64, picture string, p numProps) string {
 	rounded := roundHalfEven(mantissa, float64(pic.maxFrac))
 	makeString := func(x float64, dp int) string {
 		s := strconv.FormatFloat(math.Abs(x), 'f', dp, 64)
+		if math.Abs(x) >= 1e21 {
+			s = value.FormatNumber(math.Abs(x)) // toFixed switches to exponent form
+		}
 		if zeroCode != '0' {
 			rs := []rune(s)
 			for i, r := range rs {
