@@ -246,6 +246,10 @@ func (w *walk) endEvent(n *bpmn.Node) string {
 			if ev.Error != nil && ev.Error.Name != "" {
 				code = ev.Error.Name
 			}
+			d := w.e.report(diag.MissingErrorCode, &n.Element, bpmn.Pos{},
+				"reference an error with an errorCode such as Application.Rejected, so boundary events and support staff can tell errors apart",
+				"error end event %s has no error code; the execution fails with %q", labelOf(n), code)
+			d.Severity = diag.Warning
 		}
 		st.Error = code
 		st.Cause = fmt.Sprintf("BPMN error end event %s", n.ID)
