@@ -208,4 +208,3 @@ func TestRoundTrip(t *testing.T) {
 		}
 	}
 }
-
