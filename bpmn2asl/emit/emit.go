@@ -223,6 +223,20 @@ func (e *emitter) analyse(s *bpmn.Scope, id string) *structure.Analysis {
 			src.Default = sf
 		}
 	}
+	for _, f := range s.Flows {
+		if f.Condition == nil || strings.TrimSpace(f.Condition.Text) == "" || f.Source == nil {
+			continue
+		}
+		src := f.Source
+		used := src.Kind == bpmn.ExclusiveGateway || src.Kind == bpmn.InclusiveGateway ||
+			(src.Kind.IsActivity() || src.Kind.IsEvent()) && len(src.Outgoing) > 1
+		if !used {
+			d := e.report(diag.ConditionOutsideSplit, &f.Element, f.Condition.TextPos,
+				"put the condition on a flow leaving an exclusive or inclusive gateway",
+				"the condition of flow %s is ignored: it leaves %s %s, which does not choose between flows", f.ID, src.Kind, labelOf(src))
+			d.Severity = diag.Warning
+		}
+	}
 	an, ps := structure.Analyze(g)
 	e.graphs[s] = an
 	for _, p := range ps {
