@@ -299,4 +299,3 @@ func (h *Handler) View(ctx context.Context, requestID string) (View, error) {
 func (h *Handler) Lambda() func(context.Context, posluha.TaskRequest) (Opened, error) {
 	return lambdaerr.Handler(h.d.Log, h.Handle)
 }
-

@@ -1,0 +1,71 @@
+package pdfgen_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambda/messages"
+
+	"github.com/posluha/posluha"
+)
+
+// TestEvents decodes every events/pdfgen/*.json strictly, checks it
+// round-trips through posluha.TaskRequest, and invokes the handler through
+// aws-lambda-go as the runtime would.
+func TestEvents(t *testing.T) {
+	want := map[string]string{
+		"certificate.json":      "",
+		"extract.json":          "",
+		"unknown-template.json": posluha.ErrDocumentTemplate,
+	}
+	files, err := filepath.Glob("../../events/pdfgen/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no sample events: %v", err)
+	}
+	f := newFixture(t)
+	h := lambda.NewHandler(f.h.Lambda())
+	for _, file := range files {
+		name := filepath.Base(file)
+		t.Run(name, func(t *testing.T) {
+			wantErr, ok := want[name]
+			if !ok {
+				t.Fatalf("no expectation for %s: add it to the table", name)
+			}
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var req posluha.TaskRequest
+			dec := json.NewDecoder(bytes.NewReader(data))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&req); err != nil {
+				t.Fatalf("decode: %v", err)
+			}
+			again, _ := json.Marshal(req)
+			var a, b any
+			json.Unmarshal(data, &a)
+			json.Unmarshal(again, &b)
+			if !reflect.DeepEqual(a, b) {
+				t.Errorf("round trip:\n%s\nwant\n%s", again, data)
+			}
+			out, err := h.Invoke(context.Background(), data)
+			var ive messages.InvokeResponse_Error
+			got := ""
+			if errors.As(err, &ive) {
+				got = ive.Type
+			} else if err != nil {
+				t.Fatalf("error %v is not an InvokeResponse_Error", err)
+			}
+			if got != wantErr {
+				t.Fatalf("Invoke = %s, %q; want error %q", out, got, wantErr)
+			}
+		})
+	}
+}
