@@ -51,9 +51,9 @@ func (r *Report) WriteText(w io.Writer, verbose bool) error {
 
 // DrawPath draws a path as text, one element a line:
 //
-//	  0s ○ submitted            Заяву подано
-//	  0s □ read_owners          Перевірити право власності (ДРРП)
-//	 30d ⚡ consent_deadline    30 днів минуло       (via f_…)
+//	 0s ○ submitted            Заяву подано
+//	 0s □ read_owners          Перевірити право власності (ДРРП)
+//	30d ⚡ consent_deadline    30 днів минуло       (via f_…)
 func DrawPath(path []Step, indent string) string {
 	var b strings.Builder
 	width := 0

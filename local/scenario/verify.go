@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"sort"
 	"strings"
-
 )
 
 // verify compares a finished execution with the scenario's expectations
