@@ -395,9 +395,10 @@ func (r *run) children(t *Thread, st *State, sc *scope, def func(int) *Definitio
 	return nil, parked
 }
 
-// intField evaluates MaxConcurrency and ToleratedFailure* fields; numeric
-// strings are accepted, as AWS does.
-func (r *run) intField(f *numField, e *env, allowFraction bool) (float64, error) {
+// intField evaluates MaxConcurrency, ToleratedFailureCount and
+// ToleratedFailurePercentage (percent: a float in [0, 100]); numeric
+// strings are accepted, and the error texts are AWS's.
+func (r *run) intField(f *numField, e *env, percent bool) (float64, error) {
 	var v any
 	var err error
 	switch {
@@ -412,19 +413,39 @@ func (r *run) intField(f *numField, e *env, allowFraction bool) (float64, error)
 			return 0, err
 		}
 	default:
-		return f.lit, nil
+		v = f.lit
 	}
 	n, ok := v.(float64)
 	if s, isStr := v.(string); isStr {
-		if p, perr := strconv.ParseFloat(strings.TrimSpace(s), 64); perr == nil {
-			n, ok = p, true
+		if p, perr := strconv.ParseInt(strings.TrimSpace(s), 10, 64); perr == nil {
+			n, ok = float64(p), true
 		}
 	}
-	if !ok || (!allowFraction && n != math.Trunc(n)) || n < 0 {
+	if ok && !percent && n != math.Trunc(n) {
+		ok = false
+	}
+	base := strings.TrimSuffix(f.name, "Path")
+	if !ok {
+		shown := value.String(v)
+		if s, isStr := v.(string); isStr {
+			shown = s
+		}
 		if f.expr != nil {
 			return 0, queryErr("The JSONata expression '%s' specified for the field '%s' returned an unexpected result type. Expected 'integer', but was '%s' for value: %s", f.src, f.name, value.TypeName(v), value.String(v))
 		}
-		return 0, runtimeErr("The %s field refers to value \"%s\" which is not a valid integer: %s", f.name, value.String(v), f.src)
+		kind := "integer"
+		if percent {
+			kind = "float"
+		}
+		return 0, runtimeErr("The %s field refers to value \"%s\" which is not a valid %s: %s", f.name, shown, kind, f.src)
+	}
+	switch {
+	case percent && (n < 0 || n > 100):
+		return 0, runtimeErr("%s must be between 0 and 100.", base)
+	case base == "MaxConcurrency" && n < 0:
+		return 0, runtimeErr("Expected non-negative integer for MaxConcurrency, got '%s' instead.", value.FormatNumber(n))
+	case n < 0:
+		return 0, runtimeErr("%s cannot be negative.", base)
 	}
 	return n, nil
 }
@@ -537,9 +558,6 @@ func (r *run) startMap(t *Thread, st *State, sc *scope, e *env, eff any) error {
 		n, err := r.intField(st.ToleratedPercent, e, true)
 		if err != nil {
 			return err
-		}
-		if n > 100 {
-			return runtimeErr("The ToleratedFailurePercentage field refers to value \"%s\" which is not a valid percentage", value.FormatNumber(n))
 		}
 		t.TolPercent = n
 	}
