@@ -268,6 +268,10 @@ func (r *ChoiceRule) match(e *env) (bool, error) {
 		return (err == nil) == r.Operand.(bool), nil
 	}
 	if err != nil {
+		if strings.HasPrefix(r.Op, "Is") {
+			// An absent variable is not null, numeric, …: "Is…: false" matches.
+			return !r.Operand.(bool), nil
+		}
 		return false, choicePathErr(r.Variable, err)
 	}
 	operand := r.Operand
