@@ -131,6 +131,11 @@ func New(dir string, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("sqs: %w", err)
 	}
 	s.wal = l
+	if l.Truncated > 0 {
+		// Expected after a crash mid-write (an unacknowledged tail); a large
+		// figure means damage in the middle of the log and deserves a look.
+		s.log.Warn("sqs log had a torn tail", "truncatedBytes", l.Truncated)
+	}
 	s.log.Info("sqs log replayed", "records", l.Replayed, "truncatedBytes", l.Truncated, "queues", len(s.queues))
 	s.compactAt = opts.CompactBytes
 	if s.compactAt == 0 {
