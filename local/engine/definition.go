@@ -672,7 +672,7 @@ func (p *parser) wait(st *State, obj *value.Object, loc string) {
 	st.Timestamp = p.strOrPath(st, obj, loc, "Timestamp", "TimestampPath")
 	if t := st.Timestamp; t != nil && t.path == nil && t.expr == nil && t.call == nil {
 		if _, err := parseTimestamp(t.lit); err != nil {
-			p.fail(loc+"/Timestamp", "The value of 'Timestamp' must be an ISO-8601 timestamp: %s", t.lit)
+			p.fail(loc+"/Timestamp", "The Timestamp value does not reference a valid ISO-8601 extended offset date-time format string: '%s'", t.lit)
 		}
 	}
 }

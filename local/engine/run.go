@@ -626,25 +626,38 @@ func (r *run) wait(t *Thread, st *State, e *env) (bool, error) {
 	var until time.Time
 	switch {
 	case st.Seconds != nil:
-		n, err := e.num(st.Seconds)
-		if err != nil {
-			var nt *numTypeError
-			if errors.As(err, &nt) {
-				if st.Seconds.expr != nil {
-					return false, queryErr("The JSONata expression '%s' specified for the field 'Seconds' returned an unexpected result type. Expected 'integer', but was '%s' for value: %s", st.Seconds.src, value.TypeName(nt.v), value.String(nt.v))
+		f := st.Seconds
+		var v any
+		var err error
+		switch {
+		case f.path != nil:
+			if v, err = e.get(f.path); err != nil {
+				var fl *Failure
+				if errors.As(err, &fl) {
+					return false, fl
 				}
-				return false, runtimeErr("The SecondsPath parameter cannot be parsed as a long value: %s == %s", st.Seconds.src, value.String(nt.v))
+				return false, runtimeErr("The SecondsPath parameter does not reference an input value: %s", f.src)
 			}
-			return false, err
+		case f.expr != nil:
+			if v, err = e.evalExpr(f.expr, f.src, f.name); err != nil {
+				return false, err
+			}
+		default:
+			v = f.lit
 		}
-		if n != math.Trunc(n) || n < 0 {
-			if st.Seconds.expr != nil {
-				return false, queryErr("The JSONata expression '%s' specified for the field 'Seconds' returned an unexpected result type. Expected 'integer', but was 'number' for value: %s", st.Seconds.src, value.FormatNumber(n))
+		n, ok := v.(float64)
+		if !ok || n != math.Trunc(n) || n < 0 {
+			if f.expr != nil {
+				return false, queryErr("The JSONata expression '%s' specified for the field 'Seconds' returned an unexpected result type. Expected 'integer', but was '%s' for value: %s", f.src, value.TypeName(v), value.String(v))
 			}
-			if n < 0 {
-				return false, runtimeErr("The SecondsPath parameter cannot be negative: %s == %s", st.Seconds.src, value.FormatNumber(n))
+			shown := value.String(v)
+			if s, isStr := v.(string); isStr {
+				shown = s
 			}
-			return false, runtimeErr("The SecondsPath parameter cannot be parsed as a long value: %s == %s", st.Seconds.src, value.FormatNumber(n))
+			if ok && n == math.Trunc(n) {
+				return false, runtimeErr("The SecondsPath parameter references a negative value: %s == %s", f.src, shown)
+			}
+			return false, runtimeErr("The SecondsPath parameter cannot be parsed as a long value: %s == %s", f.src, shown)
 		}
 		until = r.now().Add(time.Duration(n) * time.Second)
 	case st.Timestamp != nil:
@@ -652,13 +665,17 @@ func (r *run) wait(t *Thread, st *State, e *env) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		s, _ := v.(string)
+		s, isStr := v.(string)
 		ts, perr := parseTimestamp(s)
-		if perr != nil {
-			if st.Timestamp.expr != nil {
-				return false, queryErr("The JSONata expression '%s' specified for the field 'Timestamp' returned an unexpected result type. Expected 'timestamp', but was '%s' for value: %s", st.Timestamp.src, value.TypeName(v), value.String(v))
+		if !isStr || perr != nil {
+			shown := s
+			if !isStr {
+				shown = value.String(v)
 			}
-			return false, runtimeErr("The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: %s == %s", st.Timestamp.src, value.String(v))
+			if st.Timestamp.path != nil {
+				return false, runtimeErr("The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: %s == %s", st.Timestamp.src, shown)
+			}
+			return false, runtimeErr("The Timestamp parameter does not reference a valid ISO-8601 extended offset date-time format string: %s == %s", st.Timestamp.src, shown)
 		}
 		until = ts
 	}
