@@ -43,11 +43,33 @@ func NodeModules(dir string) string {
 }
 
 // layoutScript reads BPMN XML on stdin and prints it with DI added.
+// bpmn-auto-layout follows the <incoming>/<outgoing> children that
+// modellers write but hand-written files (and our demo models) may omit,
+// so the script first rebuilds them from the sequence flows' sourceRef and
+// targetRef with bpmn-moddle.
 const layoutScript = `import { layoutProcess } from 'bpmn-auto-layout';
+import { BpmnModdle } from 'bpmn-moddle';
 let src = '';
 process.stdin.setEncoding('utf8');
 for await (const chunk of process.stdin) src += chunk;
-process.stdout.write(await layoutProcess(src));
+const moddle = new BpmnModdle();
+const { rootElement } = await moddle.fromXML(src);
+const fix = (container) => {
+  const elements = container.flowElements || [];
+  for (const el of elements) {
+    if (el.$type === 'bpmn:SequenceFlow') continue;
+    el.incoming = []; el.outgoing = [];
+  }
+  for (const f of elements) {
+    if (f.$type !== 'bpmn:SequenceFlow' || !f.sourceRef || !f.targetRef) continue;
+    f.sourceRef.outgoing = f.sourceRef.outgoing || []; f.sourceRef.outgoing.push(f);
+    f.targetRef.incoming = f.targetRef.incoming || []; f.targetRef.incoming.push(f);
+  }
+  for (const el of elements) if (el.flowElements) fix(el);
+};
+for (const root of rootElement.rootElements || []) if (root.$type === 'bpmn:Process') fix(root);
+const { xml } = await moddle.toXML(rootElement, { format: true });
+process.stdout.write(await layoutProcess(xml));
 `
 
 // Diagram returns the BPMN to draw: the source itself when it carries DI,
