@@ -4,7 +4,7 @@ GO ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 BINARIES := posluha bpmn2asl
 
-.PHONY: help build test test-go test-conformance conformance-floors deps bench fuzz lint run clean
+.PHONY: lambdas deploy help build test test-go test-conformance conformance-floors deps bench fuzz lint run clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -46,6 +46,15 @@ lint: ## go vet + staticcheck
 
 run: build ## the local stack with the demo services
 	./bin/posluha serve
+
+lambdas: ## build every Lambda for AWS (provided.al2023, arm64) into bin/lambdas/<fn>/bootstrap
+	@for d in functions/*/bootstrap; do fn=$$(basename $$(dirname $$d)); \
+	  echo "  $$fn"; mkdir -p bin/lambdas/$$fn; \
+	  GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -tags lambda.norpc -o bin/lambdas/$$fn/bootstrap ./$$d || exit 1; done
+
+deploy: ## sam build && sam deploy (needs the SAM CLI and AWS credentials)
+	@command -v sam >/dev/null || { echo "the SAM CLI is not installed: see docs/deploy.md"; exit 1; }
+	sam build && sam deploy
 
 clean: ## remove build output
 	rm -rf bin

@@ -15,6 +15,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambda/messages"
@@ -31,7 +32,7 @@ var ErrNoFunction = errors.New("lambdarun: function not found")
 type Runner struct {
 	mu       sync.RWMutex
 	handlers map[string]lambda.Handler
-	seq      uint64
+	seq      atomic.Uint64
 }
 
 var _ engine.LambdaFunctions = (*Runner)(nil)
@@ -79,9 +80,8 @@ func (r *Runner) InvokeFunction(ctx context.Context, functionARN string, payload
 	name := FunctionName(functionARN)
 	r.mu.RLock()
 	h, ok := r.handlers[name]
-	r.seq++
-	seq := r.seq
 	r.mu.RUnlock()
+	seq := r.seq.Add(1)
 	if !ok {
 		return nil, fmt.Errorf("invoke %s: %w", name, ErrNoFunction)
 	}

@@ -1,0 +1,162 @@
+package posluha_test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/awslabs/goformation/v7"
+	"github.com/awslabs/goformation/v7/intrinsics"
+)
+
+// TestTemplateReferences checks template.yaml the way `sam deploy` would
+// fail on it, without the SAM CLI: every service in statemachines/ is
+// deployed, every substitution its definition uses is defined, every
+// substitution names a function of the template, and every function's code
+// is a main package that builds for the Lambda runtime.
+func TestTemplateReferences(t *testing.T) {
+	// Keep GetAtt/Ref as data: the checks below read what they point at.
+	src, err := os.ReadFile("template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// goformation v7's model predates SAM's AutoPublishAlias on state
+	// machines and rejects unknown fields; it is checked on the text below.
+	src = regexp.MustCompile(`(?m)^\s+AutoPublishAlias:.*\n`).ReplaceAll(src, nil)
+	tmpl, err := goformation.ParseYAMLWithOptions(src, &intrinsics.ProcessorOptions{
+		IntrinsicHandlerOverrides: map[string]intrinsics.IntrinsicHandler{
+			"Fn::GetAtt": func(name string, input interface{}, template interface{}) interface{} {
+				// !GetAtt X.Arn arrives as "X.Arn", Fn::GetAtt: [X, Arn] as a list.
+				if s, ok := input.(string); ok {
+					return "!GetAtt " + s
+				}
+				parts, _ := input.([]interface{})
+				var s []string
+				for _, p := range parts {
+					s = append(s, fmt.Sprint(p))
+				}
+				return "!GetAtt " + strings.Join(s, ".")
+			},
+			"Ref": func(name string, input interface{}, template interface{}) interface{} {
+				return fmt.Sprint("!Ref ", input)
+			},
+			"Fn::Sub": func(name string, input interface{}, template interface{}) interface{} {
+				return fmt.Sprint("!Sub ", input)
+			},
+		},
+	})
+	if err != nil {
+		t.Fatalf("parse template.yaml: %v", err)
+	}
+	functions := tmpl.GetAllServerlessFunctionResources()
+	machines := tmpl.GetAllServerlessStateMachineResources()
+
+	// Every function: code is a main package under functions/<fn>/bootstrap.
+	for name, fn := range functions {
+		if fn.CodeUri == nil || fn.CodeUri.String == nil {
+			t.Errorf("%s: CodeUri must be a folder", name)
+			continue
+		}
+		dir := *fn.CodeUri.String
+		if !strings.HasPrefix(dir, "functions/") || filepath.Base(dir) != "bootstrap" {
+			t.Errorf("%s: CodeUri %s: want functions/<fn>/bootstrap", name, dir)
+		}
+		if fn.Runtime == nil && tmpl.Globals == nil {
+			t.Errorf("%s: no runtime", name)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "main.go")); err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if testing.Short() {
+			continue
+		}
+		// Built for this machine, from the build cache the other tests
+		// filled; the Lambda binaries themselves are `make lambdas`.
+		out, err := exec.Command("go", "build", "-o", os.DevNull, "./"+dir).CombinedOutput()
+		if err != nil {
+			t.Errorf("%s: %s does not build: %v\n%s", name, dir, err, out)
+		}
+	}
+
+	// Every service folder is deployed, with all its substitutions.
+	services, _ := filepath.Glob("statemachines/*/process.asl.json")
+	deployed := map[string]bool{}
+	sub := regexp.MustCompile(`\$\{([A-Za-z0-9]+)\}`)
+	for name, sm := range machines {
+		if sm.DefinitionUri == nil || sm.DefinitionUri.String == nil {
+			t.Errorf("%s: DefinitionUri must be a file", name)
+			continue
+		}
+		file := *sm.DefinitionUri.String
+		deployed[file] = true
+		def, err := os.ReadFile(file)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if !strings.Contains(rawResource(t, name), "AutoPublishAlias:") {
+			t.Errorf("%s: AutoPublishAlias is required, so executions finish on the version they started with", name)
+		}
+		used := map[string]bool{}
+		for _, m := range sub.FindAllStringSubmatch(string(def), -1) {
+			used[m[1]] = true
+			if _, ok := sm.DefinitionSubstitutions[m[1]]; !ok {
+				t.Errorf("%s: %s uses ${%s}, which DefinitionSubstitutions does not define", name, file, m[1])
+			}
+		}
+		for key, v := range sm.DefinitionSubstitutions {
+			if !used[key] {
+				t.Errorf("%s: substitution %s is not used by %s", name, key, file)
+			}
+			res, ok := strings.CutPrefix(v, "!GetAtt ")
+			res, ok2 := strings.CutSuffix(res, ".Arn")
+			if !ok || !ok2 {
+				t.Errorf("%s: substitution %s = %v, want !GetAtt <Function>.Arn", name, key, v)
+				continue
+			}
+			if _, ok := functions[res]; !ok {
+				t.Errorf("%s: substitution %s names %v, not a function of the template", name, key, res)
+			}
+			if key != strings.TrimSuffix(res, "Function")+"FunctionArn" {
+				t.Errorf("%s: substitution %s points at %v", name, key, res)
+			}
+		}
+	}
+	sort.Strings(services)
+	for _, f := range services {
+		if !deployed[f] {
+			t.Errorf("service %s is not deployed by template.yaml", f)
+		}
+	}
+	if len(functions) < 6 || len(machines) < 3 {
+		t.Errorf("template has %d functions and %d state machines", len(functions), len(machines))
+	}
+}
+
+// rawResource returns the template text of one resource, for properties
+// goformation's model does not carry (AutoPublishAlias).
+func rawResource(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile("template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	i := strings.Index(text, "\n  "+name+":\n")
+	if i < 0 {
+		return ""
+	}
+	rest := text[i+1:]
+	// The resource ends at the next line indented by two spaces.
+	next := regexp.MustCompile(`\n  [A-Za-z]`).FindStringIndex(rest[1:])
+	if next == nil {
+		return rest
+	}
+	return rest[:next[0]+1]
+}
