@@ -70,8 +70,10 @@ func (ca *CA) Pool() *x509.CertPool {
 }
 
 // PEM returns the CA certificate in PEM.
-func (ca *CA) PEM() []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Cert.Raw})
+func (ca *CA) PEM() []byte { return pemCert(ca.Cert.Raw) }
+
+func pemCert(der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
 
 // Identity is a certificate with its private key.
