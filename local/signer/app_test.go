@@ -90,4 +90,3 @@ func TestQRPage(t *testing.T) {
 		t.Errorf("bad id = %d", rec.Code)
 	}
 }
-
