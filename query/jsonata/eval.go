@@ -10,7 +10,10 @@ import (
 
 // maxDepth bounds nested evaluation so that runaway recursion in a user
 // lambda gives jsonata's stack error rather than exhausting the Go stack.
-const maxDepth = 3000
+// jsonata-js 2.x is asynchronous and recurses on the heap, so it goes very
+// deep; 50000 nested evaluations is about 12000 levels of a recursive
+// lambda, and some 70 MB of goroutine stack.
+const maxDepth = 50000
 
 // maxCalls bounds the lambda invocations of one evaluation. Tail calls run
 // in a loop without growing the stack, so a non-terminating tail-recursive
