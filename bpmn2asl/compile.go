@@ -56,10 +56,10 @@ func Compile(file string, src []byte, opts Options) (res *Result, ds []diag.Diag
 	var list diag.List
 	defs, pds := bpmn.Parse(file, src)
 	list.AddAll(pds)
-	if defs == nil || list.HasErrors() {
+	if defs == nil || fatal(pds) {
 		return nil, list.Done()
 	}
-	proc := pickProcess(defs, opts, &list)
+	proc := pickProcess(defs, opts, &list, pds)
 	if proc == nil {
 		return nil, list.Done()
 	}
@@ -89,6 +89,22 @@ func Compile(file string, src []byte, opts Options) (res *Result, ds []diag.Diag
 	return &Result{ASL: out, Definition: sm, ProcessID: proc.ID, Substitutions: subs}, list.Done()
 }
 
+// fatal reports whether the parser's errors leave a model the later stages
+// cannot trust; other errors (a dangling flow, an unresolved reference)
+// still let structure and emit report their problems in the same run.
+func fatal(ds []diag.Diagnostic) bool {
+	for _, d := range ds {
+		if d.Severity != diag.Error {
+			continue
+		}
+		switch d.Code {
+		case diag.MalformedXML, diag.NotBPMN, diag.BadEncoding, diag.TooDeep, diag.DuplicateID, diag.MissingID, diag.Internal:
+			return true
+		}
+	}
+	return false
+}
+
 func elementOf(comment string) (string, bool) {
 	const prefix = "bpmn:"
 	if len(comment) > len(prefix) && comment[:len(prefix)] == prefix {
@@ -98,7 +114,7 @@ func elementOf(comment string) (string, bool) {
 }
 
 // pickProcess chooses the process to compile.
-func pickProcess(defs *bpmn.Definitions, opts Options, list *diag.List) *bpmn.Process {
+func pickProcess(defs *bpmn.Definitions, opts Options, list *diag.List, parsed []diag.Diagnostic) *bpmn.Process {
 	if opts.Process != "" {
 		if p := defs.Process(opts.Process); p != nil {
 			return p
@@ -122,6 +138,11 @@ func pickProcess(defs *bpmn.Definitions, opts Options, list *diag.List) *bpmn.Pr
 		return executable[0]
 	case len(withNodes) > 0:
 		return withNodes[0]
+	}
+	for _, d := range parsed {
+		if d.Code == diag.NoProcess || d.Code == diag.NoFlowElements {
+			return nil // the parser said so already
+		}
 	}
 	d := defs.Diag(diag.NoFlowElements, &defs.Element, "", "no process in the file has flow elements")
 	d.Hint = "draw the process (start event, tasks, end event) inside a pool or as a plain process"
