@@ -572,3 +572,23 @@ func TestHistoryChain(t *testing.T) {
 		t.Errorf("history =\n%v\nwant\n%v", got, want)
 	}
 }
+
+// TestCallbackBeforeSave: the worker answers while the pass that handed out
+// the token is still running (before the parked record is saved).
+func TestCallbackBeforeSave(t *testing.T) {
+	var eng *Engine
+	done := make(chan error, 1)
+	inv := InvokerFunc(func(ctx context.Context, c *Call) (any, error) {
+		go func() { done <- eng.SendTaskSuccess(context.Background(), c.TaskToken, `"signed"`) }()
+		return nil, nil
+	})
+	h := newHarness(t, inv)
+	eng = h.eng
+	x := h.run(`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken","Parameters":{"FunctionName":"f"},"End":true}}}`, `{}`)
+	if err := <-done; err != nil {
+		t.Fatalf("SendTaskSuccess: %v", err)
+	}
+	if x.Status != StatusSucceeded || x.Output.V != "signed" {
+		t.Fatalf("execution: %s %v", x.Status, x.Output.V)
+	}
+}

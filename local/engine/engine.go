@@ -47,6 +47,10 @@ type Engine struct {
 	stop    context.CancelFunc
 	loop    sync.WaitGroup
 	backoff map[string]time.Time // executions whose last pass failed: not before this
+	// pending maps task tokens handed out by a pass that has not saved
+	// yet, so that a callback racing the save waits for it instead of
+	// failing with TaskDoesNotExist.
+	pending map[string]string
 }
 
 type activeRun struct {
@@ -60,7 +64,7 @@ func New(cfg Config) *Engine {
 	e := &Engine{
 		store: cfg.Store, clock: cfg.Clock, invoker: cfg.Invoker, s3: cfg.S3,
 		region: cfg.Region, account: cfg.Account, log: cfg.Logger, auto: cfg.AutoAdvance,
-		defs: map[string]*Definition{}, active: map[string]*activeRun{}, backoff: map[string]time.Time{},
+		defs: map[string]*Definition{}, active: map[string]*activeRun{}, backoff: map[string]time.Time{}, pending: map[string]string{},
 		changed: make(chan struct{}), wake: make(chan struct{}, 1),
 	}
 	if e.clock == nil {
@@ -333,6 +337,13 @@ func (e *Engine) advance(ctx context.Context, arn string) error {
 		return nil // woke up to find it still waiting (a restart, an early timer): nothing to save
 	}
 	r.checkpoint()
+	if len(r.tokens) > 0 {
+		e.mu.Lock()
+		for _, tok := range r.tokens {
+			delete(e.pending, tok)
+		}
+		e.mu.Unlock()
+	}
 	if r.saveErr != nil {
 		return r.saveErr
 	}

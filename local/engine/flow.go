@@ -137,6 +137,12 @@ func (r *run) task(t *Thread, st *State, e *env, args any) (any, bool, error) {
 			t.Task = &TaskRun{Token: r.token(t, st)}
 		}
 		call.TaskToken = t.Task.Token
+		r.eng.mu.Lock()
+		r.eng.pending[call.TaskToken] = r.x.ARN
+		r.eng.mu.Unlock()
+		r.mu.Lock()
+		r.tokens = append(r.tokens, call.TaskToken)
+		r.mu.Unlock()
 	}
 	if res.lambdaARN {
 		r.emit(t, "LambdaFunctionStarted", nil)
@@ -305,7 +311,10 @@ func (r *run) children(t *Thread, st *State, sc *scope, def func(int) *Definitio
 		if !c.Started {
 			c.Started = true
 			if isMap && !st.Distributed {
-				c.Last = r.emitAfter(t, lastEnd, false, "MapIterationStarted", details("name", st.Name, "index", float64(c.Index)))
+				mu.Lock()
+				after := lastEnd
+				mu.Unlock()
+				c.Last = r.emitAfter(t, after, false, "MapIterationStarted", details("name", st.Name, "index", float64(c.Index)))
 			}
 		}
 		c.grp = g

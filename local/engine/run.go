@@ -31,7 +31,8 @@ type run struct {
 	execObj *value.Object // $$.Execution
 	smObj   *value.Object // $$.StateMachine
 	saveErr error
-	startID int64 // x.LastEventID when the pass began
+	startID int64    // x.LastEventID when the pass began
+	tokens  []string // task tokens handed out in this pass (Engine.pending)
 	dirty   bool  // the record changed without an event (e.g. heartbeat bookkeeping)
 }
 

@@ -483,7 +483,13 @@ func (e *Engine) SendTaskHeartbeat(ctx context.Context, token string) error {
 func (e *Engine) completeToken(ctx context.Context, token string, f func(*TaskRun)) error {
 	arn, err := e.store.TokenOwner(ctx, token)
 	if errors.Is(err, ErrNotFound) {
-		return apiErr("TaskDoesNotExist", "Task Does Not Exist: '%s'", token)
+		e.mu.Lock()
+		owner, ok := e.pending[token]
+		e.mu.Unlock()
+		if !ok {
+			return apiErr("TaskDoesNotExist", "Task Does Not Exist: '%s'", token)
+		}
+		arn, err = owner, nil // handed out by a running pass: mutate waits for its save
 	}
 	if err != nil {
 		return err
