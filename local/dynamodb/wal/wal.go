@@ -295,19 +295,23 @@ func (l *Log) Rewrite(dump func(emit func(rec []byte) error) error) error {
 	if err == nil {
 		err = os.Rename(tmp, l.path)
 	}
-	if err == nil {
-		err = syncDir(filepath.Dir(l.path))
-	}
 	if err != nil {
 		f.Close()
 		os.Remove(tmp)
 		return fmt.Errorf("compact wal %s: %w", l.path, err)
 	}
+	// From the rename on, the new file is the log: switch to it even if
+	// the directory sync below fails, or appends would go to the old,
+	// unlinked file.
 	l.mu.Lock()
 	old := l.f
 	l.f, l.size = f, size
 	l.mu.Unlock()
-	return old.Close()
+	old.Close()
+	if err := syncDir(filepath.Dir(l.path)); err != nil {
+		return fmt.Errorf("compact wal %s: sync directory: %w", l.path, err)
+	}
+	return nil
 }
 
 // drain waits until everything appended so far is on disk.
