@@ -3,8 +3,16 @@ package stack
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/posluha/posluha/functions/eventwrite"
 	"github.com/posluha/posluha/functions/registryread"
+	"github.com/posluha/posluha/functions/tables"
+	"github.com/posluha/posluha/local/outbox"
 )
 
 // functionEnv is the environment the in-process functions see: the
@@ -26,13 +34,65 @@ func (s *Stack) functionEnv(name string) string {
 	return ""
 }
 
+// AWSConfig is the SDK configuration the in-process functions use: every
+// service at this stack's edge endpoint, with fixed local credentials.
+func (s *Stack) AWSConfig() aws.Config {
+	return aws.Config{
+		Region:       "local",
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+		BaseEndpoint: aws.String("http://" + s.edgeAddr),
+	}
+}
+
 // registerFunctions wires the Lambdas of functions/ in-process, each the
-// same handler its bootstrap binary starts.
+// same handler its bootstrap binary starts, talking to the stack's
+// endpoints through the real SDKs.
 func (s *Stack) registerFunctions(ctx context.Context) error {
+	ac := s.AWSConfig()
+	if err := tables.Create(ctx, ac, s.functionEnv); err != nil {
+		return fmt.Errorf("create tables: %w", err)
+	}
+
 	rr, err := registryread.Wire(ctx, s.log, s.functionEnv)
 	if err != nil {
 		return fmt.Errorf("registryread: %w", err)
 	}
 	s.Lambdas.Register("registryread", rr.Lambda())
+
+	deps, err := eventwrite.WireDeps(ctx, ac, s.log, s.functionEnv)
+	if err != nil {
+		return fmt.Errorf("eventwrite: %w", err)
+	}
+	ob, err := outbox.Open(filepath.Join(s.cfg.DataDir, "outbox.db"))
+	if err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	s.closers = append(s.closers, ob.Close)
+	s.Outbox = ob
+	deps.Outbox = ob
+	ew := eventwrite.New(deps)
+	s.EventWrite = ew
+	s.Lambdas.Register("eventwrite", ew.Lambda())
+	s.mux.Handle("GET /outbox", ob.Handler())
 	return nil
+}
+
+// resumeParked retries the writes eventwrite parked during a registry
+// outage, as the EventBridge schedule does in AWS.
+func (s *Stack) resumeParked(ctx context.Context, every time.Duration) {
+	defer s.wg.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if r, err := s.EventWrite.ResumeParked(ctx); err != nil {
+				s.log.Error("resume parked writes", "err", err)
+			} else if r.Resumed > 0 {
+				s.log.Info("parked writes resumed", "resumed", r.Resumed)
+			}
+		}
+	}
 }

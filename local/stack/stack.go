@@ -19,9 +19,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/posluha/posluha/functions/eventwrite"
 	"github.com/posluha/posluha/local/dynamodb"
 	"github.com/posluha/posluha/local/engine"
 	"github.com/posluha/posluha/local/lambdarun"
+	"github.com/posluha/posluha/local/outbox"
 	"github.com/posluha/posluha/local/registries"
 	"github.com/posluha/posluha/local/sfnapi"
 	"github.com/posluha/posluha/local/sqs"
@@ -43,6 +45,9 @@ type Config struct {
 	// aws-lambda-go accepts) to the built-in ones: a service's own custom
 	// function, or a test double.
 	Functions map[string]any
+	// ResumeParked is how often writes parked by a registry outage are
+	// retried; default 30s.
+	ResumeParked time.Duration
 	// Getenv reads the functions' configuration; os.Getenv when nil.
 	Getenv func(string) string
 }
@@ -60,12 +65,16 @@ type Stack struct {
 	DynamoDB   *dynamodb.Server
 	SQS        *sqs.Server
 	SFN        *sfnapi.Server
+	Outbox     *outbox.Outbox
+	EventWrite *eventwrite.Handler
 
 	edge     *http.Server
 	edgeAddr string
 	regSrv   *http.Server
 	regAddr  string
+	mux      *http.ServeMux
 	health   map[string]func(context.Context) error
+	closers  []func() error
 
 	stop context.CancelFunc
 	wg   sync.WaitGroup
@@ -81,6 +90,9 @@ func Open(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	}
 	if cfg.RegistriesAddr == "" {
 		cfg.RegistriesAddr = "127.0.0.1:8089"
+	}
+	if cfg.ResumeParked <= 0 {
+		cfg.ResumeParked = 30 * time.Second
 	}
 	if cfg.Getenv == nil {
 		cfg.Getenv = os.Getenv
@@ -107,6 +119,7 @@ func Open(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.edgeAddr = edgeLn.Addr().String()
+	s.edge = &http.Server{ReadHeaderTimeout: 10 * time.Second}
 	regLn, err := listen("simulated registries", cfg.RegistriesAddr)
 	if err != nil {
 		edgeLn.Close()
@@ -117,18 +130,13 @@ func Open(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	s.regSrv = &http.Server{Handler: s.Registries.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	s.serve(s.regSrv, regLn)
 
+	// The AWS-compatible services first, behind the edge, so that the
+	// functions can reach them through the real SDKs when they are wired.
 	if s.Store, err = store.Open(filepath.Join(cfg.DataDir, "engine.db"), store.Options{}); err != nil {
 		edgeLn.Close()
 		return nil, err
 	}
 	s.Lambdas = lambdarun.New()
-	if err := s.registerFunctions(ctx); err != nil {
-		edgeLn.Close()
-		return nil, err
-	}
-	for name, h := range cfg.Functions {
-		s.Lambdas.Register(name, h)
-	}
 	s.Engine = engine.New(engine.Config{
 		Store:   s.Store,
 		Clock:   cfg.Clock,
@@ -137,15 +145,6 @@ func Open(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		Account: "000000000000",
 		Logger:  cfg.Logger,
 	})
-	if err := s.Engine.Start(ctx); err != nil {
-		edgeLn.Close()
-		return nil, err
-	}
-	s.health["engine"] = func(ctx context.Context) error {
-		_, err := s.Engine.ListMachines(ctx)
-		return err
-	}
-
 	if s.DynamoDB, err = dynamodb.New(filepath.Join(cfg.DataDir, "dynamodb"), dynamodb.Options{Logger: cfg.Logger}); err != nil {
 		edgeLn.Close()
 		return nil, err
@@ -155,21 +154,37 @@ func Open(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.SFN = sfnapi.New(s.Engine, sfnapi.Options{Logger: cfg.Logger, Tokens: s.Store, TestInvoker: &engine.Router{Lambda: s.Lambdas}})
+	s.mux = http.NewServeMux()
+	s.mux.HandleFunc("GET /health", s.serveHealth)
+	s.mux.Handle("/", s.edgeHandler())
+	s.edge.Handler = s.mux
+	s.serve(s.edge, edgeLn)
+	s.health["engine"] = func(ctx context.Context) error {
+		_, err := s.Engine.ListMachines(ctx)
+		return err
+	}
 
+	// Then the functions, then the engine starts running (and resumes the
+	// executions a previous run left), then the services are deployed.
+	if err := s.registerFunctions(ctx); err != nil {
+		return nil, err
+	}
+	for name, h := range cfg.Functions {
+		s.Lambdas.Register(name, h)
+	}
+	if err := s.Engine.Start(ctx); err != nil {
+		return nil, err
+	}
 	s.Deployer = &Deployer{Engine: s.Engine, Dir: cfg.StateMachines, Functions: s.Lambdas.Functions()}
 	if _, err := s.Deployer.Sync(ctx); err != nil {
 		// A broken service must not keep the others from running.
 		s.log.Error("deploy services", "err", err)
 	}
 
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /health", s.serveHealth)
-	mux.Handle("/", s.edgeHandler())
-	s.edge = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	s.serve(s.edge, edgeLn)
-
 	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = cancel
+	s.wg.Add(1)
+	go s.resumeParked(lctx, cfg.ResumeParked)
 	if cfg.Watch > 0 {
 		s.wg.Add(1)
 		go s.watch(lctx, cfg.Watch)
@@ -252,6 +267,7 @@ func (s *Stack) URLs() map[string]string {
 		"aws":        "http://" + s.edgeAddr,
 		"health":     "http://" + s.edgeAddr + "/health",
 		"registries": "http://" + s.regAddr,
+		"outbox":     "http://" + s.edgeAddr + "/outbox",
 	}
 }
 
@@ -294,6 +310,9 @@ func (s *Stack) Close() error {
 	}
 	s.wg.Wait()
 	var errs []error
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		errs = append(errs, s.closers[i]())
+	}
 	if s.Engine != nil {
 		errs = append(errs, s.Engine.Close())
 	}
