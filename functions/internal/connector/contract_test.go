@@ -379,7 +379,7 @@ func TestShippedConnectors(t *testing.T) {
 		{"military.status", map[string]any{"taxNumber": "1234567890"}, "", posluha.ErrRegistryBadRequest},
 		{"migration.residence", map[string]any{"taxNumber": cs[3].TaxNumber}, "", `{"address":"м. Одеса, вул. Дерибасівська, буд. 7, кв. 3","registeredAt":"2015-06-01"}`},
 		{"migration.register-residence", map[string]any{"taxNumber": cs[3].TaxNumber, "address": "м. Київ, вул. Саксаганського, буд. 1"}, "app-2/Activity_res", `{"recordId":"RES-000002","registeredAt":"` + time.Now().UTC().Format(time.DateOnly) + `"}`},
-		{"tax.fop-status", map[string]any{"taxNumber": cs[6].TaxNumber}, "", `{"registered":true,"group":"2","kved":"47.11 Роздрібна торгівля"}`},
+		{"tax.fop-status", map[string]any{"taxNumber": cs[6].TaxNumber}, "", `{"registered":true,"group":2,"kved":"47.11 Роздрібна торгівля"}`},
 		{"tax.register-fop", map[string]any{"taxNumber": cs[6].TaxNumber, "kved": "62.01"}, "app-3/Activity_fop", posluha.ErrRegistryBadRequest},
 		{"usr.entry", map[string]any{"code": 41234567}, "", `{"code":"41234567","name":"ТОВ «Зелений гай»","kind":"ТОВ","status":"зареєстровано","founders":[{"name":"Шевченко Тарас Григорович","share":"60%","taxNumber":"` + cs[0].TaxNumber + `"},{"name":"Олійник Наталія Михайлівна","share":"40%","taxNumber":"` + cs[5].TaxNumber + `"}]}`},
 		{"usr.entry", map[string]any{"code": "99999999"}, "", posluha.ErrRegistryNotFound},
