@@ -124,8 +124,11 @@
 //     as the split's immediate post-dominator (paths into terminate/error
 //     end events and boundary paths are ignored for that). A split whose
 //     branches end separately becomes a Parallel that ends the scope; tails
-//     after a non-synchronising merge are copied into each branch. Any other
-//     shape is rejected naming the split and the join (BPMN105).
+//     after a non-synchronising merge are copied into each branch. Branches
+//     that meet at a join of their own inside the region (split → A, B, C;
+//     B and C join, A goes on alone) become a nested Parallel ending at that
+//     join. Any other shape is rejected naming the split and the join
+//     (BPMN105).
 //   - Inclusive gateways are Parallel states whose branches start with a
 //     guard Choice: condition true → the branch, else a Pass that ends it;
 //     the default flow's guard is "no other condition holds".

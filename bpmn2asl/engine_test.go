@@ -218,6 +218,7 @@ func TestEngineDifferential(t *testing.T) {
 		{"timers", 0, `{}`, nil},
 		{"two_starts", 0, `{}`, nil},
 		{"links", 0, `{}`, nil},
+		{"parallel_group", 0, `{}`, nil},
 		{"reminders", 0, `{}`, nil},
 		{"escalation", 0, `{}`, mocks{"es_check": {ok(map[string]any{"over": true})}}},
 		{"escalation", 1, `{}`, mocks{"es_check": {ok(map[string]any{"over": false})}}},

@@ -440,14 +440,22 @@ func (w *walk) fork(n *bpmn.Node, name string) string {
 		def = df.Data.(*bpmn.Flow)
 	}
 	stopFlows := map[*bpmn.Flow]bool{}
+	groups := groupBranches(n, stop)
 	var branches []*container
 	for _, f := range n.Outgoing {
+		g, grouped := groups[f]
+		if grouped && g.flows[0] != f {
+			continue // walked with the first flow of its group
+		}
 		bc := newContainer(false)
 		bw := &walk{e: e, c: bc, an: w.an, stop: stop, stopFlows: stopFlows, split: n}
 		start := ""
-		if inclusive && (f.Condition != nil || f == def) {
+		switch {
+		case grouped:
+			start = bw.group(n, g, inclusive, def)
+		case inclusive && (f.Condition != nil || f == def):
 			start = bw.guard(n, f, def)
-		} else {
+		default:
 			start = bw.follow(f)
 		}
 		st.Branches = append(st.Branches, &asl.Branch{StartAt: start, States: bc.states})
@@ -481,6 +489,91 @@ func (w *walk) fork(n *bpmn.Node, name string) string {
 	}
 	w.catchTerminate(st, branches)
 	return name
+}
+
+// branchGroup is a subset of a split's branches that meet at a join of
+// their own before the split's region ends: split S → A, B, C with B and C
+// joining at J while A goes on alone. Its branches become a nested
+// Parallel that ends at J (the unfolding of this unstructured shape).
+type branchGroup struct {
+	join  *bpmn.Node
+	flows []*bpmn.Flow
+}
+
+// groupBranches finds the branch groups of split n whose region ends at
+// stop: outgoing flows whose path is a plain chain (one way in, one way
+// out, no boundary events) to the same parallel or inclusive join, when
+// that join receives exactly those flows and they are not all of n's.
+func groupBranches(n, stop *bpmn.Node) map[*bpmn.Flow]*branchGroup {
+	firstJoin := func(f *bpmn.Flow) *bpmn.Node {
+		m := f.Target
+		for range 1000 {
+			if m == nil {
+				return nil
+			}
+			if (m.Kind == bpmn.ParallelGateway || m.Kind == bpmn.InclusiveGateway) && len(m.Incoming) > 1 {
+				return m
+			}
+			if len(m.Outgoing) != 1 || len(m.Incoming) != 1 || m.Kind.IsGateway() || len(m.Boundaries) > 0 || m.Loop != nil {
+				return nil
+			}
+			m = m.Outgoing[0].Target
+		}
+		return nil
+	}
+	byJoin := map[*bpmn.Node]*branchGroup{}
+	var order []*bpmn.Node
+	for _, f := range n.Outgoing {
+		j := firstJoin(f)
+		if j == nil || j == stop {
+			continue
+		}
+		if byJoin[j] == nil {
+			byJoin[j] = &branchGroup{join: j}
+			order = append(order, j)
+		}
+		byJoin[j].flows = append(byJoin[j].flows, f)
+	}
+	out := map[*bpmn.Flow]*branchGroup{}
+	for _, j := range order {
+		g := byJoin[j]
+		if len(g.flows) < 2 || len(g.flows) != len(j.Incoming) || len(g.flows) == len(n.Outgoing) {
+			continue
+		}
+		for _, f := range g.flows {
+			out[f] = g
+		}
+	}
+	return out
+}
+
+// group emits a branch group as a nested Parallel that ends at the group's
+// join, and returns its state name; the walk then continues after the
+// join in the enclosing branch.
+func (w *walk) group(split *bpmn.Node, g *branchGroup, inclusive bool, def *bpmn.Flow) string {
+	e := w.e
+	st := w.c.add(&asl.State{Name: e.stateName(&split.Element, "to "+g.join.ID), Type: asl.TypeParallel})
+	stopFlows := map[*bpmn.Flow]bool{}
+	var branches []*container
+	for _, f := range g.flows {
+		bc := newContainer(false)
+		bw := &walk{e: e, c: bc, an: w.an, stop: g.join, stopFlows: stopFlows, split: split}
+		start := ""
+		if inclusive && (f.Condition != nil || f == def) {
+			start = bw.guard(split, f, def)
+		} else {
+			start = bw.follow(f)
+		}
+		st.Branches = append(st.Branches, &asl.Branch{StartAt: start})
+		branches = append(branches, bc)
+	}
+	for i, bc := range branches {
+		st.Branches[i].States = bc.states
+	}
+	e.collectBranches(st, branches)
+	st.Next = w.afterJoin(g.join)
+	w.catchTerminate(st, branches)
+	return st.Name
 }
 
 // chooseStart emits the Choice that picks one of a process's alternative
