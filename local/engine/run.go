@@ -33,7 +33,7 @@ type run struct {
 	saveErr error
 	startID int64    // x.LastEventID when the pass began
 	tokens  []string // task tokens handed out in this pass (Engine.pending)
-	dirty   bool  // the record changed without an event (e.g. heartbeat bookkeeping)
+	dirty   bool     // the record changed without an event (e.g. heartbeat bookkeeping)
 }
 
 type outcome uint8
