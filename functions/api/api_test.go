@@ -35,7 +35,9 @@ type stack struct {
 	h     *api.Handler
 }
 
-func testServices(t *testing.T) []*posluha.Service {
+func testServices(t *testing.T) []*posluha.Service { return testServicesF(t) }
+
+func testServicesF(t testing.TB) []*posluha.Service {
 	t.Helper()
 	svcs, err := statemachines.Load(statemachines.FS)
 	if err != nil {

@@ -103,21 +103,23 @@ func (e *entry) checkForm(form map[string]any) error {
 		return fmt.Errorf("validate form of %s: %w", e.svc.ID, err)
 	}
 	var fields []fieldText
-	formLeaves(ve, &fields)
+	leaves(ve, "/form", &fields)
 	if len(fields) == 0 {
 		fields = []fieldText{{Pointer: "/form", Detail: posluha.Text{UK: "Форма заповнена неправильно", EN: "The form is not valid"}}}
 	}
 	return problemf(posluha.ErrApplicationInvalid, posluha.Text{UK: "Виправте поля форми", EN: "Correct the form's fields"}, fields...)
 }
 
-func formLeaves(ve *jsonschema.ValidationError, out *[]fieldText) {
+// leaves lists the innermost failures of a validation with JSON pointers
+// (under prefix) and bilingual texts.
+func leaves(ve *jsonschema.ValidationError, prefix string, out *[]fieldText) {
 	if len(ve.Causes) > 0 {
 		for _, c := range ve.Causes {
-			formLeaves(c, out)
+			leaves(c, prefix, out)
 		}
 		return
 	}
-	at := "/form" + pointer(ve.InstanceLocation)
+	at := prefix + pointer(ve.InstanceLocation)
 	en := ve.ErrorKind.LocalizedString(english)
 	switch k := ve.ErrorKind.(type) {
 	case *kind.Required:
