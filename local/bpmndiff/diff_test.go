@@ -18,7 +18,7 @@ import (
 // tally counts outcomes and keeps the reasons.
 type tally struct {
 	models, modelsMatched, scenarios, matched int
-	mismatched, skipped                      []string
+	mismatched, skipped                       []string
 }
 
 func (t *tally) String() string {

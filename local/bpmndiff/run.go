@@ -103,9 +103,9 @@ type invoker struct {
 	mu       sync.Mutex
 	choices  map[string][]json.RawMessage
 	boundary map[string][]*string
-	firing   map[string]bool     // boundary/catch events that must win their race now
-	decided  map[string]bool     // sub-processes whose boundary was decided for this visit
-	releases []string          // task tokens to answer once the execution settles
+	firing   map[string]bool // boundary/catch events that must win their race now
+	decided  map[string]bool // sub-processes whose boundary was decided for this visit
+	releases []string        // task tokens to answer once the execution settles
 }
 
 func newInvoker(defs *bpmn.Definitions, sc Scenario) *invoker {
