@@ -840,6 +840,16 @@ func TestExpressionLimits(t *testing.T) {
 	if _, err := parseCondition("ConditionExpression", deep, env); err == nil {
 		t.Errorf("an expression over 4 KB was accepted")
 	}
+	// Reserved words must be aliased, as in AWS (case-insensitive, any
+	// path segment).
+	for _, src := range []string{"attribute_not_exists(status)", "a.Count = :v", "Ttl = :v"} {
+		if _, err := parseCondition("ConditionExpression", src, newEnv(nil, Item{":v": strAV("x")})); err == nil || !strings.Contains(err.Error(), "reserved keyword") {
+			t.Errorf("%s: err = %v, want a reserved keyword error", src, err)
+		}
+	}
+	if _, err := parseCondition("ConditionExpression", "attribute_not_exists(#s)", newEnv(map[string]string{"#s": "status"}, nil)); err != nil {
+		t.Errorf("aliased reserved word: %v", err)
+	}
 	ok := strings.Repeat("(", 1000) + "a = :v" + strings.Repeat(")", 1000)
 	if _, err := parseCondition("ConditionExpression", ok, env); err != nil {
 		t.Errorf("nested expression within limits: %v", err)
@@ -958,5 +968,43 @@ func TestItemDecode(t *testing.T) {
 				t.Errorf("%s: attribute %q = %v, want %v (%v)", tc.in, k, it[k], want, err)
 			}
 		}
+	}
+}
+
+func TestLocalSecondaryIndex(t *testing.T) {
+	ctx := context.Background()
+	_, c := MustServe(t, t.TempDir(), Options{})
+	_, err := c.CreateTable(ctx, &ddb.CreateTableInput{
+		TableName: aws.String("steps"),
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String("sk"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String("at"), AttributeType: types.ScalarAttributeTypeN},
+		},
+		KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}, {AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange}},
+		LocalSecondaryIndexes: []types.LocalSecondaryIndex{{IndexName: aws.String("byTime"),
+			KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}, {AttributeName: aws.String("at"), KeyType: types.KeyTypeRange}},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: []string{"note"}}}},
+		BillingMode: types.BillingModePayPerRequest,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, at := range []int{30, 10, 20} {
+		c.PutItem(ctx, &ddb.PutItemInput{TableName: aws.String("steps"), Item: map[string]types.AttributeValue{
+			"pk": s("a"), "sk": s(fmt.Sprint("s", i)), "at": n(at), "note": s("n"), "secret": s("x")}})
+	}
+	out, err := c.Query(ctx, &ddb.QueryInput{TableName: aws.String("steps"), IndexName: aws.String("byTime"),
+		KeyConditionExpression:    aws.String("pk = :p AND #at > :t"),
+		ExpressionAttributeNames:  map[string]string{"#at": "at"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": s("a"), ":t": n(15)}})
+	if err != nil || len(out.Items) != 2 {
+		t.Fatalf("LSI query = %v, %v", out, err)
+	}
+	if got := out.Items[0]["at"].(*types.AttributeValueMemberN).Value; got != "20" {
+		t.Errorf("first item at = %s, want 20", got)
+	}
+	if _, ok := out.Items[0]["secret"]; ok || out.Items[0]["note"] == nil {
+		t.Errorf("INCLUDE projection = %v", out.Items[0])
 	}
 }

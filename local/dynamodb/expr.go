@@ -246,8 +246,6 @@ func (p *parser) run(src string, fn func()) (err error) {
 	return nil
 }
 
-var reservedKeywords = map[string]bool{"AND": true, "OR": true, "NOT": true, "BETWEEN": true, "IN": true}
-
 func (p *parser) path() docPath {
 	var out docPath
 	name := func() string {
@@ -261,7 +259,7 @@ func (p *parser) path() docPath {
 			p.env.usedNames[t.text] = true
 			return v
 		case 'i':
-			if reservedKeywords[strings.ToUpper(t.text)] {
+			if reservedWords[strings.ToUpper(t.text)] {
 				p.fail("Invalid %s: Attribute name is a reserved keyword; reserved keyword: %s", p.what, t.text)
 			}
 			return t.text
