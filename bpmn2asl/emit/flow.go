@@ -195,7 +195,10 @@ func (w *walk) emitNode(n *bpmn.Node) string {
 		if len(n.Outgoing) > 1 {
 			return w.fork(n, w.e.stateName(&n.Element, ""))
 		}
-		if len(n.Incoming) > 1 {
+		// An inclusive join outside any region merges alternative paths:
+		// only one token can arrive, so it passes it on (as BPMN's OR-join
+		// does). A parallel join there would wait forever.
+		if len(n.Incoming) > 1 && !(n.Kind == bpmn.InclusiveGateway && w.split == nil) {
 			w.unstructuredJoin(n)
 		}
 		st := w.state(n, asl.TypePass)
