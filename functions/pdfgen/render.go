@@ -4,26 +4,66 @@ import (
 	"bytes"
 	_ "embed"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-pdf/fpdf"
 	qrcode "github.com/yeqown/go-qrcode/v2"
+	"golang.org/x/text/encoding/charmap"
 
 	"github.com/posluha/posluha"
 )
 
 // DejaVu Sans (Bitstream Vera licence, DejaVu changes public domain; see
 // fonts/LICENSE) is embedded so that Ukrainian text renders the same on
-// any machine and in the Lambda, with no font package installed.
+// any machine and in the Lambda, with no font package installed. It is a
+// Windows-1251 font definition made by fonts/mkfont: fpdf embeds it as
+// it is, with no per-document parsing or subsetting.
 var (
-	//go:embed fonts/DejaVuSans.ttf
-	fontRegular []byte
+	//go:embed fonts/DejaVuSans-cp1251.json
+	fontJSON []byte
+	//go:embed fonts/DejaVuSans-cp1251.z
+	fontZ []byte
 )
 
+// cp1251 maps the runes Windows-1251 has to their bytes.
+var cp1251 = sync.OnceValue(func() map[rune]byte {
+	m := make(map[rune]byte, 128)
+	for b := 0x80; b < 0x100; b++ {
+		if r := charmap.Windows1251.DecodeByte(byte(b)); r != utf8.RuneError {
+			m[r] = byte(b)
+		}
+	}
+	return m
+})
+
+// encode turns UTF-8 text into the font's Windows-1251 bytes. Ukrainian
+// and Russian letters, Latin, №, «», dashes and quotes are all there;
+// a few others get a close substitute, the rest "?".
+func encode(s string) string {
+	table := cp1251()
+	b := make([]byte, 0, len(s))
+	for _, r := range s {
+		switch {
+		case r < 0x80:
+			b = append(b, byte(r))
+		case table[r] != 0:
+			b = append(b, table[r])
+		case r == '₴':
+			b = append(b, table['г'], table['р'], table['н'])
+		case r == '\u00A0' || r == '\u2009' || r == '\u202F':
+			b = append(b, ' ')
+		default:
+			b = append(b, '?')
+		}
+	}
+	return string(b)
+}
+
 // bold switches faux bold (text filled and stroked, PDF rendering mode 2)
-// on or off. One embedded font instead of two halves the per-document
-// font work (fpdf parses and subsets each font for every document), which
-// is most of the cost of a certificate.
+// on or off: one embedded font instead of two keeps documents small.
 func bold(pdf *fpdf.Fpdf, on bool) {
 	if on {
 		pdf.SetLineWidth(0.22)
@@ -53,7 +93,14 @@ type Page struct {
 // date, paragraphs, table, closing text, a QR code to the public
 // verification page, and a footer with page numbers on every page.
 // Errors: Document.Template (the layout cannot be rendered).
-func Render(t *Template, p Page) ([]byte, error) {
+func Render(t *Template, p Page) (out []byte, err error) {
+	// fpdf panics on some inputs (it indexes width tables by rune); a
+	// template or field value must give an error, never crash the function.
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, posluha.Errorf(posluha.ErrDocumentTemplate, "render: %v", r)
+		}
+	}()
 	loc := p.Location
 	if loc == nil {
 		loc = time.UTC
@@ -65,14 +112,15 @@ func Render(t *Template, p Page) ([]byte, error) {
 	fields["number"] = p.Number
 	fields["issuedAt"] = p.IssuedAt.In(loc).Format("02.01.2006")
 	fields["verifyUrl"] = p.VerifyURL
-	x := func(s string) string { return expand(s, fields, loc) }
+	text := func(s string) string { return expand(s, fields, loc) } // UTF-8, for metadata
+	x := func(s string) string { return encode(text(s)) }
 
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetMargins(20, 18, 20)
 	pdf.SetAutoPageBreak(true, 22)
-	pdf.AddUTF8FontFromBytes("DejaVu", "", fontRegular)
-	pdf.SetTitle(x(t.Title), true)
-	pdf.SetAuthor(x(t.Authority), true)
+	pdf.AddFontFromBytes("DejaVu", "", fontJSON, fontZ)
+	pdf.SetTitle(text(t.Title), true)
+	pdf.SetAuthor(text(t.Authority), true)
 	pdf.SetCreator("Posluha", true)
 	pdf.SetSubject(p.Number, true)
 	pdf.SetCreationDate(p.IssuedAt)
@@ -86,7 +134,7 @@ func Render(t *Template, p Page) ([]byte, error) {
 		if footer != "" {
 			pdf.MultiCell(0, 3.5, footer, "T", "C", false)
 		}
-		pdf.CellFormat(0, 4, fmt.Sprintf("№ %s · сторінка %d з {nb}", p.Number, pdf.PageNo()), "", 0, "C", false, 0, "")
+		pdf.CellFormat(0, 4, encode(fmt.Sprintf("№ %s — сторінка %d з ", p.Number, pdf.PageNo()))+"{nb}", "", 0, "C", false, 0, "")
 		pdf.SetTextColor(0, 0, 0)
 	})
 	pdf.AddPage()
@@ -104,8 +152,8 @@ func Render(t *Template, p Page) ([]byte, error) {
 	}
 	pdf.Ln(3)
 	font(pdf, 10, false)
-	pdf.CellFormat(85, 6, "№ "+p.Number, "", 0, "L", false, 0, "")
-	pdf.CellFormat(0, 6, "Дата видачі: "+fields["issuedAt"].(string), "", 1, "R", false, 0, "")
+	pdf.CellFormat(85, 6, encode("№ "+p.Number), "", 0, "L", false, 0, "")
+	pdf.CellFormat(0, 6, encode("Дата видачі: "+fields["issuedAt"].(string)), "", 1, "R", false, 0, "")
 	pdf.Ln(4)
 
 	font(pdf, 11, false)
@@ -167,7 +215,7 @@ func table(pdf *fpdf.Fpdf, t *Table, x func(string) string) {
 		lines := make([][]string, n)
 		h := 0.0
 		for i := range n {
-			lines[i] = pdf.SplitText(x(cells[i]), widths[i]-2*pad)
+			lines[i] = splitText(pdf, x(cells[i]), widths[i]-2*pad)
 			h = max(h, float64(len(lines[i]))*lineH+2*pad)
 		}
 		if pdf.GetY()+h > pageH-bottom {
@@ -245,14 +293,47 @@ func qr(pdf *fpdf.Fpdf, url, number string) error {
 	}
 	pdf.SetXY(left+size+5, y+4)
 	font(pdf, 9, true)
-	pdf.MultiCell(0, 4.5, "Перевірити справжність документа", "", "L", false)
+	pdf.MultiCell(0, 4.5, encode("Перевірити справжність документа"), "", "L", false)
 	pdf.SetX(left + size + 5)
 	font(pdf, 8.5, false)
-	pdf.MultiCell(0, 4.5, "Відскануйте QR-код або відкрийте посилання та введіть номер "+number+":", "", "L", false)
+	pdf.MultiCell(0, 4.5, encode("Відскануйте QR-код або відкрийте посилання та введіть номер "+number+":"), "", "L", false)
 	pdf.SetX(left + size + 5)
 	pdf.SetTextColor(20, 60, 160)
-	pdf.MultiCell(0, 4.5, url, "", "L", false)
+	pdf.MultiCell(0, 4.5, encode(url), "", "L", false)
 	pdf.SetTextColor(0, 0, 0)
 	pdf.SetY(y + size + 2)
 	return nil
+}
+
+// splitText wraps single-byte text to lines no wider than w (fpdf's
+// SplitText reads UTF-8 only). Words wider than a line are cut.
+func splitText(pdf *fpdf.Fpdf, s string, w float64) []string {
+	var lines []string
+	for _, para := range strings.Split(s, "\n") {
+		line := ""
+		for _, word := range strings.Fields(para) {
+			try := word
+			if line != "" {
+				try = line + " " + word
+			}
+			if pdf.GetStringWidth(try) <= w {
+				line = try
+				continue
+			}
+			if line != "" {
+				lines = append(lines, line)
+			}
+			for pdf.GetStringWidth(word) > w && len(word) > 1 {
+				n := len(word) - 1
+				for n > 1 && pdf.GetStringWidth(word[:n]) > w {
+					n--
+				}
+				lines = append(lines, word[:n])
+				word = word[n:]
+			}
+			line = word
+		}
+		lines = append(lines, line)
+	}
+	return lines
 }

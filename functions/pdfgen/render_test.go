@@ -3,6 +3,8 @@ package pdfgen_test
 import (
 	"bytes"
 	"os"
+	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -46,6 +48,45 @@ func TestRenderCertificate(t *testing.T) {
 	if out := os.Getenv("PDFGEN_OUT"); out != "" {
 		os.WriteFile(out, pdf, 0o644)
 	}
+	// A reader gets the Ukrainian text back (pdftotext: Debian poppler-utils).
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Skip("pdftotext not installed (Debian package poppler-utils)")
+	}
+	cmd := exec.Command("pdftotext", "-", "-")
+	cmd.Stdin = bytes.NewReader(pdf)
+	text, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	for _, want := range []string{"ДОВІДКА", "Шевченко Тарас Григорович", "м. Київ, вул. Хрещатик, буд. 1, кв. 12", "25.11.2026", "№ EP-7K3M-9QX2-HT4A", "Дата видачі: 26.11.2026", "сторінка 1 з 1"} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("PDF text lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+func TestEncodeFallbacks(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Ґанок їжака", "Ґанок їжака"},
+		{"100 ₴", "100 грн"},
+		{"日本", "??"},
+	}
+	for _, tc := range tests {
+		tmpl := &pdfgen.Template{Title: tc.in}
+		pdf, err := pdfgen.Render(tmpl, pdfgen.Page{Number: "D-0000-0000-0000", IssuedAt: issued})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := exec.LookPath("pdftotext"); err != nil {
+			t.Skip("pdftotext not installed")
+		}
+		cmd := exec.Command("pdftotext", "-", "-")
+		cmd.Stdin = bytes.NewReader(pdf)
+		text, _ := cmd.Output()
+		if !strings.Contains(string(text), tc.want) {
+			t.Errorf("Render(%q) text %q, want %q", tc.in, text, tc.want)
+		}
+	}
 }
 
 // twoPages is the benchmark document: the certificate with a table long
@@ -88,4 +129,25 @@ func reportPerCore(b *testing.B, start time.Duration, unit string) {
 	if used := cpuTime() - start; used > 0 {
 		b.ReportMetric(float64(b.N)/used.Seconds(), unit+"/cpu-s")
 	}
+}
+
+func FuzzRender(f *testing.F) {
+	for _, name := range []string{"e-propyska/certificate.yaml", "fop-registration/extract.yaml"} {
+		b, err := os.ReadFile("../../statemachines/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, "Шевченко")
+	}
+	f.Add([]byte("title: '{{name}}'\ntable:\n  widths: [0, -1]\n  rows: [[a, b]]\n"), "\x00\xff")
+	f.Fuzz(func(t *testing.T, yaml []byte, name string) {
+		tmpl, err := pdfgen.ParseTemplate(yaml)
+		if err != nil {
+			return
+		}
+		pdf, err := pdfgen.Render(tmpl, pdfgen.Page{Number: "D-0000-0000-0000", IssuedAt: issued, Fields: map[string]any{"name": name}})
+		if err == nil && !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+			t.Fatal("Render returned no PDF and no error")
+		}
+	})
 }
