@@ -72,7 +72,6 @@ type slot struct {
 
 type parser struct {
 	lex   lexer
-	src   string
 	tok   *token // current token
 	sym   string // symbol id of the current token
 	depth int
@@ -458,7 +457,7 @@ func parse(src string) (root *node, err error) {
 			root, err = nil, e
 		}
 	}()
-	p := &parser{lex: lexer{src: []rune(src)}, src: src}
+	p := &parser{lex: lexer{src: []rune(src)}}
 	p.advance("", false)
 	raw := p.expression(0)
 	if p.sym != "(end)" {

@@ -200,10 +200,12 @@ func output(v any) any {
 		}
 		return t
 	}
-	if isFunction(v) {
-		return nil
+	switch v.(type) {
+	case nil, bool, string:
+		return v
 	}
-	return v
+	// functions, and anything else internal, are not JSON
+	return nil
 }
 
 func outputItem(e any) any {
