@@ -64,6 +64,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"log/slog"
 	"net/http"
@@ -221,6 +222,7 @@ func writeError(w http.ResponseWriter, e *apiErr) {
 		b = []byte(`{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"encode error"}`)
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	w.Header().Set("X-Amz-Crc32", crc(b))
 	w.Header().Set("X-Amzn-ErrorType", e.typ)
 	w.WriteHeader(e.status)
 	w.Write(b)
@@ -270,7 +272,15 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+	w.Header().Set("X-Amz-Crc32", crc(out))
 	w.Write(out)
+}
+
+// crc is the X-Amz-Crc32 header DynamoDB puts on every answer. The SDK
+// checks the body against it, and without it logs a checksum warning on
+// every response and may drop the connection.
+func crc(body []byte) string {
+	return strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10)
 }
 
 // requestID returns a random request id.
