@@ -1,0 +1,167 @@
+package load_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"log/slog"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/posluha/posluha/functions/api"
+	"github.com/posluha/posluha/functions/dispatcher"
+	"github.com/posluha/posluha/functions/tables"
+	localddb "github.com/posluha/posluha/local/dynamodb"
+	"github.com/posluha/posluha/local/engine"
+	"github.com/posluha/posluha/local/gateway"
+	"github.com/posluha/posluha/local/load"
+	"github.com/posluha/posluha/local/oidc"
+	"github.com/posluha/posluha/local/registries"
+	"github.com/posluha/posluha/local/sfnapi"
+	localsqs "github.com/posluha/posluha/local/sqs"
+)
+
+// burstStack is the accepting half of the local stack in one process:
+// OIDC provider, gateway, api, local DynamoDB and SQS, the dispatcher's
+// poller and the local Step Functions API with a one-state stand-in for
+// the service (the services' real processes need the whole stack).
+type burstStack struct {
+	apiURL string
+	idp    *oidc.Provider
+	token  func(context.Context, load.Applicant) (string, error)
+	check  *load.Reconciler
+}
+
+func newBurstStack(t *testing.T, quota sfnapi.Quota) *burstStack {
+	t.Helper()
+	ctx := context.Background()
+	dsrv, err := localddb.New(t.TempDir(), localddb.Options{TTLSweep: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dsrv.Close() })
+	ssrv, err := localsqs.New(t.TempDir(), localsqs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ssrv.Close() })
+	eng := engine.New(engine.Config{Store: engine.NewMemStore()})
+	if err := eng.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	quotas := map[string]sfnapi.Quota{}
+	if quota.Rate > 0 {
+		quotas["StartExecution"] = quota
+	}
+	// One endpoint for the three AWS services, told apart by the JSON
+	// protocol's X-Amz-Target, so one aws.Config reaches them all.
+	sfnH, ddbH, sqsH := sfnapi.New(eng, sfnapi.Options{Quotas: quotas}).Handler(), dsrv.Handler(), ssrv.Handler()
+	aws := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch target := r.Header.Get("X-Amz-Target"); {
+		case strings.HasPrefix(target, "DynamoDB_"):
+			ddbH.ServeHTTP(w, r)
+		case strings.HasPrefix(target, "AWSStepFunctions."):
+			sfnH.ServeHTTP(w, r)
+		default:
+			sqsH.ServeHTTP(w, r)
+		}
+	}))
+	t.Cleanup(aws.Close)
+	cfg := awssdk.Config{Region: "eu-central-1", BaseEndpoint: awssdk.String(aws.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+		HTTPClient:  &http.Client{Transport: &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 512}}}
+	noEnv := func(string) string { return "" }
+	if err := tables.Create(ctx, cfg, noEnv); err != nil {
+		t.Fatal(err)
+	}
+	q := sqs.NewFromConfig(cfg)
+	qout, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: awssdk.String("applications")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sf := sfn.NewFromConfig(cfg, func(o *sfn.Options) { o.RetryMaxAttempts = 1 })
+	m, err := sf.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: awssdk.String("lockdown-payout"), RoleArn: awssdk.String("arn:aws:iam::000000000000:role/local"),
+		Definition: awssdk.String(`{"StartAt":"Pay","States":{"Pay":{"Type":"Pass","End":true}}}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := strings.TrimSuffix(*m.StateMachineArn, "lockdown-payout")
+	env := map[string]string{"APPLICATIONS_QUEUE_URL": *qout.QueueUrl, "STATE_MACHINE_ARN_PREFIX": prefix,
+		"STARTEXECUTION_RATE": "1000", "STARTEXECUTION_BURST": "1000"}
+	getenv := func(k string) string { return env[k] }
+	log := slog.New(slog.DiscardHandler)
+	h, err := api.Wire(ctx, cfg, log, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := dispatcher.Wire(ctx, cfg, log, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idp, err := oidc.New(oidc.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idps := httptest.NewServer(idp.Handler())
+	t.Cleanup(idps.Close)
+	idp.SetIssuer(idps.URL)
+	gw := httptest.NewServer(gateway.New(h.Lambda(), gateway.Options{Issuer: idp.Issuer(), Audience: oidc.DefaultAudience}))
+	t.Cleanup(gw.Close)
+
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error)
+	go func() {
+		done <- (&dispatcher.Poller{SQS: q, QueueURL: *qout.QueueUrl, Handler: d, Receivers: 4, WaitSeconds: 1}).Run(runCtx)
+	}()
+	t.Cleanup(func() { stop(); <-done })
+	token := func(_ context.Context, a load.Applicant) (string, error) {
+		return idp.TokenFor(a.TaxNumber, a.Name, a.BirthDate)
+	}
+	return &burstStack{apiURL: gw.URL, idp: idp, token: token, check: &load.Reconciler{
+		Records:    &load.APIRecords{URL: gw.URL, Token: token},
+		Executions: &load.SFNExecutions{Client: sf, MachineARN: func(s string) string { return prefix + s }},
+		Timeout:    time.Minute, Poll: 200 * time.Millisecond,
+	}}
+}
+
+func TestGenerateIsUniqueAndValid(t *testing.T) {
+	seen := map[string]bool{}
+	for i := range 50000 {
+		a := load.Generate(i)
+		if !registries.ValidTaxNumber(a.TaxNumber) || seen[a.TaxNumber] {
+			t.Fatalf("applicant %d: %+v (seen %v)", i, a, seen[a.TaxNumber])
+		}
+		seen[a.TaxNumber] = true
+	}
+}
+
+// TestBurst plays a small burst through the whole accepting path with a
+// StartExecution quota below the arrival rate: everything accepted is
+// stored, started once and finished.
+func TestBurst(t *testing.T) {
+	s := newBurstStack(t, sfnapi.Quota{Rate: 100, Burst: 50})
+	var out bytes.Buffer
+	res, err := load.Run(context.Background(), load.Options{
+		APIURL: s.apiURL, RPS: 200, Duration: 2 * time.Second,
+		Token: func(_ context.Context, a load.Applicant) (string, error) {
+			return s.idp.TokenFor(a.TaxNumber, a.Name, a.BirthDate)
+		},
+		Check: s.check,
+	}, &out)
+	t.Log(out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Accepted != 400 || res.Reconcile.Succeeded != 400 {
+		t.Fatalf("accepted %d, succeeded %d", res.Accepted, res.Reconcile.Succeeded)
+	}
+}
