@@ -441,19 +441,6 @@ func indexFrom(s, sub string, from int) int {
 	return i + from
 }
 
-func safeSub(s string, i, j int) string {
-	if i < 0 {
-		i = 0
-	}
-	if j > len(s) {
-		j = len(s)
-	}
-	if i >= j {
-		return ""
-	}
-	return s[i:j]
-}
-
 func regularInts(idx []int) int {
 	if len(idx) == 0 {
 		return 0
