@@ -118,6 +118,31 @@ func TestDifferentialTestdata(t *testing.T) {
 	report(t, "testdata", &tl, floorTestdata)
 }
 
+// TestDifferentialServices runs the demo services with the reference
+// traces bpmn-engine gave for each of their gateway and boundary paths
+// (statemachines/<service>/tests/reference.traces.json, made by
+// conformance/bpmn/tools/trace.mjs --enumerate).
+func TestDifferentialServices(t *testing.T) {
+	files, _ := filepath.Glob("../../statemachines/*/tests/reference.traces.json")
+	if len(files) == 0 {
+		t.Fatal("no statemachines/*/tests/reference.traces.json")
+	}
+	var tl tally
+	for _, f := range files {
+		var cases []Case
+		data, err := os.ReadFile(f)
+		if err != nil || json.Unmarshal(data, &cases) != nil {
+			t.Fatalf("%s: cannot read: %v", f, err)
+		}
+		svc := filepath.Dir(filepath.Dir(f))
+		check(t, &tl, filepath.Base(svc), filepath.Join(svc, "process.bpmn"), cases)
+	}
+	report(t, "services", &tl, floorServices)
+	if len(tl.mismatched) > 0 {
+		t.Errorf("a demo service runs other activities than bpmn-engine")
+	}
+}
+
 // TestDifferentialCorpus runs the shared corpus's reference traces
 // (../shared/conformance/bpmn/traces).
 func TestDifferentialCorpus(t *testing.T) {
@@ -147,6 +172,7 @@ func TestDifferentialCorpus(t *testing.T) {
 const (
 	floorTestdata = 37 // of 38; the other is a known divergence
 	floorCorpus   = 184
+	floorServices = 12 // every path of the three demo services
 )
 
 // knownDivergences are scenarios where the compiled machine deliberately
