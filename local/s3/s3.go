@@ -22,9 +22,9 @@
 // encrypted, so it must not hold personal data; our functions keep
 // personal data only in object bodies.
 //
-// Not implemented: request authentication (any signature is accepted, so
-// presigned URLs work but their expiry is not enforced), versioning,
-// object locking. Objects are read into memory whole (documents are small).
+// Not implemented: request authentication (any signature is accepted;
+// presigned URLs work and their expiry is enforced), versioning, object
+// locking, retention. Objects are read into memory whole (documents are small).
 package s3
 
 import (
@@ -42,6 +42,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/johannesboyne/gofakes3"
@@ -132,9 +133,26 @@ func loadOrCreateKey(file string) ([]byte, error) {
 	return k, nil
 }
 
-// Handler serves the S3 REST API (path-style; virtual-host style for
-// *.localhost names).
-func (s *Store) Handler() http.Handler { return s.fake.Server() }
+// Handler serves the S3 REST API (path-style). A presigned URL past its
+// X-Amz-Date + X-Amz-Expires is refused with 403, as S3 does; signatures
+// themselves are not checked (the local store has no secrets).
+func (s *Store) Handler() http.Handler {
+	inner := s.fake.Server()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if d, e := q.Get("X-Amz-Date"), q.Get("X-Amz-Expires"); d != "" && e != "" {
+			signed, err1 := time.Parse("20060102T150405Z", d)
+			secs, err2 := strconv.Atoi(e)
+			if err1 != nil || err2 != nil || s.now().After(signed.Add(time.Duration(secs)*time.Second)) {
+				w.Header().Set("Content-Type", "application/xml")
+				w.WriteHeader(http.StatusForbidden)
+				io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>`)
+				return
+			}
+		}
+		inner.ServeHTTP(w, r)
+	})
+}
 
 // Close closes the index.
 func (s *Store) Close() error { return s.db.Close() }

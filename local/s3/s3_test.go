@@ -178,3 +178,37 @@ func TestDurableAcrossRestart(t *testing.T) {
 	}
 
 }
+
+func TestExpiredPresignedURL(t *testing.T) {
+	ctx := context.Background()
+	later := time.Now().Add(time.Hour)
+	st, err := s3.New(t.TempDir(), s3.Options{Buckets: []string{"documents"}, Now: func() time.Time { return later }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	srv := httptest.NewServer(st.Handler())
+	defer srv.Close()
+	c := client(srv.URL)
+	if _, err := c.PutObject(ctx, &awss3.PutObjectInput{Bucket: aws.String("documents"), Key: aws.String("k"), Body: strings.NewReader("x")}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		ttl  time.Duration
+		want int
+	}{{5 * time.Minute, http.StatusForbidden}, {2 * time.Hour, http.StatusOK}}
+	for _, tc := range tests {
+		u, err := awss3.NewPresignClient(c).PresignGetObject(ctx, &awss3.GetObjectInput{Bucket: aws.String("documents"), Key: aws.String("k")}, awss3.WithPresignExpires(tc.ttl))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.Get(u.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("presigned for %v, an hour later = %d, want %d", tc.ttl, resp.StatusCode, tc.want)
+		}
+	}
+}
