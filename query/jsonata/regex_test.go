@@ -10,7 +10,7 @@ import (
 func TestRegexTranslation(t *testing.T) {
 	tests := []struct {
 		pattern, flags, input string
-		want              string // JSON of $match(input, /pattern/flags).match, or "error"
+		want                  string // JSON of $match(input, /pattern/flags).match, or "error"
 	}{
 		{`a.c`, "", "abc", `"abc"`},
 		{`a.c`, "", "a\nc", ``},
