@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/posluha/posluha"
 	"github.com/posluha/posluha/bpmn2asl/asl"
@@ -279,13 +278,16 @@ func (e *emitter) lambdaTask(n *bpmn.Node, st *asl.State) {
 		fn = "unknown"
 		if e.opts.AllowUnknownTaskTypes {
 			d.Severity = diag.Warning
-			fn = strings.ToLower(pascal(typ))
+			fn = strings.ToLower(posluha.PascalName(typ))
 		}
 	}
 	p := e.payload(n)
 	resource := asl.ResourceLambdaInvoke
 	root := "$states.result.Payload"
-	if typ == posluha.TaskDocumentSign {
+	// document.sign waits for the citizen's signature; an event.write with
+	// parkOnOutage waits while eventwrite parks the write through a long
+	// registry outage (it answers the token when the write is made).
+	if park, _ := n.Header("parkOnOutage"); typ == posluha.TaskDocumentSign || (typ == posluha.TaskEventWrite && park == "true") {
 		resource = asl.ResourceLambdaInvokeWait
 		root = "$states.result"
 		p.Set("taskToken", asl.Expr("$states.context.Task.Token"))
@@ -372,7 +374,7 @@ func (e *emitter) callActivity(n *bpmn.Node, st *asl.State) {
 			"call activity %s has no static called process id", labelOf(n))
 		called = "Unknown"
 	}
-	sub := pascal(called) + "StateMachineArn"
+	sub := posluha.StateMachineSubstitution(called)
 	e.subs[sub] = true
 	input := asl.NewObject(
 		"applicationId", asl.Expr("$applicationId"),
@@ -398,27 +400,6 @@ func (e *emitter) callActivity(n *bpmn.Node, st *asl.State) {
 	e.outputs(n, st, "$states.result.Output")
 }
 
-// pascal turns a process id into PascalCase for a substitution name:
-// "tax-check" → "TaxCheck".
-func pascal(id string) string {
-	var b strings.Builder
-	upper := true
-	for _, r := range id {
-		if !(unicode.IsLetter(r) || unicode.IsDigit(r)) || r > unicode.MaxASCII {
-			upper = true
-			continue
-		}
-		if upper {
-			r = unicode.ToUpper(r)
-			upper = false
-		}
-		b.WriteRune(r)
-	}
-	if b.Len() == 0 {
-		return "Process"
-	}
-	return b.String()
-}
 
 // outputs assigns a task's result: ioMapping outputs (FEEL sources read the
 // result's fields, falling back to process variables), or, without output
