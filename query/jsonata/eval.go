@@ -156,6 +156,8 @@ func (f *frame) eval(expr *node, input any) any {
 	return result
 }
 
+// lookupField is a name step: a field of an object, or of every object in
+// an array, with array values flattened one level into the result.
 func lookupField(input any, key string) any {
 	switch t := input.(type) {
 	case *value.Object:
@@ -182,6 +184,10 @@ func lookupField(input any, key string) any {
 	return undef
 }
 
+// evalPath runs a path's steps left to right over a sequence. Once a step
+// binds @ or # or is the target of %, the rest of the path runs as a
+// stream of tuples carrying those bindings. A path whose steps used [] keeps
+// a singleton result as an array.
 func (f *frame) evalPath(expr *node, input any) any {
 	var inputSeq []any
 	if a, ok := arr(input); ok && expr.steps[0].typ != "variable" {
@@ -263,6 +269,10 @@ func (f *frame) evalPath(expr *node, input any) any {
 	return result
 }
 
+// evalStep evaluates one step for every item of its input and flattens
+// the results one level, except arrays built by a constructor at the end of
+// a path. A lone array from the last step is returned as it is, which is
+// why `a.b` of {"a":{"b":[1]}} is [1] and not 1.
 func (f *frame) evalStep(expr *node, input []any, last bool) any {
 	if expr.typ == "sort" {
 		res := f.evalSort(expr, input, false)
@@ -316,6 +326,9 @@ func (f *frame) frameFromTuple(t tuple) *frame {
 	return fr
 }
 
+// evalTupleStep is evalStep over a tuple stream: each output tuple extends
+// its input tuple with the step's focus (@), index (#) or ancestor (%)
+// bindings.
 func (f *frame) evalTupleStep(expr *node, input []any, tuples []tuple, haveTuples bool) []tuple {
 	if expr.typ == "sort" {
 		var result []tuple
@@ -431,6 +444,9 @@ func (f *frame) evalStages(stages []*stage, input any) any {
 	return result
 }
 
+// evalFilter applies a predicate: a number selects by index (negative
+// counts from the end), an array of numbers selects several, anything else
+// keeps the items for which it is truthy.
 func (f *frame) evalFilter(pred *node, input any) any {
 	results := newSeq()
 	var items []any
@@ -764,6 +780,7 @@ func (f *frame) evalUnary(expr *node, input any) any {
 	return undef
 }
 
+// evalWildcard is *: the values of an object's fields, arrays flattened.
 func evalWildcard(input any) any {
 	results := newSeq()
 	if s, ok := input.(*seq); ok && s.outerWrapper && len(s.v) > 0 {
@@ -838,6 +855,9 @@ type groupEntry struct {
 	exprIndex int
 }
 
+// evalGroup builds an object (the object constructor, and group-by on a
+// path): items are grouped by their key, then each group's value
+// expression is evaluated once over the group.
 func (f *frame) evalGroup(g *group, input any) any {
 	result := newJSObject()
 	groups := newJSObject()
@@ -936,6 +956,8 @@ func reduceTupleStream(data any) tuple {
 	return result
 }
 
+// evalSort is the order-by step ^(...): a stable merge sort on the terms;
+// undefined keys sort last, and keys must all be numbers or all strings.
 func (f *frame) evalSort(expr *node, input []any, tuples bool) *seq {
 	var cmpErr *Error
 	less := func(a, b any) int {
