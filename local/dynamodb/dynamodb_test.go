@@ -714,6 +714,11 @@ func TestLargePartition(t *testing.T) {
 			t.Errorf("forward=%v: got %d items, want %d", forward, len(got), len(exp))
 		}
 	}
+	if _, err := c.Query(ctx, &ddb.QueryInput{TableName: aws.String("apps"), IndexName: aws.String("byStatus"), ConsistentRead: aws.Bool(true),
+		KeyConditionExpression: aws.String("#s = :d"), ExpressionAttributeNames: map[string]string{"#s": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":d": s("waiting")}}); err == nil {
+		t.Errorf("ConsistentRead on a GSI was accepted")
+	}
 	// The GSI keeps numeric order across chunk splits.
 	out, err := c.Query(ctx, &ddb.QueryInput{TableName: aws.String("apps"), IndexName: aws.String("byStatus"), ScanIndexForward: aws.Bool(false), Limit: aws.Int32(3),
 		KeyConditionExpression:    aws.String("#s = :d"),

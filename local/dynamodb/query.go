@@ -70,6 +70,10 @@ func (e *engine) queryScan(isQuery bool, in *readInput) (any, *apiErr) {
 		if ix == nil {
 			return nil, validation("The table does not have the specified index: %s", in.IndexName)
 		}
+		if ix.global && in.ConsistentRead {
+			// As in AWS: code that asks for it must fail here too.
+			return nil, validation("Consistent reads are not supported on global secondary indexes")
+		}
 	}
 	if in.Limit < 0 {
 		return nil, validation("Limit must be greater than or equal to 1")
