@@ -146,6 +146,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.writeError(w, r, posluha.Errorf(posluha.ErrInternal, "internal error"))
 		}
 	}()
+	if t := r.Header.Get("X-Amzn-Trace-Id"); t != "" {
+		r = r.WithContext(context.WithValue(r.Context(), traceKey{}, t))
+	}
 	if err := h.spec.validate(w, r, h.maxBody); err != nil {
 		h.writeError(w, r, err)
 		return
@@ -170,4 +173,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	}
 	w.WriteHeader(status)
 	w.Write(b)
+}
+
+type traceKey struct{}
+
+// TraceHeader is the X-Ray trace header of the request being served
+// (X-Amzn-Trace-Id), or "".
+func TraceHeader(ctx context.Context) string {
+	t, _ := ctx.Value(traceKey{}).(string)
+	return t
 }

@@ -172,6 +172,11 @@ func pick(t posluha.Text, en bool) string {
 // English: the generic text of the name, followed by the identifiers the
 // message carries (ids are not words and read the same in both).
 func ukDetail(name, en string) string {
+	for _, r := range en {
+		if r >= 'А' && r <= 'я' || r == 'і' || r == 'ї' || r == 'є' || r == 'ґ' {
+			return en // already Ukrainian (the sign package's rejections)
+		}
+	}
 	switch name {
 	case posluha.ErrApplicationConflict:
 		return "Дію не можна виконати в поточному стані заяви (" + en + ")"

@@ -13,10 +13,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/posluha/posluha"
 	"github.com/posluha/posluha/functions/internal/blob"
 	"github.com/posluha/posluha/functions/internal/dynamo"
+	"github.com/posluha/posluha/functions/sign"
 	"github.com/posluha/posluha/statemachines"
 )
 
@@ -28,9 +30,16 @@ type SQSQueue struct {
 	URL string
 }
 
-// Send implements Queue.
+// Send implements Queue. The request's trace header travels as the
+// message's AWSTraceHeader, which the dispatcher hands to StartExecution.
 func (q *SQSQueue) Send(ctx context.Context, applicationID string, body []byte) error {
-	_, err := q.Client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(q.URL), MessageBody: aws.String(string(body))})
+	in := &sqs.SendMessageInput{QueueUrl: aws.String(q.URL), MessageBody: aws.String(string(body))}
+	if t := TraceHeader(ctx); t != "" {
+		in.MessageSystemAttributes = map[string]sqstypes.MessageSystemAttributeValue{
+			"AWSTraceHeader": {DataType: aws.String("String"), StringValue: aws.String(t)},
+		}
+	}
+	_, err := q.Client.SendMessage(ctx, in)
 	if err != nil {
 		return fmt.Errorf("send %s to the queue: %w", applicationID, err)
 	}
@@ -100,11 +109,22 @@ func (b *BlobDocuments) Link(ctx context.Context, key string, ttl time.Duration)
 	return b.Blob.PresignGet(ctx, key, ttl, "")
 }
 
+// SignSubmitter adapts the sign function's handler (its verifier, request
+// store and SendTaskSuccess) to Signatures.
+type SignSubmitter struct{ Sign *sign.Handler }
+
+// Submit implements Signatures.
+func (s SignSubmitter) Submit(ctx context.Context, requestID string, cms []byte) error {
+	_, err := s.Sign.Submit(ctx, requestID, cms)
+	return err
+}
+
 // Wire builds the handler from the environment: the services compiled into
 // the binary; DynamoDB tables (dynamo.TablesFromEnv); the queue
 // APPLICATIONS_QUEUE_URL; state machines STATE_MACHINE_ARN_PREFIX;
-// documents in DOCUMENTS_BUCKET (optional). Signatures stay unset until
-// the sign function's package provides them (the route answers 503).
+// documents in DOCUMENTS_BUCKET (optional); signatures through the sign
+// package when SIGN_TABLE or SIGN_DB is set (see sign.WireConfig; without
+// them the route answers 503).
 func Wire(ctx context.Context, cfg aws.Config, log *slog.Logger, getenv func(string) string) (*Handler, error) {
 	services, err := statemachines.Load(statemachines.FS)
 	if err != nil {
@@ -131,6 +151,13 @@ func Wire(ctx context.Context, cfg aws.Config, log *slog.Logger, getenv func(str
 	}
 	if b := getenv("DOCUMENTS_BUCKET"); b != "" {
 		d.Documents = &BlobDocuments{Blob: blob.New(cfg, blob.Options{Bucket: b, Endpoint: getenv("AWS_ENDPOINT_URL_S3"), PathStyle: getenv("AWS_ENDPOINT_URL_S3") != ""})}
+	}
+	if getenv("SIGN_TABLE") != "" || getenv("SIGN_DB") != "" {
+		sh, err := sign.WireConfig(ctx, cfg, log, getenv)
+		if err != nil {
+			return nil, fmt.Errorf("signatures: %w", err)
+		}
+		d.Signatures = SignSubmitter{Sign: sh}
 	}
 	return New(d)
 }

@@ -40,7 +40,11 @@ func NewStepFunctions(c sfnAPI) *StepFunctions { return &StepFunctions{c: c} }
 // same input means the execution asked for exists (a redelivered message),
 // which is success.
 func (s *StepFunctions) StartExecution(ctx context.Context, machineARN, name, input string) error {
-	_, err := s.c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(machineARN), Name: aws.String(name), Input: aws.String(input)})
+	in := &sfn.StartExecutionInput{StateMachineArn: aws.String(machineARN), Name: aws.String(name), Input: aws.String(input)}
+	if t := TraceHeader(ctx); t != "" {
+		in.TraceHeader = aws.String(t)
+	}
+	_, err := s.c.StartExecution(ctx, in)
 	if err == nil {
 		return nil
 	}
@@ -141,7 +145,7 @@ func (p *Poller) loop(ctx context.Context) error {
 	for ctx.Err() == nil {
 		out, err := p.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 			QueueUrl: aws.String(p.QueueURL), MaxNumberOfMessages: 10, WaitTimeSeconds: wait,
-			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameApproximateReceiveCount},
+			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
 		})
 		if err != nil {
 			if ctx.Err() != nil {

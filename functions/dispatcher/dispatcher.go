@@ -186,6 +186,9 @@ func (h *Handler) dispatch(ctx context.Context, rec events.SQSMessage) error {
 		}
 	}
 	machine := h.d.MachineARN(m.Service)
+	if t := rec.Attributes["AWSTraceHeader"]; t != "" {
+		ctx = context.WithValue(ctx, traceKey{}, t) // the API's trace continues in the execution
+	}
 	for attempt := 0; ; attempt++ {
 		if err := h.bucket.Wait(ctx); err != nil {
 			return err
@@ -280,4 +283,12 @@ func (b *Bucket) Pause(d time.Duration) {
 		b.tokens = min(b.tokens, 0)
 	}
 	b.mu.Unlock()
+}
+
+type traceKey struct{}
+
+// TraceHeader is the trace header of the message being dispatched, or "".
+func TraceHeader(ctx context.Context) string {
+	t, _ := ctx.Value(traceKey{}).(string)
+	return t
 }

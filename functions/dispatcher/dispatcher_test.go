@@ -85,7 +85,6 @@ func (s *sfnStack) executions(t *testing.T) []sfntypes.ExecutionListItem {
 	return all
 }
 
-
 // virtualClock advances when someone sleeps.
 type virtualClock struct {
 	mu sync.Mutex

@@ -251,6 +251,7 @@ func submit(ctx context.Context, o Options, i int) answer {
 	body, _ := json.Marshal(map[string]any{"service": o.Service, "form": o.Form(o.Offset + i)})
 	key := "load-" + who.TaxNumber
 	a := answer{who: who}
+	t0Start := time.Now()
 	for attempt := 0; ; attempt++ {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.APIURL+"/applications", bytes.NewReader(body))
 		if err != nil {
@@ -259,6 +260,7 @@ func submit(ctx context.Context, o Options, i int) answer {
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+tok)
 		req.Header.Set("Idempotency-Key", key)
+		req.Header.Set("X-Amzn-Trace-Id", traceID(t0Start, i))
 		t0 := time.Now()
 		resp, err := o.Client.Do(req)
 		if err != nil {
@@ -291,4 +293,9 @@ func submit(ctx context.Context, o Options, i int) answer {
 		}
 		return a
 	}
+}
+
+// traceID is an X-Ray trace header: Root=1-<epoch hex>-<96 bits>.
+func traceID(t time.Time, i int) string {
+	return fmt.Sprintf("Root=1-%08x-%024x", t.Unix(), uint64(i))
 }

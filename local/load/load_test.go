@@ -37,6 +37,8 @@ type burstStack struct {
 	apiURL string
 	idp    *oidc.Provider
 	token  func(context.Context, load.Applicant) (string, error)
+	sfn    *sfn.Client
+	prefix string
 	check  *load.Reconciler
 }
 
@@ -126,7 +128,7 @@ func newBurstStack(t *testing.T, quota sfnapi.Quota) *burstStack {
 	token := func(_ context.Context, a load.Applicant) (string, error) {
 		return idp.TokenFor(a.TaxNumber, a.Name, a.BirthDate)
 	}
-	return &burstStack{apiURL: gw.URL, idp: idp, token: token, check: &load.Reconciler{
+	return &burstStack{apiURL: gw.URL, idp: idp, token: token, sfn: sf, prefix: prefix, check: &load.Reconciler{
 		Records:    &load.APIRecords{URL: gw.URL, Token: token},
 		Executions: &load.SFNExecutions{Client: sf, MachineARN: func(s string) string { return prefix + s }},
 		Timeout:    time.Minute, Poll: 200 * time.Millisecond,
@@ -163,5 +165,14 @@ func TestBurst(t *testing.T) {
 	}
 	if res.Accepted != 400 || res.Reconcile.Succeeded != 400 {
 		t.Fatalf("accepted %d, succeeded %d", res.Accepted, res.Reconcile.Succeeded)
+	}
+	// The portal's trace header reached the execution (API → SQS → dispatcher).
+	x, err := s.sfn.DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{
+		ExecutionArn: awssdk.String(strings.Replace(s.prefix, ":stateMachine:", ":execution:", 1) + "lockdown-payout:" + res.Applications[0].ID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if th := awssdk.ToString(x.TraceHeader); !strings.HasPrefix(th, "Root=1-") {
+		t.Errorf("trace header %q", th)
 	}
 }
