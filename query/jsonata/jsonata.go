@@ -93,7 +93,9 @@ func MustCompile(src string) *Expr {
 func (e *Expr) String() string { return e.src }
 
 // Eval evaluates e in env. defined is false when the expression produced
-// no value (JSONata's undefined). Errors are *Error values.
+// no value (JSONata's undefined). Errors are *Error values. Eval never
+// modifies env's values, and the result may share arrays and objects with
+// them, so treat both as read-only.
 func (e *Expr) Eval(env Env) (result any, defined bool, err error) {
 	now := env.Now
 	if now.IsZero() {
