@@ -377,11 +377,7 @@ func (w *walk) exclusive(n *bpmn.Node) string {
 // condition translates a flow's condition to a boolean JSONata expression.
 func (e *emitter) condition(f *bpmn.Flow) (string, bool) {
 	c := f.Condition
-	j, ok := e.translate(c.Text, &f.Element, c.TextPos, "condition")
-	if !ok {
-		return "", false
-	}
-	return fmt.Sprintf("$boolean(%s) = true", j), true
+	return e.translateCond(c.Text, &f.Element, c.TextPos, "condition")
 }
 
 // unstructuredJoin reports a join reached outside a matching region.

@@ -125,8 +125,8 @@ func (w *walk) standardLoop(n *bpmn.Node, name string) string {
 	counter := "loop_" + sanitize(n.ID)
 	cond := ""
 	if l.LoopCondition != nil && strings.TrimSpace(l.LoopCondition.Text) != "" {
-		if j, ok := e.translate(l.LoopCondition.Text, &n.Element, l.LoopCondition.TextPos, "loop condition"); ok {
-			cond = "$boolean(" + j + ") = true"
+		if j, ok := e.translateCond(l.LoopCondition.Text, &n.Element, l.LoopCondition.TextPos, "loop condition"); ok {
+			cond = j
 		}
 	} else {
 		e.report(diag.BadLoop, &n.Element, l.Pos, "set a loop condition (FEEL) that says when to repeat",

@@ -176,7 +176,17 @@ func messageOf(n *bpmn.Node) *bpmn.Message {
 // starts in the file (for the column of errors); attrOffset is added to the
 // column on the first line (the length of `name="` for attributes).
 func (e *emitter) translate(src string, el *bpmn.Element, pos bpmn.Pos, what string) (string, bool) {
-	if j, ok := e.feelOK[src]; ok {
+	return e.translateWith(feel.Translate, "", src, el, pos, what)
+}
+
+// translateCond translates a condition: FEEL's rule (only true is true,
+// null and non-booleans are false) rather than JSONata's truthiness.
+func (e *emitter) translateCond(src string, el *bpmn.Element, pos bpmn.Pos, what string) (string, bool) {
+	return e.translateWith(feel.TranslateCondition, "cond:", src, el, pos, what)
+}
+
+func (e *emitter) translateWith(tr func(string) (string, error), kind, src string, el *bpmn.Element, pos bpmn.Pos, what string) (string, bool) {
+	if j, ok := e.feelOK[kind+src]; ok {
 		return j, true
 	}
 	if t := strings.TrimSpace(src); (strings.HasPrefix(t, "${") || strings.HasPrefix(t, "#{")) && strings.HasSuffix(t, "}") {
@@ -186,9 +196,9 @@ func (e *emitter) translate(src string, el *bpmn.Element, pos bpmn.Pos, what str
 		d.Notes = append(d.Notes, diag.Note{Message: "JUEL's ==, &&, || and ! are FEEL's =, and, or and not(…)"})
 		return "", false
 	}
-	j, err := feel.Translate(src)
+	j, err := tr(src)
 	if err == nil {
-		e.feelOK[src] = j
+		e.feelOK[kind+src] = j
 		return j, true
 	}
 	var fe *feel.Error
