@@ -400,7 +400,6 @@ func (e *emitter) callActivity(n *bpmn.Node, st *asl.State) {
 	e.outputs(n, st, "$states.result.Output")
 }
 
-
 // outputs assigns a task's result: ioMapping outputs (FEEL sources read the
 // result's fields, falling back to process variables), or, without output
 // mappings, every variable the diagram reads that the result carries (the
