@@ -281,3 +281,17 @@ func Wire(ctx context.Context, cfg aws.Config, log *slog.Logger, getenv func(str
 	}
 	return New(d), nil
 }
+
+// WirePoller builds the local stack's poller: the handler from Wire and the
+// queue APPLICATIONS_QUEUE_URL, received with cfg's SQS client.
+func WirePoller(ctx context.Context, cfg aws.Config, log *slog.Logger, getenv func(string) string) (*Poller, error) {
+	url := getenv("APPLICATIONS_QUEUE_URL")
+	if url == "" {
+		return nil, fmt.Errorf("APPLICATIONS_QUEUE_URL is not set")
+	}
+	h, err := Wire(ctx, cfg, log, getenv)
+	if err != nil {
+		return nil, err
+	}
+	return &Poller{SQS: sqs.NewFromConfig(cfg), QueueURL: url, Handler: h, Log: log}, nil
+}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -149,11 +151,21 @@ func TestGenerateIsUniqueAndValid(t *testing.T) {
 // TestBurst plays a small burst through the whole accepting path with a
 // StartExecution quota below the arrival rate: everything accepted is
 // stored, started once and finished.
+//
+// POSLUHA_LOAD_RPS and POSLUHA_LOAD_SECONDS make it a bigger run (make
+// bench), e.g. 2500 and 60.
 func TestBurst(t *testing.T) {
-	s := newBurstStack(t, sfnapi.Quota{Rate: 100, Burst: 50})
+	rps, secs := 200, 2
+	if v, err := strconv.Atoi(os.Getenv("POSLUHA_LOAD_RPS")); err == nil && v > 0 {
+		rps = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("POSLUHA_LOAD_SECONDS")); err == nil && v > 0 {
+		secs = v
+	}
+	s := newBurstStack(t, sfnapi.Quota{Rate: 300, Burst: 1300}) // AWS Standard, large regions
 	var out bytes.Buffer
 	res, err := load.Run(context.Background(), load.Options{
-		APIURL: s.apiURL, RPS: 200, Duration: 2 * time.Second,
+		APIURL: s.apiURL, RPS: float64(rps), Duration: time.Duration(secs) * time.Second,
 		Token: func(_ context.Context, a load.Applicant) (string, error) {
 			return s.idp.TokenFor(a.TaxNumber, a.Name, a.BirthDate)
 		},
@@ -163,7 +175,7 @@ func TestBurst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Accepted != 400 || res.Reconcile.Succeeded != 400 {
+	if n := rps * secs; res.Accepted != n || res.Reconcile.Succeeded != n {
 		t.Fatalf("accepted %d, succeeded %d", res.Accepted, res.Reconcile.Succeeded)
 	}
 	// The portal's trace header reached the execution (API → SQS → dispatcher).
