@@ -169,11 +169,17 @@ func (h *Handler) Handle(ctx context.Context, req posluha.TaskRequest) (Opened, 
 			already = &c
 			return &c, nil
 		}
-		return &Request{
+		next := &Request{
 			ID: id, ApplicationID: req.ApplicationID, Service: req.Service, Step: req.Step,
 			Document: doc.name, DocumentKey: doc.key, Hash: hash, Signer: signer, SignerName: signerName,
 			TaskToken: req.TaskToken, CreatedAt: now, Deadline: now.Add(h.d.Deadline), Status: StatusPending,
-		}, nil
+		}
+		if cur != nil && cur.Status == StatusPending && cur.Hash == hash {
+			// a retried task: the citizen may already be signing what the
+			// first attempt showed, so the request keeps its opening time
+			next.CreatedAt, next.Attempts = cur.CreatedAt, cur.Attempts
+		}
+		return next, nil
 	})
 	if err != nil {
 		return Opened{}, fmt.Errorf("open signing request: %w", err)

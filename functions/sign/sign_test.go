@@ -236,6 +236,28 @@ func TestRejectedSignatures(t *testing.T) {
 	}
 }
 
+func TestRetriedTaskKeepsRequest(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	op, err := f.h.Handle(ctx, consentTask("1111111111", "tok-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := f.ca.citizen(t, "1111111111", false, t0.AddDate(-1, 0, 0), t0.AddDate(1, 0, 0))
+	der := owner.sign(t, op.Hash, t0.Add(time.Minute)) // signed on the phone…
+	*f.now = t0.Add(10 * time.Minute)
+	again, err := f.h.Handle(ctx, consentTask("1111111111", "tok-2")) // …while the task was retried
+	if err != nil || again.RequestID != op.RequestID {
+		t.Fatalf("retry = %+v, %v", again, err)
+	}
+	if _, err := f.h.Submit(ctx, op.RequestID, der); err != nil {
+		t.Fatalf("signature made before the retry: %v", err)
+	}
+	if f.tasks.done["tok-2"] == "" || f.tasks.done["tok-1"] != "" {
+		t.Errorf("answered %v, want the retried task's token", f.tasks.done)
+	}
+}
+
 func TestDeadline(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
