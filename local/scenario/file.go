@@ -91,6 +91,9 @@ type Expect struct {
 	// compared field by field, other values exactly). The output holds
 	// every process variable.
 	Output map[string]any `yaml:"output"`
+	// Variables is the same check as Output, for readers who think of the
+	// process variables rather than the output.
+	Variables map[string]any `yaml:"variables"`
 	// Notifications are the event.write calls with action notify or
 	// status, in order; each entry is a subset of the call's fields (step,
 	// action, template, status, reason, other task headers).

@@ -65,6 +65,8 @@ func TestScenariosThatMustFail(t *testing.T) {
 			[]string{"status: want FAILED, got SUCCEEDED", "error: want Registry.Unavailable"}},
 		{"wrong output", soleOwner + "expect:\n  output: {propertyAddress: Львів, nothing: 1}\n",
 			[]string{"output: nothing is missing", "output: propertyAddress: want \"Львів\", got \"Київ\""}},
+		{"wrong variable", soleOwner + "expect:\n  variables: {owners: []}\n",
+			[]string{"x.yaml:6:23: variables: owners: want [], got [{\"taxNumber\":\"1\"}]"}},
 		{"wrong call count", soleOwner + "expect:\n  calls: {read_owners: 2}\n",
 			[]string{"calls: want 2 calls of read_owners, got 1"}},
 		{"stuck on a signature", `citizen: {taxNumber: "1"}

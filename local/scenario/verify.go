@@ -72,18 +72,20 @@ func (m *model) verify(sc *Scenario, res *Result) {
 		}
 	}
 
-	if len(ex.Output) > 0 {
-		out, _ := res.Output.(map[string]any)
-		keys := sortedKeys(ex.Output)
-		for _, k := range keys {
-			w := normalize(ex.Output[k])
+	out, _ := res.Output.(map[string]any)
+	for _, part := range []struct {
+		key  string
+		want map[string]any
+	}{{"output", ex.Output}, {"variables", ex.Variables}} {
+		for _, k := range sortedKeys(part.want) {
+			w := normalize(part.want[k])
 			g, has := out[k]
 			if !has {
-				fail("$.expect.output."+k, "output: %s is missing", k)
+				fail("$.expect."+part.key+"."+k, "%s: %s is missing", part.key, k)
 				continue
 			}
 			if !subset(w, g) {
-				fail("$.expect.output."+k, "output: %s: want %s, got %s", k, show(w), show(g))
+				fail("$.expect."+part.key+"."+k, "%s: %s: want %s, got %s", part.key, k, show(w), show(g))
 			}
 		}
 	}
