@@ -210,6 +210,9 @@ code { font-size: 12px; }
     await viewer.importXML(xml);
     const canvas = viewer.get('canvas'), overlays = viewer.get('overlays'), registry = viewer.get('elementRegistry');
     canvas.zoom('fit-viewport');
+    // Leave room around the diagram for the hit-count badges.
+    const vb = canvas.viewbox();
+    canvas.viewbox({ x: vb.x - 30, y: vb.y - 30, width: vb.width + 60, height: vb.height + 60 });
     let reached = 0, unreached = 0;
     const mark = (id, hits, badge) => {
       if (!registry.get(id)) return;
