@@ -15,9 +15,11 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -204,4 +206,40 @@ func LoadSeal(ctx context.Context, cfg aws.Config, getenv func(string) string) (
 		return nil, fmt.Errorf("e-seal key: %w", err)
 	}
 	return NewSeal(key, certs[0], certs[1:]...)
+}
+
+// CryptoSigner adapts a Key to crypto.Signer, for the standard library's
+// certificate and CSR code (SHA-256 only).
+type CryptoSigner struct {
+	Ctx context.Context
+	Key Key
+}
+
+// Public returns the key's public half.
+func (s CryptoSigner) Public() crypto.PublicKey { return s.Key.Public() }
+
+// Sign signs a SHA-256 digest.
+func (s CryptoSigner) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	if opts != nil && opts.HashFunc() != crypto.SHA256 {
+		return nil, fmt.Errorf("e-seal key signs SHA-256 digests only, not %v", opts.HashFunc())
+	}
+	return s.Key.SignDigest(s.Ctx, digest)
+}
+
+// CSR returns a PKCS #10 certificate request (PEM) for the e-seal key,
+// signed by the key itself (in KMS), to send to the qualified trust
+// service provider that issues the e-seal certificate.
+func CSR(ctx context.Context, key Key, subject pkix.Name) ([]byte, error) {
+	tmpl := &x509.CertificateRequest{Subject: subject}
+	switch key.Public().(type) {
+	case *ecdsa.PublicKey:
+		tmpl.SignatureAlgorithm = x509.ECDSAWithSHA256
+	case *rsa.PublicKey:
+		tmpl.SignatureAlgorithm = x509.SHA256WithRSA
+	}
+	der, err := x509.CreateCertificateRequest(rand.Reader, tmpl, CryptoSigner{Ctx: ctx, Key: key})
+	if err != nil {
+		return nil, fmt.Errorf("e-seal CSR: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}), nil
 }

@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"math/big"
 	"testing"
@@ -93,5 +94,25 @@ func TestSealVerifies(t *testing.T) {
 				t.Error("NewSeal accepted a certificate of another key")
 			}
 		})
+	}
+}
+
+func TestCSR(t *testing.T) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	k, err := kms.NewAWS(context.Background(), &fakeKMS{key: key}, "alias/e-seal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := kms.CSR(context.Background(), k, pkix.Name{CommonName: "Posluha e-seal", Organization: []string{"Posluha"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode(p)
+	csr, err := x509.ParseCertificateRequest(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := csr.CheckSignature(); err != nil || csr.Subject.CommonName != "Posluha e-seal" {
+		t.Fatalf("CSR %v: %v", csr.Subject, err)
 	}
 }
