@@ -98,11 +98,15 @@ func taskOutput(r *Request) string {
 }
 
 // SignatureKey is where the .p7s of request id goes: next to the
-// document, docKey's extension replaced by ".<id>.p7s".
+// document, docKey's extension replaced by ".<id>.p7s" (by ".p7s" for a
+// consent text, which is named after its request already).
 func SignatureKey(docKey, id string) string {
 	base := docKey
 	if i := strings.LastIndexByte(base, '.'); i > strings.LastIndexByte(base, '/') {
 		base = base[:i]
+	}
+	if strings.HasSuffix(base, "-"+id) {
+		return base + ".p7s" // the document is this request's own (consent)
 	}
 	return base + "." + id + ".p7s"
 }
