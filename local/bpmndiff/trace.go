@@ -18,7 +18,6 @@ package bpmndiff
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -252,14 +251,4 @@ func Match(ref []item, got []string) (bool, string) {
 		}
 	}
 	return false, "the execution stopped before the reference's end"
-}
-
-// sortedKeys returns a map's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
