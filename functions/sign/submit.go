@@ -38,6 +38,7 @@ type RejectedError struct {
 	cause  error
 }
 
+// Error gives the name, the message and the reason.
 func (e *RejectedError) Error() string { return e.named.Error() + " (" + e.Reason + ")" }
 
 // Unwrap gives the named error and the verifier's cause.
