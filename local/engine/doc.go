@@ -47,3 +47,14 @@ package engine
 // A store implementation keeps Execution records (EncodeExecution gives a
 // byte form), appends Events, and indexes Execution.WakeAt and
 // Execution.Tokens; see Store for what must be atomic.
+
+// # Known differences from AWS
+//
+//   - Parallel branches without Task states run one after the other, so
+//     their events do not interleave as AWS's concurrent branches do
+//     (the previousEventId chain and the event types are AWS's).
+//   - A synchronous task's TimeoutSeconds is a context deadline in wall
+//     time, also with a VirtualClock; callback timeouts, heartbeats, Wait
+//     and retry intervals follow the Clock.
+//   - Distributed Map iterations run inside the parent execution (no child
+//     executions or Map Run API); their events stay out of the history.
