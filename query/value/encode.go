@@ -146,8 +146,9 @@ func AppendNumber(dst []byte, f float64) []byte {
 const hexDigits = "0123456789abcdef"
 
 // AppendString appends s as a JSON string literal, escaping as
-// JSON.stringify does (control characters, quote, backslash, lone
-// surrogates are impossible in Go strings; invalid UTF-8 becomes U+FFFD).
+// JSON.stringify does (control characters, quote, backslash; a lone
+// surrogate kept in WTF-8 by Parse is written back as \udXXX; other invalid
+// UTF-8 becomes U+FFFD).
 func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
@@ -182,8 +183,13 @@ func AppendString(dst []byte, s string) []byte {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			dst = append(dst, s[start:i]...)
-			dst = append(dst, "\ufffd"...)
-			i += size
+			if sr, ok := surrogateAt(s, i); ok {
+				dst = append(dst, '\\', 'u', hexDigits[sr>>12], hexDigits[sr>>8&0xf], hexDigits[sr>>4&0xf], hexDigits[sr&0xf])
+				i += 3
+			} else {
+				dst = append(dst, "\ufffd"...)
+				i += size
+			}
 			start = i
 			continue
 		}

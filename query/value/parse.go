@@ -221,7 +221,7 @@ func (p *parser) string() (string, error) {
 			s := p.data[start:p.pos]
 			p.pos++
 			if !utf8.Valid(s) {
-				return string([]rune(string(s))), nil // replaces bad bytes with U+FFFD
+				return string(sanitize(s)), nil
 			}
 			return string(s), nil
 		}
@@ -237,7 +237,7 @@ func (p *parser) string() (string, error) {
 		case c == '"':
 			p.pos++
 			if !utf8.Valid(buf) {
-				return string([]rune(string(buf))), nil
+				return string(sanitize(buf)), nil
 			}
 			return string(buf), nil
 		case c < 0x20:
@@ -283,8 +283,12 @@ func (p *parser) string() (string, error) {
 				if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
 					r = d
 				} else {
+					// A lone surrogate: JavaScript strings can hold one
+					// (and JSONata's URL functions must reject it), so it
+					// is kept in its 3-byte WTF-8 form, not replaced.
 					p.pos = save
-					r = utf8.RuneError
+					buf = appendSurrogate(buf, r)
+					continue
 				}
 			}
 			buf = utf8.AppendRune(buf, r)
@@ -315,4 +319,40 @@ func (p *parser) hex4() (rune, bool) {
 	}
 	p.pos += 4
 	return r, true
+}
+
+// appendSurrogate writes a lone UTF-16 surrogate in WTF-8: the 3-byte
+// pattern UTF-8 would use, which Go treats as invalid bytes.
+func appendSurrogate(dst []byte, r rune) []byte {
+	return append(dst, 0xE0|byte(r>>12), 0x80|byte(r>>6)&0x3F, 0x80|byte(r)&0x3F)
+}
+
+// surrogateAt reports whether s[i:] starts with a WTF-8 lone surrogate and
+// returns it.
+func surrogateAt(s string, i int) (rune, bool) {
+	if i+2 < len(s) && s[i] == 0xED && s[i+1] >= 0xA0 && s[i+1] <= 0xBF && s[i+2] >= 0x80 && s[i+2] <= 0xBF {
+		return rune(s[i]&0x0F)<<12 | rune(s[i+1]&0x3F)<<6 | rune(s[i+2]&0x3F), true
+	}
+	return 0, false
+}
+
+// sanitize replaces invalid UTF-8 with U+FFFD, keeping lone surrogates.
+func sanitize(b []byte) []byte {
+	s := string(b)
+	out := make([]byte, 0, len(b)+8)
+	for i := 0; i < len(s); {
+		if _, ok := surrogateAt(s, i); ok {
+			out = append(out, s[i:i+3]...)
+			i += 3
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			out = append(out, "\ufffd"...)
+		} else {
+			out = append(out, s[i:i+size]...)
+		}
+		i += size
+	}
+	return out
 }

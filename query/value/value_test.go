@@ -148,3 +148,18 @@ func TestCloneIsIndependent(t *testing.T) {
 		}
 	}
 }
+
+func TestLoneSurrogatesSurvive(t *testing.T) {
+	for in, want := range map[string]string{`"\ud800"`: `"\ud800"`, `"a\uDC00b"`: `"a\udc00b"`, `"\ud83d\ude00\ud800"`: `"😀\ud800"`} {
+		v, err := ParseString(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := String(v); got != want {
+			t.Errorf("String(Parse(%s)) = %s, want %s", in, got, want)
+		}
+	}
+	if got := String("bad\xffbyte"); got != `"bad`+"\ufffd"+`byte"` {
+		t.Errorf("invalid byte: %s", got)
+	}
+}
