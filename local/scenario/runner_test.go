@@ -185,3 +185,20 @@ func TestMainFormats(t *testing.T) {
 		t.Errorf("bad format: exit %d", code)
 	}
 }
+
+// TestBrokenProcess checks that a BPMN the compiler rejects stops the run
+// with its diagnostics, and Main exits 2.
+func TestBrokenProcess(t *testing.T) {
+	dir := serviceWith(t, map[string]string{"x.yaml": soleOwner})
+	if err := os.WriteFile(filepath.Join(dir, "process.bpmn"), []byte("<definitions>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Run(context.Background(), dir, Options{})
+	if err == nil || !strings.Contains(err.Error(), "process.bpmn") || !strings.Contains(err.Error(), "BPMN") {
+		t.Fatalf("error %v, want the compiler's diagnostics", err)
+	}
+	var out, errb bytes.Buffer
+	if code := Main(context.Background(), []string{dir}, &out, &errb); code != 2 {
+		t.Errorf("exit %d, want 2", code)
+	}
+}
