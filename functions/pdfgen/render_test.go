@@ -151,3 +151,33 @@ func FuzzRender(f *testing.F) {
 		}
 	})
 }
+
+func TestFieldFormats(t *testing.T) {
+	tests := []struct {
+		v    any
+		want string
+	}{
+		{"2026-11-25", "25.11.2026"},
+		{"2026-11-25T23:30:00Z", "26.11.2026"}, // Kyiv is UTC+2
+		{float64(3), "3"},
+		{map[string]any{"city": "Київ", "street": "Хрещатик"}, "Київ, Хрещатик"},
+		{nil, "—"},
+		{true, "так"},
+	}
+	for _, tc := range tests {
+		tmpl := &pdfgen.Template{Title: "T", Paragraphs: []string{"[{{v}}]"}}
+		pdf, err := pdfgen.Render(tmpl, pdfgen.Page{Number: "D-0000-0000-0000", IssuedAt: issued, Fields: map[string]any{"v": tc.v}, Location: kyiv()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := exec.LookPath("pdftotext"); err != nil {
+			t.Skip("pdftotext not installed")
+		}
+		cmd := exec.Command("pdftotext", "-", "-")
+		cmd.Stdin = bytes.NewReader(pdf)
+		text, _ := cmd.Output()
+		if !strings.Contains(string(text), "["+tc.want+"]") {
+			t.Errorf("field %v printed as %q, want [%s]", tc.v, text, tc.want)
+		}
+	}
+}

@@ -20,7 +20,8 @@ import (
 // (statemachines/<service>/<id>.yaml, or templates/<id>.yaml there).
 // Text may hold {{field}} placeholders: the task's arguments.fields, plus
 // number, issuedAt, verifyUrl and applicationId. A missing field renders
-// as "—"; an RFC 3339 date renders as dd.mm.yyyy (Europe/Kyiv).
+// as "—"; an RFC 3339 time or a yyyy-mm-dd date renders as dd.mm.yyyy
+// (Europe/Kyiv).
 type Template struct {
 	// Prefix starts the document number, e.g. "EP" → EP-7K3M-9QX2-HT4A.
 	Prefix     string   `yaml:"prefix"`
@@ -118,6 +119,9 @@ func format(v any, loc *time.Location) string {
 		}
 		if t, err := time.Parse(time.RFC3339, x); err == nil {
 			return t.In(loc).Format("02.01.2006")
+		}
+		if t, err := time.Parse(time.DateOnly, x); err == nil {
+			return t.Format("02.01.2006")
 		}
 		return x
 	case float64:
