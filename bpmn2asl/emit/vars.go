@@ -79,6 +79,14 @@ func (e *emitter) scanVariables() {
 			if l.OutputCollection != "" {
 				e.writes[l.OutputCollection] = true
 			}
+			if out := strings.TrimSpace(l.OutputElement); out != "" {
+				// Read at the end of each iteration, e.g. the signature a
+				// signer's task returned.
+				if !isFEEL(out) {
+					out = "=" + out
+				}
+				read(out)
+			}
 			if l.LoopCondition != nil {
 				read(l.LoopCondition.Text)
 			}
