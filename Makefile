@@ -9,7 +9,8 @@ BINARIES := posluha bpmn2asl
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-deps: ## install what the tests need (npm reference tools); idempotent
+deps: ## install what the tests need (Debian packages, npm reference tools); idempotent
+	@.ci/debian-packages
 	@[ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund
 
 build: ## build every binary into bin/
