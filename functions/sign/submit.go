@@ -25,6 +25,7 @@ const (
 	ReasonBadSignature       = "bad-signature"       // cryptographically wrong
 	ReasonUntrusted          = "untrusted"           // no chain to a trusted CA
 	ReasonCertificateExpired = "certificate-expired" // not valid at signing time
+	ReasonRevoked            = "revoked"             // revoked before signing (CRL)
 	ReasonSigningTime        = "signing-time"        // missing or implausible signingTime
 	ReasonWrongSigner        = "wrong-signer"        // another person's certificate
 )
@@ -51,6 +52,7 @@ var reasonMessages = map[string]string{
 	ReasonBadSignature:       "Підпис недійсний.",
 	ReasonUntrusted:          "Сертифікат видано не кваліфікованим надавачем довірчих послуг.",
 	ReasonCertificateExpired: "Сертифікат не був чинним на момент підписання.",
+	ReasonRevoked:            "Сертифікат відкликано.",
 	ReasonSigningTime:        "Час підписання відсутній або неправдоподібний.",
 	ReasonWrongSigner:        "Документ підписала не та особа, від якої очікується підпис.",
 }
@@ -70,6 +72,7 @@ func classify(err error) error {
 		{cms.ErrBadSignature, ReasonBadSignature},
 		{cms.ErrUntrusted, ReasonUntrusted},
 		{cms.ErrCertificateExpired, ReasonCertificateExpired},
+		{cms.ErrRevoked, ReasonRevoked},
 		{cms.ErrNoSigningTime, ReasonSigningTime},
 	} {
 		if errors.Is(err, c.sentinel) {

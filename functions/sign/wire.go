@@ -3,6 +3,7 @@ package sign
 import (
 	"context"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -62,10 +63,37 @@ func TrustedRoots(getenv func(string) string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
+// CRLs reads revocation lists from TRUSTED_CRL_FILE (PEM "X509 CRL"
+// blocks); none configured is no CRLs. They are read at start: a Lambda
+// instance lives for hours at most; long-lived processes should rewire.
+func CRLs(getenv func(string) string) ([]*x509.RevocationList, error) {
+	f := getenv("TRUSTED_CRL_FILE")
+	if f == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(f)
+	if err != nil {
+		return nil, fmt.Errorf("CRLs: %w", err)
+	}
+	var out []*x509.RevocationList
+	for {
+		var blk *pem.Block
+		if blk, b = pem.Decode(b); blk == nil {
+			break
+		}
+		l, err := x509.ParseRevocationList(blk.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("CRL in %s: %w", f, err)
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
 // Wire builds the handler from the environment: DOCUMENTS_BUCKET (and
 // S3_PATH_STYLE, S3_SSE, see blob.FromEnv), SIGN_TABLE (DynamoDB) or
 // SIGN_DB (bbolt file, local stack), TRUSTED_CA_PEM / TRUSTED_CA_FILE,
-// SIGN_DEEPLINK. Endpoints come from the SDK's AWS_ENDPOINT_URL_* variables.
+// TRUSTED_CRL_FILE, SIGN_DEEPLINK. Endpoints come from the SDK's AWS_ENDPOINT_URL_* variables.
 func Wire(ctx context.Context, log *slog.Logger, getenv func(string) string) (*Handler, error) {
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
@@ -84,6 +112,12 @@ func WireConfig(_ context.Context, cfg aws.Config, log *slog.Logger, getenv func
 	if err != nil {
 		return nil, err
 	}
+	crls, err := CRLs(getenv)
+	if err != nil {
+		return nil, err
+	}
+	verifier := cms.NewVerifier(roots)
+	verifier.CRLs = crls
 	var store Store
 	switch {
 	case getenv("SIGN_TABLE") != "":
@@ -97,6 +131,6 @@ func WireConfig(_ context.Context, cfg aws.Config, log *slog.Logger, getenv func
 	}
 	return New(Deps{
 		Store: store, Blobs: blobs, Tasks: SFN{API: sfn.NewFromConfig(cfg)},
-		Verifier: cms.NewVerifier(roots), Log: log, Deeplink: getenv("SIGN_DEEPLINK"),
+		Verifier: verifier, Log: log, Deeplink: getenv("SIGN_DEEPLINK"),
 	}), nil
 }

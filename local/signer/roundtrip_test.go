@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -100,6 +101,17 @@ func TestRoundTrip(t *testing.T) {
 		"TRUSTED_CA_FILE": filepath.Join(dir, "ca", "ca.pem"), "TEMPLATES_DIR": "../../statemachines",
 		"SIGN_DB": filepath.Join(dir, "sign.db"), "VERIFY_URL": "http://127.0.0.1/verify/",
 	}
+	// a citizen whose certificate was revoked an hour ago
+	revoked, err := ca.Citizen("3456789012", "Відкликаний", signer.ECDSA, signer.Validity{NotBefore: now.Add(-2 * time.Hour), NotAfter: now.AddDate(1, 0, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	crl, err := ca.CRL(now.Add(-time.Hour), revoked.Cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "ca.crl"), crl, 0o600)
+	env["TRUSTED_CRL_FILE"] = filepath.Join(dir, "ca.crl")
 	getenv := func(k string) string { return env[k] }
 	log := slog.New(slog.DiscardHandler)
 	pdf, err := pdfgen.WireConfig(ctx, cfg, log, getenv)
@@ -154,6 +166,21 @@ func TestRoundTrip(t *testing.T) {
 			t.Fatalf("task %s not completed", token)
 		}
 		sigKeys = append(sigKeys, sig.Key)
+	}
+
+	// the revoked citizen is turned away with a specific reason
+	opened, err := signing.Handle(ctx, posluha.TaskRequest{ApplicationID: "app-42", Service: "e-propyska", Step: "co_owner_sign", TaskToken: "token-revoked",
+		Arguments: map[string]any{"signer": "3456789012", "document": map[string]any{"key": doc.Key}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad, err := revoked.SignHash(ctx, opened.Hash, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rej *sign.RejectedError
+	if _, err := signing.Submit(ctx, opened.RequestID, bad); !errors.As(err, &rej) || rej.Reason != sign.ReasonRevoked {
+		t.Fatalf("revoked certificate: %v", err)
 	}
 
 	// download through the presigned URL

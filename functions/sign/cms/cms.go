@@ -34,6 +34,8 @@ var (
 	ErrCertificateExpired = errors.New("certificate not valid at signing time")
 	// ErrNoSigningTime: signingTime is missing or out of the allowed window.
 	ErrNoSigningTime = errors.New("signing time missing or out of range")
+	// ErrRevoked: the certificate was revoked before the signing time.
+	ErrRevoked = errors.New("certificate revoked")
 )
 
 // Object identifiers used here.

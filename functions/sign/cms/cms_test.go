@@ -36,7 +36,7 @@ func mustPKI(tb testing.TB) *pki {
 	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test CA"},
 		NotBefore: t0.AddDate(-1, 0, 0), NotAfter: t0.AddDate(5, 0, 0), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign}
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, k.Public(), k)
 	if err != nil {
 		tb.Fatal(err)
@@ -256,4 +256,35 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func TestRevoked(t *testing.T) {
+	p := mustPKI(t)
+	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	cert := p.issue(t, "1234567890", ec, t0.AddDate(-1, 0, 0), t0.AddDate(1, 0, 0))
+	doc := sha256.Sum256([]byte("doc"))
+	crlDER, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
+		Number: big.NewInt(1), ThisUpdate: t0, NextUpdate: t0.AddDate(0, 0, 7),
+		RevokedCertificateEntries: []x509.RevocationListEntry{{SerialNumber: cert.SerialNumber, RevocationTime: t0}},
+	}, p.root, p.rootKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crl, _ := x509.ParseRevocationList(crlDER)
+	v := cms.NewVerifier(p.pool())
+	v.CRLs = []*x509.RevocationList{crl}
+	tests := []struct {
+		name string
+		at   time.Time
+		want error
+	}{
+		{"signed before revocation", t0.Add(-time.Hour), nil},
+		{"signed after revocation", t0.Add(time.Hour), cms.ErrRevoked},
+	}
+	for _, tc := range tests {
+		der, _ := cms.Sign(context.Background(), doc[:], cms.CryptoSigner{Signer: ec}, cert, nil, tc.at)
+		if _, err := v.Verify(der, doc[:], cms.Window{}); !errors.Is(err, tc.want) && (tc.want != nil || err != nil) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+	}
 }

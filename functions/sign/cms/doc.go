@@ -13,5 +13,5 @@
 //
 // Errors are sentinels wrapped with context (errors.Is): ErrMalformed,
 // ErrUnsupported, ErrBadSignature, ErrDigestMismatch, ErrUntrusted,
-// ErrCertificateExpired, ErrNoSigningTime.
+// ErrCertificateExpired, ErrRevoked (CRLs), ErrNoSigningTime.
 package cms

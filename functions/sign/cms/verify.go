@@ -1,6 +1,7 @@
 package cms
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
@@ -68,6 +69,10 @@ type Verifier struct {
 	Algorithms    map[string]Algorithm
 	// KeyUsages the signer certificate must allow; nil accepts any.
 	KeyUsages []x509.ExtKeyUsage
+	// CRLs are the CAs' revocation lists (each checked against its issuer
+	// in the verified chain). A certificate revoked at or before the
+	// signing time is ErrRevoked. OCSP is not implemented.
+	CRLs []*x509.RevocationList
 }
 
 // NewVerifier returns a Verifier trusting roots with StandardAlgorithms.
@@ -141,7 +146,7 @@ func (v *Verifier) verifySigner(s *SignerInfo, digest []byte, w Window, inter *x
 	if usages == nil {
 		usages = []x509.ExtKeyUsage{x509.ExtKeyUsageAny}
 	}
-	_, err := c.Verify(x509.VerifyOptions{
+	chains, err := c.Verify(x509.VerifyOptions{
 		Roots:         v.Roots,
 		Intermediates: inter,
 		CurrentTime:   s.SigningTime,
@@ -153,6 +158,24 @@ func (v *Verifier) verifySigner(s *SignerInfo, digest []byte, w Window, inter *x
 			return fmt.Errorf("%w: %v", ErrCertificateExpired, err)
 		}
 		return fmt.Errorf("%w: %v", ErrUntrusted, err)
+	}
+	if len(chains[0]) > 1 {
+		return v.checkRevoked(c, chains[0][1], s.SigningTime)
+	}
+	return nil
+}
+
+// checkRevoked looks c up in the CRLs issued (and signed) by issuer.
+func (v *Verifier) checkRevoked(c, issuer *x509.Certificate, at time.Time) error {
+	for _, l := range v.CRLs {
+		if !bytes.Equal(l.RawIssuer, c.RawIssuer) || l.CheckSignatureFrom(issuer) != nil {
+			continue
+		}
+		for _, e := range l.RevokedCertificateEntries {
+			if e.SerialNumber.Cmp(c.SerialNumber) == 0 && !e.RevocationTime.After(at) {
+				return fmt.Errorf("%w: since %s", ErrRevoked, e.RevocationTime.UTC().Format(time.RFC3339))
+			}
+		}
 	}
 	return nil
 }
