@@ -50,9 +50,9 @@ package engine
 
 // # Known differences from AWS
 //
-//   - Parallel branches without Task states run one after the other, so
-//     their events do not interleave as AWS's concurrent branches do
-//     (the previousEventId chain and the event types are AWS's).
+//   - Parallel branches without Task states advance in lock-step rounds
+//     (AWS's recorded order); branches with Tasks run on goroutines, so
+//     their interleaving depends on timing, as on AWS.
 //   - A synchronous task's TimeoutSeconds is a context deadline in wall
 //     time, also with a VirtualClock; callback timeouts, heartbeats, Wait
 //     and retry intervals follow the Clock.

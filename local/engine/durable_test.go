@@ -592,3 +592,29 @@ func TestCallbackBeforeSave(t *testing.T) {
 		t.Fatalf("execution: %s %v", x.Status, x.Output.V)
 	}
 }
+
+// TestParallelLockstep: branches without tasks advance round by round (the
+// order AWS records), a Wait parks only its branch, a failing branch fails
+// the Parallel.
+func TestParallelLockstep(t *testing.T) {
+	h := newHarness(t, nil)
+	x := h.run(`{"StartAt":"P","States":{"P":{"Type":"Parallel","Branches":[
+		{"StartAt":"A1","States":{"A1":{"Type":"Pass","Next":"A2"},"A2":{"Type":"Wait","Seconds":5,"End":true}}},
+		{"StartAt":"B1","States":{"B1":{"Type":"Pass","Result":"b","End":true}}}],"End":true}}}`, `"in"`)
+	if x.Status != StatusSucceeded || value.String(x.Output.V) != `["in","b"]` {
+		t.Fatalf("got %s %s", x.Status, value.String(x.Output.V))
+	}
+	want := []string{"ExecutionStarted", "ParallelStateEntered", "ParallelStateStarted",
+		"PassStateEntered", "PassStateEntered", "PassStateExited", "PassStateExited",
+		"WaitStateEntered", "WaitStateExited", "ParallelStateExited", "ExecutionSucceeded"}
+	if got := h.eventTypes(x.ARN); !slices.Equal(got, want) {
+		t.Errorf("events = %v\nwant %v", got, want)
+	}
+	h2 := newHarness(t, nil)
+	y := h2.run(`{"StartAt":"P","States":{"P":{"Type":"Parallel","Branches":[
+		{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":5,"End":true}}},
+		{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"Boom"}}}],"End":true}}}`, `{}`)
+	if y.Status != StatusFailed || y.Error != "Boom" {
+		t.Fatalf("failing branch: %s %s", y.Status, y.Error)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -357,6 +358,9 @@ func (r *run) children(t *Thread, st *State, sc *scope, def func(int) *Definitio
 		running++
 		return true
 	}
+	if !isMap && conc <= 1 {
+		return r.lockstep(t, def, sc)
+	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, max(conc, 1))
 	for i, c := range t.Children {
@@ -402,6 +406,50 @@ func (r *run) children(t *Thread, st *State, sc *scope, def func(int) *Definitio
 		return firstFail, false
 	}
 	return nil, parked
+}
+
+// lockstep runs Parallel branches that do not block (no Task) as AWS's
+// concurrent branches show in the history: every branch enters its state,
+// then every branch finishes it, round after round. It returns the branch
+// whose failure fails the Parallel and whether some branch is parked.
+func (r *run) lockstep(t *Thread, def func(int) *Definition, sc *scope) (*Thread, bool) {
+	scopes := make([]*scope, len(t.Children))
+	for i, c := range t.Children {
+		scopes[i] = &scope{parent: sc, t: c}
+	}
+	waiting := make([]bool, len(t.Children))
+	for {
+		live := false
+		for i, c := range t.Children {
+			if !c.Done && !waiting[i] && c.Phase == phaseNew {
+				if st := def(i).States[c.State]; st != nil {
+					r.enter(c, st)
+				}
+			}
+		}
+		for i, c := range t.Children {
+			if c.Done || waiting[i] {
+				continue
+			}
+			switch o, more := r.advanceState(c, def(i), scopes[i]); {
+			case o == oFailed:
+				for _, other := range t.Children {
+					if !other.Done {
+						other.Aborted = true
+					}
+				}
+				return c, false
+			case o == oParked:
+				waiting[i] = true
+			case more:
+				live = true
+			}
+		}
+		if !live {
+			break
+		}
+	}
+	return nil, slices.Contains(waiting, true)
 }
 
 // intField evaluates MaxConcurrency, ToleratedFailureCount and

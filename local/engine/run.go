@@ -121,47 +121,57 @@ func (r *run) newEnv(t *Thread, st *State, sc *scope, input any) *env {
 // thread advances t through def until it finishes, fails or parks.
 func (r *run) thread(t *Thread, def *Definition, sc *scope) outcome {
 	for {
-		if r.ctx.Err() != nil {
-			return oParked
-		}
-		st := def.States[t.State]
-		if st == nil {
-			t.Done, t.Failed = true, true
-			t.Error, t.Cause = "States.Runtime", fmt.Sprintf("state %q does not exist", t.State)
-			return oFailed
-		}
-		o, next, out := r.step(t, st, sc)
-		switch o {
-		case oParked:
-			return oParked
-		case oFailed:
-			t.Done, t.Failed = true, true
-			return oFailed
-		}
-		if next == "" {
-			t.Done, t.Output = true, Value{out}
-			return oDone
-		}
-		t.State, t.Input = next, Value{out}
-		t.Entered, t.Phase, t.Retries, t.RetryCount, t.Task, t.Children = 0, phaseNew, nil, 0, nil, nil
-		if t == r.x.Root {
-			r.checkpoint()
+		if o, more := r.advanceState(t, def, sc); !more {
+			return o
 		}
 	}
+}
+
+// advanceState runs t's current state to its end; more reports that t has
+// moved on to a next state (o is then oDone).
+func (r *run) advanceState(t *Thread, def *Definition, sc *scope) (o outcome, more bool) {
+	if r.ctx.Err() != nil {
+		return oParked, false
+	}
+	st := def.States[t.State]
+	if st == nil {
+		t.Done, t.Failed = true, true
+		t.Error, t.Cause = "States.Runtime", fmt.Sprintf("state %q does not exist", t.State)
+		return oFailed, false
+	}
+	o, next, out := r.step(t, st, sc)
+	switch o {
+	case oParked:
+		return oParked, false
+	case oFailed:
+		t.Done, t.Failed = true, true
+		return oFailed, false
+	}
+	if next == "" {
+		t.Done, t.Output = true, Value{out}
+		return oDone, false
+	}
+	t.State, t.Input = next, Value{out}
+	t.Entered, t.Phase, t.Retries, t.RetryCount, t.Task, t.Children = 0, phaseNew, nil, 0, nil, nil
+	if t == r.x.Root {
+		r.checkpoint()
+	}
+	return oDone, true
+}
+
+// enter records that t enters st.
+func (r *run) enter(t *Thread, st *State) {
+	t.Steps++
+	t.EnteredTime = r.now()
+	t.Entered = r.emit(t, st.Type+"StateEntered", details("name", st.Name, "input", t.Input.V))
+	t.Phase = phaseEntered
 }
 
 // step runs one state of t, including Retry and Catch. It returns the next
 // state ("" at the end) and the state's output.
 func (r *run) step(t *Thread, st *State, sc *scope) (outcome, string, any) {
 	if t.Phase == phaseNew {
-		t.Steps++
-		t.EnteredTime = r.now()
-		t.Entered = r.emit(t, st.Type+"StateEntered", details("name", st.Name, "input", t.Input.V))
-		t.Phase = phaseEntered
-		if size(t.Input.V) > maxPayload {
-			t.Error, t.Cause = "States.DataLimitExceeded", fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", st.Name)
-			return r.fail(t, st, nil), "", nil
-		}
+		r.enter(t, st) // inputs were checked against the size limit as outputs
 	}
 	if t.Phase == phaseRetry {
 		if r.now().Before(t.WaitUntil) {
@@ -300,8 +310,6 @@ func (r *run) failWith(t *Thread, st *State, err error) outcome {
 	t.Error, t.Cause = f.Name, r.cause(t, st, f)
 	return oFailed
 }
-
-func (r *run) fail(t *Thread, st *State, _ *Failure) outcome { return oFailed }
 
 // cause returns the failure's cause as AWS reports it.
 func (r *run) cause(t *Thread, st *State, f *Failure) string {
