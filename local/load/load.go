@@ -66,6 +66,9 @@ type Options struct {
 	// otherwise compete with the system under test. The rest sign in on
 	// arrival. Negative: none.
 	PreMint int
+	// AfterBurst, when set, runs between the burst and the
+	// reconciliation (a test that held the dispatcher back lets it drain).
+	AfterBurst func()
 	// Progress draws a progress bar on out.
 	Progress bool
 	Client   *http.Client
@@ -112,14 +115,17 @@ func IBAN(i int) map[string]any {
 	return map[string]any{"iban": fmt.Sprintf("UA21322313%019d", i)}
 }
 
-// Accepted is one 202: the application id and whom it was for.
+// Accepted is one 202: the application id and whom it was for (with the
+// token they applied with, for reading the record back).
 type Accepted struct {
 	ID        string
 	Applicant Applicant
+	Token     string
 }
 
 type answer struct {
 	who     Applicant
+	token   string
 	status  int
 	id      string
 	latency time.Duration
@@ -227,7 +233,7 @@ func Run(ctx context.Context, o Options, out io.Writer) (*Result, error) {
 		lats = append(lats, a.latency)
 		if a.status == http.StatusAccepted {
 			res.Accepted++
-			res.Applications = append(res.Applications, Accepted{ID: a.id, Applicant: a.who})
+			res.Applications = append(res.Applications, Accepted{ID: a.id, Applicant: a.who, Token: a.token})
 		}
 	}
 	res.Latency = percentiles(lats)
@@ -235,6 +241,9 @@ func Run(ctx context.Context, o Options, out io.Writer) (*Result, error) {
 		total, elapsed.Round(time.Millisecond), float64(res.Accepted)/elapsed.Seconds(), res.Statuses, res.Retries, res.Late, res.Errors)
 	fmt.Fprintf(out, "latency p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n",
 		res.Latency["p50"], res.Latency["p90"], res.Latency["p99"], res.Latency["p99.9"], res.Latency["max"])
+	if o.AfterBurst != nil {
+		o.AfterBurst()
+	}
 	if o.Check != nil {
 		rec, err := o.Check.Run(ctx, o.Service, res.Applications, out)
 		res.Reconcile = rec
@@ -267,7 +276,7 @@ func submit(ctx context.Context, o Options, i int, tok string) answer {
 	}
 	body, _ := json.Marshal(map[string]any{"service": o.Service, "form": o.Form(o.Offset + i)})
 	key := "load-" + who.TaxNumber
-	a := answer{who: who}
+	a := answer{who: who, token: tok}
 	t0Start := time.Now()
 	for attempt := 0; ; attempt++ {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.APIURL+"/applications", bytes.NewReader(body))

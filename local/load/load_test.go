@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,10 +42,13 @@ type burstStack struct {
 	token  func(context.Context, load.Applicant) (string, error)
 	sfn    *sfn.Client
 	prefix string
+	drain  func()
 	check  *load.Reconciler
 }
 
-func newBurstStack(t *testing.T, quota sfnapi.Quota) *burstStack {
+// newBurstStack starts the stack; with hold the dispatcher starts only
+// when drain is called (to measure the accepting path alone).
+func newBurstStack(t *testing.T, quota sfnapi.Quota, hold bool) *burstStack {
 	t.Helper()
 	ctx := context.Background()
 	dsrv, err := localddb.New(t.TempDir(), localddb.Options{TTLSweep: -1})
@@ -122,15 +126,23 @@ func newBurstStack(t *testing.T, quota sfnapi.Quota) *burstStack {
 	t.Cleanup(gw.Close)
 
 	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error)
-	go func() {
-		done <- (&dispatcher.Poller{SQS: q, QueueURL: *qout.QueueUrl, Handler: d, Receivers: 4, WaitSeconds: 1}).Run(runCtx)
-	}()
-	t.Cleanup(func() { stop(); <-done })
+	done := make(chan error, 1)
+	var once sync.Once
+	drain := func() {
+		once.Do(func() {
+			go func() {
+				done <- (&dispatcher.Poller{SQS: q, QueueURL: *qout.QueueUrl, Handler: d, Receivers: 4, WaitSeconds: 1}).Run(runCtx)
+			}()
+		})
+	}
+	if !hold {
+		drain()
+	}
+	t.Cleanup(func() { drain(); stop(); <-done })
 	token := func(_ context.Context, a load.Applicant) (string, error) {
 		return idp.TokenFor(a.TaxNumber, a.Name, a.BirthDate)
 	}
-	return &burstStack{apiURL: gw.URL, idp: idp, token: token, sfn: sf, prefix: prefix, check: &load.Reconciler{
+	return &burstStack{apiURL: gw.URL, idp: idp, token: token, sfn: sf, prefix: prefix, drain: drain, check: &load.Reconciler{
 		Records:    &load.APIRecords{URL: gw.URL, Token: token},
 		Executions: &load.SFNExecutions{Client: sf, MachineARN: func(s string) string { return prefix + s }},
 		Timeout:    time.Minute, Poll: 200 * time.Millisecond,
@@ -162,7 +174,8 @@ func TestBurst(t *testing.T) {
 	if v, err := strconv.Atoi(os.Getenv("POSLUHA_LOAD_SECONDS")); err == nil && v > 0 {
 		secs = v
 	}
-	s := newBurstStack(t, sfnapi.Quota{Rate: 300, Burst: 1300}) // AWS Standard, large regions
+	hold := os.Getenv("POSLUHA_LOAD_HOLD") != ""                      // accept first, drain after
+	s := newBurstStack(t, sfnapi.Quota{Rate: 300, Burst: 1300}, hold) // AWS Standard, large regions
 	var out bytes.Buffer
 	res, err := load.Run(context.Background(), load.Options{
 		APIURL: s.apiURL, RPS: float64(rps), Duration: time.Duration(secs) * time.Second,

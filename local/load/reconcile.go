@@ -51,7 +51,7 @@ func (s *SFNExecutions) Status(ctx context.Context, service, id string) (string,
 // Records reads an application record; who is the applicant it was
 // accepted for (the API needs their token; a store ignores it).
 type Records interface {
-	Get(ctx context.Context, id string, who Applicant) (*posluha.Application, error)
+	Get(ctx context.Context, a Accepted) (*posluha.Application, error)
 }
 
 // APIRecords reads records through GET /applications/{id} with the
@@ -62,11 +62,15 @@ type APIRecords struct {
 	Client *http.Client
 }
 
-// Get implements Records.
-func (r *APIRecords) Get(ctx context.Context, id string, who Applicant) (*posluha.Application, error) {
-	tok, err := r.Token(ctx, who)
-	if err != nil {
-		return nil, err
+// Get implements Records with the applicant's token from the burst, or
+// a fresh one.
+func (r *APIRecords) Get(ctx context.Context, acc Accepted) (*posluha.Application, error) {
+	id, tok := acc.ID, acc.Token
+	if tok == "" {
+		var err error
+		if tok, err = r.Token(ctx, acc.Applicant); err != nil {
+			return nil, err
+		}
 	}
 	c := r.Client
 	if c == nil {
@@ -146,21 +150,21 @@ func (c *Reconciler) Run(ctx context.Context, service string, accepted []Accepte
 	r := &Reconciliation{Accepted: len(accepted)}
 	seen := map[string]bool{}
 	var unique []string
-	who := map[string]Applicant{}
+	who := map[string]Accepted{}
 	for _, a := range accepted {
 		if seen[a.ID] {
 			r.DuplicateIDs++
 			continue
 		}
 		seen[a.ID] = true
-		who[a.ID] = a.Applicant
+		who[a.ID] = a
 		unique = append(unique, a.ID)
 	}
 	// Records: each exists, and no citizen has two.
 	citizens := map[string]int{}
 	var mu sync.Mutex
 	err := each(ctx, unique, workers, func(id string) error {
-		a, err := c.Records.Get(ctx, id, who[id])
+		a, err := c.Records.Get(ctx, who[id])
 		mu.Lock()
 		defer mu.Unlock()
 		if posluha.ErrorName(err) == posluha.ErrApplicationNotFound {
