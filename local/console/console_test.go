@@ -92,7 +92,9 @@ func newEnv(t *testing.T, pay func(in map[string]any) (any, error)) *env {
 	e.idp.SetIssuer(idpSrv.URL)
 	kid, pub := e.idp.PublicKey()
 	verifier := gateway.New(nil, gateway.Options{Issuer: idpSrv.URL, Audience: e.idp.Audience(),
-		Keys: func(context.Context) (map[string]*rsa.PublicKey, error) { return map[string]*rsa.PublicKey{kid: pub}, nil }})
+		Keys: func(context.Context) (map[string]*rsa.PublicKey, error) {
+			return map[string]*rsa.PublicKey{kid: pub}, nil
+		}})
 	mux := http.NewServeMux()
 	Mount(mux, Deps{
 		Projection: e.proj, Audit: e.audit, Verifier: verifier, Issuer: idpSrv.URL,
