@@ -305,3 +305,11 @@ func (h *Handler) View(ctx context.Context, requestID string) (View, error) {
 func (h *Handler) Lambda() func(context.Context, posluha.TaskRequest) (Opened, error) {
 	return lambdaerr.Handler(h.d.Log, h.Handle)
 }
+
+// Close releases the store (the bbolt file of the local stack).
+func (h *Handler) Close() error {
+	if c, ok := h.d.Store.(interface{ Close() error }); ok {
+		return c.Close()
+	}
+	return nil
+}

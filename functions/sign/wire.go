@@ -103,18 +103,28 @@ func Wire(ctx context.Context, log *slog.Logger, getenv func(string) string) (*H
 }
 
 // WireConfig is Wire with a given AWS config (the local stack's).
-func WireConfig(_ context.Context, cfg aws.Config, log *slog.Logger, getenv func(string) string) (*Handler, error) {
-	blobs, err := blob.FromEnv(cfg, getenv)
+func WireConfig(ctx context.Context, cfg aws.Config, log *slog.Logger, getenv func(string) string) (*Handler, error) {
+	d, err := WireDeps(ctx, cfg, log, getenv)
 	if err != nil {
 		return nil, err
+	}
+	return New(d), nil
+}
+
+// WireDeps builds the dependencies from the environment, so that the local
+// stack can replace one (Tasks: its engine) before New.
+func WireDeps(_ context.Context, cfg aws.Config, log *slog.Logger, getenv func(string) string) (Deps, error) {
+	blobs, err := blob.FromEnv(cfg, getenv)
+	if err != nil {
+		return Deps{}, err
 	}
 	roots, err := TrustedRoots(getenv)
 	if err != nil {
-		return nil, err
+		return Deps{}, err
 	}
 	crls, err := CRLs(getenv)
 	if err != nil {
-		return nil, err
+		return Deps{}, err
 	}
 	verifier := cms.NewVerifier(roots)
 	verifier.CRLs = crls
@@ -124,13 +134,13 @@ func WireConfig(_ context.Context, cfg aws.Config, log *slog.Logger, getenv func
 		store = NewDynamo(dynamodb.NewFromConfig(cfg), getenv("SIGN_TABLE"))
 	case getenv("SIGN_DB") != "":
 		if store, err = OpenBolt(getenv("SIGN_DB")); err != nil {
-			return nil, err
+			return Deps{}, err
 		}
 	default:
-		return nil, errors.New("SIGN_TABLE or SIGN_DB is required")
+		return Deps{}, errors.New("SIGN_TABLE or SIGN_DB is required")
 	}
-	return New(Deps{
+	return Deps{
 		Store: store, Blobs: blobs, Tasks: SFN{API: sfn.NewFromConfig(cfg)},
 		Verifier: verifier, Log: log, Deeplink: getenv("SIGN_DEEPLINK"),
-	}), nil
+	}, nil
 }
