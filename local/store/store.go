@@ -239,7 +239,7 @@ type encodedEvent struct {
 // encode runs before the transaction, so that the JSON work of concurrent
 // writers happens outside bbolt's single writer lock.
 func encode(x *engine.Execution, events []engine.Event) ([]byte, []encodedEvent, error) {
-	rec, err := json.Marshal(x)
+	rec, err := engine.EncodeExecution(x)
 	if err != nil {
 		return nil, nil, fmt.Errorf("encode execution %s: %w", x.ARN, err)
 	}
@@ -268,7 +268,9 @@ func write(tx *bolt.Tx, x *engine.Execution, rec []byte, evs []encodedEvent, old
 			return err
 		}
 	}
-	nm := meta{Seq: old.Seq, Machine: old.Machine, Running: x.Status == engine.StatusRunning, WakeAt: x.WakeAt, Tokens: x.Tokens}
+	// Parked executions are resumed by their timers (wake) and tokens, not
+	// at start, so a million of them cost a restart nothing.
+	nm := meta{Seq: old.Seq, Machine: old.Machine, Running: x.Status == engine.StatusRunning && !x.Parked, WakeAt: x.WakeAt, Tokens: x.Tokens}
 	running := tx.Bucket(bucketRunning)
 	if nm.Running {
 		if err := running.Put(key, nil); err != nil {
@@ -308,18 +310,17 @@ func write(tx *bolt.Tx, x *engine.Execution, rec []byte, evs []encodedEvent, old
 
 // GetExecution implements engine.Store.
 func (db *DB) GetExecution(_ context.Context, arn string) (*engine.Execution, error) {
-	var x engine.Execution
+	var x *engine.Execution
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketExecs).Get([]byte(arn))
 		if b == nil {
 			return engine.ErrNotFound
 		}
-		return json.Unmarshal(b, &x)
+		var err error
+		x, err = engine.DecodeExecution(b)
+		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &x, nil
+	return x, err
 }
 
 // ListExecutions implements engine.Store.
@@ -328,12 +329,12 @@ func (db *DB) ListExecutions(_ context.Context, machineARN string) ([]*engine.Ex
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		execs := tx.Bucket(bucketExecs)
 		add := func(arn []byte) error {
-			var x engine.Execution
-			if err := json.Unmarshal(execs.Get(arn), &x); err != nil {
+			x, err := engine.DecodeExecution(execs.Get(arn))
+			if err != nil {
 				return fmt.Errorf("decode execution %s: %w", arn, err)
 			}
 			x.Root = nil
-			out = append(out, &x)
+			out = append(out, x)
 			return nil
 		}
 		if machineARN == "" {
