@@ -633,3 +633,32 @@ func (p *Projection) Load(apps []*App) error {
 		return nil
 	})
 }
+
+// StatusCounts returns service → execution status → applications, from
+// the counters (a scrape of posluha_executions reads this).
+func (p *Projection) StatusCounts() (map[string]map[string]int64, error) { return p.counts("s") }
+
+// StepCounts returns service → BPMN element → running applications there.
+func (p *Projection) StepCounts() (map[string]map[string]int64, error) { return p.counts("p") }
+
+func (p *Projection) counts(kind string) (map[string]map[string]int64, error) {
+	out := map[string]map[string]int64{}
+	err := p.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bCounts).Cursor()
+		prefix := []byte(kind + "\x00")
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			svc, label, ok := bytes.Cut(k[len(prefix):], []byte{0})
+			if !ok || len(v) != 8 {
+				continue
+			}
+			m := out[string(svc)]
+			if m == nil {
+				m = map[string]int64{}
+				out[string(svc)] = m
+			}
+			m[string(label)] = int64(binary.BigEndian.Uint64(v))
+		}
+		return nil
+	})
+	return out, err
+}
