@@ -62,7 +62,9 @@ func (e *DeployError) Error() string {
 func (d *Deployer) Services() []*Service {
 	out := make([]*Service, 0, len(d.services))
 	for _, s := range d.services {
-		out = append(out, s)
+		if s.MachineARN != "" {
+			out = append(out, s)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/posluha/posluha/local/engine"
+	"github.com/posluha/posluha/local/scenario"
+	"github.com/posluha/posluha/local/stack"
 	"github.com/posluha/posluha/query/value"
 )
 
@@ -22,9 +24,12 @@ type Main struct {
 	Stdout io.Writer
 	Stderr io.Writer
 
-	cmd  string
-	exec execOptions
-	eng  *engine.Engine
+	cmd   string
+	exec  execOptions
+	eng   *engine.Engine
+	serve serveOptions
+	stack *stack.Stack
+	args  []string // a subcommand's own arguments, for those that parse them themselves
 }
 
 type execOptions struct {
@@ -41,7 +46,9 @@ func NewMain() *Main { return &Main{Stdout: os.Stdout, Stderr: os.Stderr} }
 const usage = `usage: posluha <command> [flags]
 
 commands:
-  exec   run one execution of a definition in memory and print it as JSON`
+  serve  run the local stack (what make run runs)
+  exec   run one execution of a definition in memory and print it as JSON
+  test   run the services' scenario tests (statemachines/<service>/tests/*.yaml)`
 
 // ParseFlags reads the subcommand and its flags.
 func (m *Main) ParseFlags(_ context.Context, args []string) error {
@@ -65,6 +72,11 @@ func (m *Main) ParseFlags(_ context.Context, args []string) error {
 			return errors.New("exec: --definition is required")
 		}
 		return nil
+	case "serve":
+		return m.parseServe(args[1:])
+	case "test":
+		m.args = args[1:]
+		return nil
 	case "-h", "--help", "help":
 		return errors.New(usage)
 	}
@@ -76,17 +88,34 @@ func (m *Main) Run(ctx context.Context) error {
 	switch m.cmd {
 	case "exec":
 		return m.runExec(ctx)
+	case "serve":
+		return m.runServe(ctx)
+	case "test":
+		if code := scenario.Main(ctx, m.args, m.Stdout, m.Stderr); code != 0 {
+			return ExitError(code)
+		}
+		return nil
 	}
 	return fmt.Errorf("unknown command %q", m.cmd)
 }
 
 // Close stops the engine if Run started one.
 func (m *Main) Close() error {
+	if m.stack != nil {
+		return m.stack.Close()
+	}
 	if m.eng != nil {
 		return m.eng.Close()
 	}
 	return nil
 }
+
+// ExitError is a failure that has said what it had to say and only needs
+// the process to exit with its code (posluha test: 1 a scenario failed,
+// 2 a malformed file).
+type ExitError int
+
+func (e ExitError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
 func (m *Main) runExec(ctx context.Context) error {
 	def, err := os.ReadFile(m.exec.definition)

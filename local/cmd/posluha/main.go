@@ -8,13 +8,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
+	"syscall"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	m := NewMain()
 	if err := m.ParseFlags(ctx, os.Args[1:]); err != nil {
@@ -24,6 +26,10 @@ func main() {
 	err := m.Run(ctx)
 	if cerr := m.Close(); err == nil {
 		err = cerr
+	}
+	var exit ExitError
+	if errors.As(err, &exit) {
+		os.Exit(int(exit))
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
