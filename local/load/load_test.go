@@ -179,10 +179,7 @@ func TestBurst(t *testing.T) {
 	var out bytes.Buffer
 	res, err := load.Run(context.Background(), load.Options{
 		APIURL: s.apiURL, RPS: float64(rps), Duration: time.Duration(secs) * time.Second,
-		Token: func(_ context.Context, a load.Applicant) (string, error) {
-			return s.idp.TokenFor(a.TaxNumber, a.Name, a.BirthDate)
-		},
-		Check: s.check,
+		Token: s.token, AfterBurst: s.drain, Check: s.check,
 	}, &out)
 	t.Log(out.String())
 	if err != nil {
