@@ -22,6 +22,7 @@ import (
 	"github.com/posluha/posluha/local/gateway"
 	"github.com/posluha/posluha/local/oidc"
 	"github.com/posluha/posluha/local/registries"
+	"github.com/posluha/posluha/local/scenario"
 )
 
 const payDefinition = `{
@@ -48,6 +49,19 @@ type env struct {
 
 func newEnv(t *testing.T, pay func(in map[string]any) (any, error)) *env {
 	t.Helper()
+	inv := engine.InvokerFunc(func(ctx context.Context, c *engine.Call) (any, error) {
+		raw, _ := json.Marshal(c.Input)
+		var in map[string]any
+		json.Unmarshal(raw, &in)
+		return pay(in)
+	})
+	return newEnvWith(t, "lockdown-payout", payDefinition, inv, nil)
+}
+
+// newEnvWith deploys definition as machine name; diagram, when set, serves
+// the BPMN diagrams.
+func newEnvWith(t *testing.T, name, definition string, inv engine.Invoker, diagram func(context.Context, string) ([]byte, error)) *env {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	e := &env{t: t}
@@ -63,18 +77,12 @@ func newEnv(t *testing.T, pay func(in map[string]any) (any, error)) *env {
 	if err := b.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	inv := engine.InvokerFunc(func(ctx context.Context, c *engine.Call) (any, error) {
-		raw, _ := json.Marshal(c.Input)
-		var in map[string]any
-		json.Unmarshal(raw, &in)
-		return pay(in)
-	})
 	e.eng = engine.New(engine.Config{Store: feed, Invoker: inv, Region: "local", Account: "000000000000"})
 	if err := e.eng.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.eng.Close() })
-	sm, err := e.eng.CreateMachine(ctx, engine.CreateMachineInput{Name: "lockdown-payout", Definition: payDefinition})
+	sm, err := e.eng.CreateMachine(ctx, engine.CreateMachineInput{Name: name, Definition: definition})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,6 +107,7 @@ func newEnv(t *testing.T, pay func(in map[string]any) (any, error)) *env {
 	Mount(mux, Deps{
 		Projection: e.proj, Audit: e.audit, Verifier: verifier, Issuer: idpSrv.URL,
 		Executions: &EngineExecutions{Engine: e.eng, Store: feed}, Sync: b.Sync,
+		Diagram: diagram, NodeModules: scenario.NodeModules("."),
 	})
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
