@@ -442,3 +442,50 @@ func TestAuditChain(t *testing.T) {
 		t.Errorf("tampered log opened: %v", err)
 	}
 }
+
+// TestLocalRestart: the projection and the bus survive a restart of the
+// local parts, and executions saved while the bus was down come through.
+func TestLocalRestart(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	store := engine.NewMemStore()
+	run := func(id string) {
+		l, err := OpenLocal(dir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		feed := l.Feed(store)
+		if err := l.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		eng := engine.New(engine.Config{Store: feed, Invoker: engine.InvokerFunc(func(context.Context, *engine.Call) (any, error) { return val(map[string]any{}), nil })})
+		if err := eng.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer eng.Close()
+		sm, err := eng.CreateMachine(ctx, engine.CreateMachineInput{Name: "lockdown-payout", Definition: payDefinition})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := eng.StartExecution(ctx, engine.StartInput{MachineARN: sm.ARN, Name: id, Input: `{}`})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng.AwaitSettled(ctx, x.ARN)
+		if err := l.Bus.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run("app-a")
+	run("app-b")
+	p, err := OpenProjection(filepath.Join(dir, "console.db"), ProjectionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	counts, _ := p.StatusCounts()
+	if counts["lockdown-payout"]["SUCCEEDED"] != 2 {
+		t.Errorf("after two runs: %v", counts)
+	}
+}
