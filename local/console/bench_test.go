@@ -36,7 +36,7 @@ func benchApp(i int) *App {
 	at := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second)
 	a := &App{ID: fmt.Sprintf("APP-%08d", i), Service: svc, Citizen: fmt.Sprintf("%010d", 3_000_000_000+i%900_000),
 		ExecutionARN: "arn:aws:states:local:000000000000:execution:" + svc + ":" + fmt.Sprintf("APP-%08d", i),
-		Started: at, Since: at.Add(time.Minute), Steps: []string{}}
+		Started:      at, Since: at.Add(time.Minute), Steps: []string{}}
 	switch r := i % 20; {
 	case r < 16:
 		a.Status, a.Stopped = "SUCCEEDED", a.Since
