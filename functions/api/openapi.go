@@ -10,10 +10,10 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -31,7 +31,9 @@ type spec struct {
 	doc    *openapi3.T
 	json   []byte
 	router routers.Router
-	opts   *openapi3filter.Options
+	// params are the parameters' schemas by operation id, compiled once
+	// like the bodies.
+	params map[string][]param
 	// bodies are the request body schemas by operation id, compiled once.
 	// kin-openapi validates 3.1 bodies by compiling a JSON Schema
 	// validator per request, which cost two thirds of a submission's CPU;
@@ -57,46 +59,117 @@ func loadSpec() (*spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("openapi routes: %w", err)
 	}
-	bodies, err := compileBodies(doc, b)
+	bodies, params, err := compileSchemas(doc, b)
 	if err != nil {
 		return nil, err
 	}
-	return &spec{doc: doc, json: b, router: r, bodies: bodies, opts: &openapi3filter.Options{
-		AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc,
-		MultiError:          true,
-		SkipSettingDefaults: true,
-		ExcludeRequestBody:  true,
-	}}, nil
+	return &spec{doc: doc, json: b, router: r, bodies: bodies, params: params}, nil
+}
+
+// param is one parameter of an operation.
+type param struct {
+	name, in string
+	required bool
+	integer  bool // the value is parsed as a number before validation
+	schema   *jsonschema.Schema
 }
 
 const specURL = "urn:posluha:openapi"
 
-func compileBodies(doc *openapi3.T, docJSON []byte) (map[string]*jsonschema.Schema, error) {
+func compileSchemas(doc *openapi3.T, docJSON []byte) (map[string]*jsonschema.Schema, map[string][]param, error) {
 	raw, err := jsonschema.UnmarshalJSON(bytes.NewReader(docJSON))
 	if err != nil {
-		return nil, fmt.Errorf("openapi as JSON Schema: %w", err)
+		return nil, nil, fmt.Errorf("openapi as JSON Schema: %w", err)
 	}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.AssertFormat()
 	if err := c.AddResource(specURL, raw); err != nil {
-		return nil, fmt.Errorf("openapi as JSON Schema: %w", err)
+		return nil, nil, fmt.Errorf("openapi as JSON Schema: %w", err)
 	}
 	out := map[string]*jsonschema.Schema{}
+	params := map[string][]param{}
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
+			opPtr := "/paths/" + escape(path) + "/" + strings.ToLower(method)
+			for i, pr := range op.Parameters {
+				p := pr.Value
+				ptr := fmt.Sprintf("%s/parameters/%d", opPtr, i)
+				if pr.Ref != "" {
+					ptr = strings.TrimPrefix(pr.Ref, "#")
+				}
+				sch, err := c.Compile(specURL + "#" + ptr + "/schema")
+				if err != nil {
+					return nil, nil, fmt.Errorf("openapi %s %s parameter %s: %w", method, path, p.Name, err)
+				}
+				integer := p.Schema != nil && p.Schema.Value != nil && p.Schema.Value.Type.Is("integer")
+				params[op.OperationID] = append(params[op.OperationID], param{name: p.Name, in: p.In, required: p.Required, integer: integer, schema: sch})
+			}
 			if op.RequestBody == nil || op.RequestBody.Value == nil || op.RequestBody.Value.Content.Get("application/json") == nil {
 				continue
 			}
 			ptr := "/paths/" + escape(path) + "/" + strings.ToLower(method) + "/requestBody/content/application~1json/schema"
 			sch, err := c.Compile(specURL + "#" + ptr)
 			if err != nil {
-				return nil, fmt.Errorf("openapi %s %s body schema: %w", method, path, err)
+				return nil, nil, fmt.Errorf("openapi %s %s body schema: %w", method, path, err)
 			}
 			out[op.OperationID] = sch
 		}
 	}
-	return out, nil
+	return out, params, nil
+}
+
+// checkParams validates path, query and header parameters.
+func (s *spec) checkParams(r *http.Request, opID string, pathParams map[string]string) error {
+	var fields []fieldText
+	q := r.URL.Query()
+	for _, p := range s.params[opID] {
+		var v string
+		var ok bool
+		switch p.in {
+		case "path":
+			v, ok = pathParams[p.name]
+		case "query":
+			ok = q.Has(p.name)
+			v = q.Get(p.name)
+		case "header":
+			v = r.Header.Get(p.name)
+			ok = v != ""
+		}
+		at := p.in + ":" + p.name
+		if !ok {
+			if p.required {
+				fields = append(fields, fieldText{Parameter: at, Detail: posluha.Text{UK: "Обов'язковий параметр", EN: "required"}})
+			}
+			continue
+		}
+		var inst any = v
+		if p.integer {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				fields = append(fields, fieldText{Parameter: at, Detail: posluha.Text{UK: "Потрібне ціле число", EN: "not an integer"}})
+				continue
+			}
+			inst = n
+		}
+		if err := p.schema.Validate(inst); err != nil {
+			en := err.Error()
+			var ve *jsonschema.ValidationError
+			if errors.As(err, &ve) {
+				var leavesOut []fieldText
+				leaves(ve, "", &leavesOut)
+				if len(leavesOut) > 0 {
+					fields = append(fields, fieldText{Parameter: at, Detail: leavesOut[0].Detail})
+					continue
+				}
+			}
+			fields = append(fields, fieldText{Parameter: at, Detail: posluha.Text{UK: "Неправильне значення", EN: en}})
+		}
+	}
+	if len(fields) > 0 {
+		return problemf(errBadRequest, posluha.Text{UK: "Неправильні параметри запиту", EN: "Bad request parameters"}, fields...)
+	}
+	return nil
 }
 
 func escape(token string) string {
@@ -147,9 +220,8 @@ func (s *spec) validate(w http.ResponseWriter, r *http.Request, max int64) error
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
 	}
-	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: s.opts}
-	if err := openapi3filter.ValidateRequest(r.Context(), in); err != nil {
-		return requestProblem(err)
+	if err := s.checkParams(r, route.Operation.OperationID, params); err != nil {
+		return err
 	}
 	sch := s.bodies[route.Operation.OperationID]
 	if sch == nil {
@@ -174,101 +246,6 @@ func (s *spec) validate(w http.ResponseWriter, r *http.Request, max int64) error
 	return nil
 }
 
-// requestProblem turns kin-openapi's validation errors into one problem
-// with a pointer per bad field: body fields as JSON pointers, parameters
-// by name.
-func requestProblem(err error) error {
-	var reqErrs []*openapi3filter.RequestError
-	var me openapi3.MultiError
-	if errors.As(err, &me) {
-		for _, e := range me {
-			var re *openapi3filter.RequestError
-			if errors.As(e, &re) {
-				reqErrs = append(reqErrs, re)
-			}
-		}
-	} else {
-		var re *openapi3filter.RequestError
-		if errors.As(err, &re) {
-			reqErrs = append(reqErrs, re)
-		}
-	}
-	var fields []fieldText
-	name := errBadRequest
-	for _, re := range reqErrs {
-		switch {
-		case re.Parameter != nil:
-			fields = append(fields, fieldText{Parameter: re.Parameter.In + ":" + re.Parameter.Name, Detail: posluha.Text{
-				UK: "Неправильне значення параметра " + re.Parameter.Name, EN: paramReason(re),
-			}})
-		case re.RequestBody != nil:
-			var schemaErrs []*openapi3.SchemaError
-			collectSchemaErrors(re.Err, &schemaErrs)
-			if len(schemaErrs) == 0 {
-				fields = append(fields, fieldText{Pointer: "", Detail: posluha.Text{UK: "Тіло запиту не відповідає опису API", EN: "The body does not match the API description"}})
-				continue
-			}
-			name = posluha.ErrApplicationInvalid
-			for _, se := range schemaErrs {
-				fields = append(fields, schemaFields(se)...)
-			}
-		}
-	}
-	if len(fields) == 0 {
-		return problemf(errBadRequest, posluha.Text{UK: "Запит не відповідає опису API", EN: "The request does not match the API description"})
-	}
-	return problemf(name, posluha.Text{UK: "Виправте поля запиту", EN: "Correct the request's fields"}, fields...)
-}
-
-func paramReason(re *openapi3filter.RequestError) string {
-	if re.Err != nil {
-		var se *openapi3.SchemaError
-		if errors.As(re.Err, &se) {
-			return "parameter " + re.Parameter.Name + ": " + se.Reason
-		}
-	}
-	if re.Reason != "" {
-		return "parameter " + re.Parameter.Name + ": " + re.Reason
-	}
-	return "parameter " + re.Parameter.Name + " is not valid"
-}
-
-func collectSchemaErrors(err error, out *[]*openapi3.SchemaError) {
-	if err == nil {
-		return
-	}
-	var me openapi3.MultiError
-	if errors.As(err, &me) {
-		for _, e := range me {
-			collectSchemaErrors(e, out)
-		}
-		return
-	}
-	var se *openapi3.SchemaError
-	if errors.As(err, &se) {
-		*out = append(*out, se)
-	}
-}
-
-// schemaText gives a bilingual text for the common keywords of the API's
-// own schemas.
-func schemaText(se *openapi3.SchemaError) posluha.Text {
-	uk := "Неправильне значення"
-	switch se.SchemaField {
-	case "required":
-		uk = "Обов'язкове поле"
-	case "additionalProperties":
-		uk = "Невідоме поле"
-	case "type":
-		uk = "Неправильний тип значення"
-	case "pattern", "format":
-		uk = "Неправильний формат"
-	case "minLength", "maxLength":
-		uk = "Неприпустима довжина"
-	}
-	return posluha.Text{UK: uk, EN: se.Reason}
-}
-
 // pointer builds an RFC 6901 JSON pointer from path tokens.
 func pointer(tokens []string) string {
 	var b strings.Builder
@@ -277,51 +254,4 @@ func pointer(tokens []string) string {
 		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(t, "~", "~0"), "/", "~1"))
 	}
 	return b.String()
-}
-
-// schemaFields points at the fields a schema error is about. For OpenAPI
-// 3.1 kin-openapi validates with a JSON Schema 2020-12 validator whose
-// reason reads "at '/a/b': message"; required and additionalProperties
-// name the properties in quotes, and each gets its own pointer.
-func schemaFields(se *openapi3.SchemaError) []fieldText {
-	at, msg := pointer(se.JSONPointer()), se.Reason
-	if _, rest, ok := strings.Cut(se.Reason, "at '"); ok {
-		if p, m, ok := strings.Cut(rest, "': "); ok {
-			at, msg = p, m
-		}
-	}
-	text := schemaText(se)
-	text.EN = msg
-	var names []string
-	switch se.SchemaField {
-	case "required":
-		names = quoted(msg)
-	case "additionalProperties":
-		names = quoted(strings.TrimSuffix(msg, " not allowed"))
-	}
-	if len(names) == 0 {
-		return []fieldText{{Pointer: at, Detail: text}}
-	}
-	out := make([]fieldText, len(names))
-	for i, n := range names {
-		out[i] = fieldText{Pointer: at + pointer([]string{n}), Detail: text}
-	}
-	return out
-}
-
-// quoted returns the 'single-quoted' words of s.
-func quoted(s string) []string {
-	var out []string
-	for {
-		_, rest, ok := strings.Cut(s, "'")
-		if !ok {
-			return out
-		}
-		w, after, ok := strings.Cut(rest, "'")
-		if !ok {
-			return out
-		}
-		out = append(out, w)
-		s = after
-	}
 }
