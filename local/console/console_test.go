@@ -298,6 +298,16 @@ func TestRedriveThroughEngine(t *testing.T) {
 	if first["failedStep"] != "pay" || first["error"] != "Treasury.Unavailable" || first["citizen"] != "******7890" {
 		t.Errorf("failed entry %v", first)
 	}
+	code, found := e.do("GET", "/console/api/search?q=1234567890", e.support, nil)
+	if hits, _ := found["applications"].([]any); code != 200 || len(hits) != 1 {
+		t.Errorf("search by citizen: %d %v", code, found)
+	}
+	if code, _ := e.do("GET", "/console/api/stuck?olderThan=soon", e.support, nil); code != http.StatusBadRequest {
+		t.Errorf("stuck with a bad duration: %d", code)
+	}
+	if all, _ := e.audit.List("", 0); len(all) != 1 || all[0].Action != ActionView || all[0].Reason != "search by citizen" {
+		t.Errorf("search by citizen not audited: %+v", all)
+	}
 	code, d := e.do("GET", "/console/api/applications/app-1", e.support, nil)
 	if code != 200 || d["stepData"] == nil || d["citizen"] != "1234567890" {
 		t.Fatalf("detail: %d %v", code, d)
