@@ -21,9 +21,10 @@ import (
 	"github.com/posluha/posluha"
 )
 
-// FS holds every service folder.
+// FS holds every service folder: the catalogue entry, the process, its
+// compiled definition and the document templates.
 //
-//go:embed */service.yaml */process.bpmn */process.asl.json
+//go:embed */*.yaml */process.bpmn */process.asl.json
 var FS embed.FS
 
 // Load reads every <id>/service.yaml in fsys, checks it and returns the

@@ -10,9 +10,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/posluha/posluha/functions/eventwrite"
+	"github.com/posluha/posluha/functions/pdfgen"
 	"github.com/posluha/posluha/functions/registryread"
+	"github.com/posluha/posluha/functions/sign"
 	"github.com/posluha/posluha/functions/tables"
 	"github.com/posluha/posluha/local/outbox"
+	"github.com/posluha/posluha/local/signer"
 )
 
 // functionEnv is the environment the in-process functions see: the
@@ -22,8 +25,19 @@ func (s *Stack) functionEnv(name string) string {
 	if v := s.cfg.Getenv(name); v != "" {
 		return v
 	}
+	if v, ok := s.pki[name]; ok {
+		return v
+	}
 	reg := "http://" + s.regAddr
 	switch name {
+	case "DOCUMENTS_BUCKET":
+		return documentsBucket
+	case "S3_PATH_STYLE":
+		return "true"
+	case "SIGN_DB":
+		return filepath.Join(s.cfg.DataDir, "sign.db")
+	case "VERIFY_URL":
+		return "http://" + s.edgeAddr + "/verify/"
 	case "POSLUHA_REGISTRY_URL":
 		return reg
 	case "POSLUHA_USR_URL":
@@ -74,8 +88,30 @@ func (s *Stack) registerFunctions(ctx context.Context) error {
 	s.EventWrite = ew
 	s.Lambdas.Register("eventwrite", ew.Lambda())
 	s.mux.Handle("GET /outbox", ob.Handler())
+
+	// Documents: the test CA and the local e-seal key stand in for the
+	// qualified CA and the KMS key of AWS.
+	if s.pki, err = signer.Env(filepath.Join(s.cfg.DataDir, "pki"), time.Now()); err != nil {
+		return fmt.Errorf("local PKI: %w", err)
+	}
+	pdf, err := pdfgen.WireConfig(ctx, ac, s.log, s.functionEnv)
+	if err != nil {
+		return fmt.Errorf("pdfgen: %w", err)
+	}
+	s.PdfGen = pdf
+	s.Lambdas.Register("pdfgen", pdf.Lambda())
+	sg, err := sign.WireConfig(ctx, ac, s.log, s.functionEnv)
+	if err != nil {
+		return fmt.Errorf("sign: %w", err)
+	}
+	s.closers = append(s.closers, sg.Close)
+	s.Sign = sg
+	s.Lambdas.Register("sign", sg.Lambda())
 	return nil
 }
+
+// documentsBucket holds result documents and signatures in the local S3 store.
+const documentsBucket = "documents"
 
 // resumeParked retries the writes eventwrite parked during a registry
 // outage, as the EventBridge schedule does in AWS.

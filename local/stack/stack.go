@@ -20,11 +20,14 @@ import (
 	"time"
 
 	"github.com/posluha/posluha/functions/eventwrite"
+	"github.com/posluha/posluha/functions/pdfgen"
+	"github.com/posluha/posluha/functions/sign"
 	"github.com/posluha/posluha/local/dynamodb"
 	"github.com/posluha/posluha/local/engine"
 	"github.com/posluha/posluha/local/lambdarun"
 	"github.com/posluha/posluha/local/outbox"
 	"github.com/posluha/posluha/local/registries"
+	"github.com/posluha/posluha/local/s3"
 	"github.com/posluha/posluha/local/sfnapi"
 	"github.com/posluha/posluha/local/sqs"
 	"github.com/posluha/posluha/local/store"
@@ -67,6 +70,9 @@ type Stack struct {
 	SFN        *sfnapi.Server
 	Outbox     *outbox.Outbox
 	EventWrite *eventwrite.Handler
+	S3         *s3.Store
+	Sign       *sign.Handler
+	PdfGen     *pdfgen.Handler
 
 	edge     *http.Server
 	edgeAddr string
@@ -75,6 +81,7 @@ type Stack struct {
 	mux      *http.ServeMux
 	health   map[string]func(context.Context) error
 	closers  []func() error
+	pki      map[string]string
 
 	stop context.CancelFunc
 	wg   sync.WaitGroup
@@ -153,6 +160,10 @@ func Open(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		edgeLn.Close()
 		return nil, err
 	}
+	if s.S3, err = s3.New(filepath.Join(cfg.DataDir, "s3"), s3.Options{Buckets: []string{documentsBucket}}); err != nil {
+		edgeLn.Close()
+		return nil, err
+	}
 	s.SFN = sfnapi.New(s.Engine, sfnapi.Options{Logger: cfg.Logger, Tokens: s.Store, TestInvoker: &engine.Router{Lambda: s.Lambdas}})
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /health", s.serveHealth)
@@ -217,6 +228,7 @@ func (s *Stack) serve(srv *http.Server, ln net.Listener) {
 // prefix, so one endpoint serves every service, like AWS_ENDPOINT_URL
 // pointing at a single LocalStack edge port.
 func (s *Stack) edgeHandler() http.Handler {
+	s3h := s.S3.Handler()
 	routes := map[string]http.Handler{
 		"AWSStepFunctions":  s.SFN.Handler(),
 		"DynamoDB_20120810": s.DynamoDB.Handler(),
@@ -233,6 +245,11 @@ func (s *Stack) edgeHandler() http.Handler {
 		// with an Action instead of a target header.
 		if target == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 			s.SQS.Handler().ServeHTTP(w, r)
+			return
+		}
+		// Everything else without a target is S3's REST protocol (path style).
+		if target == "" {
+			s3h.ServeHTTP(w, r)
 			return
 		}
 		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
@@ -321,6 +338,9 @@ func (s *Stack) Close() error {
 	}
 	if s.DynamoDB != nil {
 		errs = append(errs, s.DynamoDB.Close())
+	}
+	if s.S3 != nil {
+		errs = append(errs, s.S3.Close())
 	}
 	if s.Store != nil {
 		errs = append(errs, s.Store.Close())
