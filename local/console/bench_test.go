@@ -1,13 +1,20 @@
 package console
 
 import (
+	"context"
+	"crypto/rsa"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/posluha/posluha/local/gateway"
+	"github.com/posluha/posluha/local/oidc"
 )
 
 // benchApps is the projection size of the query benchmarks: 1M by
@@ -153,6 +160,50 @@ func BenchmarkQueries(b *testing.B) {
 				}
 				if got == 0 {
 					b.Fatal("empty answer")
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkHTTP measures the API answers the page asks for every few
+// seconds, over the same 1M projection: token verification (RS256), the
+// query and the JSON encoding.
+func BenchmarkHTTP(b *testing.B) {
+	p := loadBench(b)
+	idp, err := oidc.New(oidc.Options{Issuer: "http://idp.test", Support: []string{"staff-7"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	kid, pub := idp.PublicKey()
+	verifier := gateway.New(nil, gateway.Options{Issuer: "http://idp.test", Audience: idp.Audience(),
+		Keys: func(context.Context) (map[string]*rsa.PublicKey, error) {
+			return map[string]*rsa.PublicKey{kid: pub}, nil
+		}})
+	audit, err := OpenAudit(filepath.Join(b.TempDir(), "audit.jsonl"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer audit.Close()
+	n := benchApps()
+	now := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(n) * time.Second)
+	h := New(Deps{Projection: p, Audit: audit, Verifier: verifier, Now: func() time.Time { return now }}).Handler()
+	token, _ := idp.SupportToken("staff-7")
+	for _, path := range []string{
+		"/console/api/services",
+		"/console/api/failed?limit=50",
+		"/console/api/stuck?limit=50",
+		"/console/api/search?q=" + fmt.Sprintf("APP-%08d", n/3),
+		"/console/api/services/lockdown-payout/steps/pay?limit=50",
+	} {
+		b.Run(strings.TrimPrefix(path, "/console/api/"), func(b *testing.B) {
+			for b.Loop() {
+				req := httptest.NewRequest("GET", path, nil)
+				req.Header.Set("Authorization", "Bearer "+token)
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				if w.Code != 200 {
+					b.Fatalf("%s: %d %s", path, w.Code, w.Body)
 				}
 			}
 		})
