@@ -30,6 +30,8 @@ type Main struct {
 	serve serveOptions
 	stack *stack.Stack
 	args  []string // a subcommand's own arguments, for those that parse them themselves
+	sub   string   // storage migrate|backup
+	admin adminOptions
 }
 
 type execOptions struct {
@@ -48,7 +50,9 @@ const usage = `usage: posluha <command> [flags]
 commands:
   serve  run the local stack (what make run runs)
   exec   run one execution of a definition in memory and print it as JSON
-  test   run the services' scenario tests (statemachines/<service>/tests/*.yaml)`
+  test   run the services' scenario tests (statemachines/<service>/tests/*.yaml)
+  storage migrate|backup   copy documents between S3-compatible stores (resumable, verified)
+  backup, restore          archive or restore the whole data directory (stack stopped)`
 
 // ParseFlags reads the subcommand and its flags.
 func (m *Main) ParseFlags(_ context.Context, args []string) error {
@@ -77,6 +81,10 @@ func (m *Main) ParseFlags(_ context.Context, args []string) error {
 	case "test":
 		m.args = args[1:]
 		return nil
+	case "storage":
+		return m.parseStorage(args[1:])
+	case "backup", "restore":
+		return m.parseArchive(m.cmd, args[1:])
 	case "-h", "--help", "help":
 		return errors.New(usage)
 	}
@@ -90,6 +98,12 @@ func (m *Main) Run(ctx context.Context) error {
 		return m.runExec(ctx)
 	case "serve":
 		return m.runServe(ctx)
+	case "storage":
+		return m.runStorage(ctx)
+	case "backup":
+		return m.runBackup(ctx)
+	case "restore":
+		return m.runRestore(ctx)
 	case "test":
 		if code := scenario.Main(ctx, m.args, m.Stdout, m.Stderr); code != 0 {
 			return ExitError(code)
