@@ -364,6 +364,16 @@ func TestPartnerOnBehalf(t *testing.T) {
 	if r.json(t)["citizen"] != "1234567890" {
 		t.Fatalf("application %s", r.body)
 	}
+	// The partner's key never lands on an application the citizen made
+	// with the same key.
+	ctok, _ := s.idp.TokenFor("1234567890", "Петренко Петро Петрович", "1950-02-03")
+	own := s.do("POST", "/applications", ctok, map[string]any{"service": "senior-card", "form": map[string]any{"x": 1}}, "Idempotency-Key", "shared-key-1")
+	wantStatus(t, own, 202)
+	viaPartner := s.do("POST", "/applications", pt, map[string]any{"service": "senior-card", "form": map[string]any{}, "onBehalfOf": senior}, "Idempotency-Key", "shared-key-1")
+	wantStatus(t, viaPartner, 202)
+	if viaPartner.json(t)["applicationId"] == own.json(t)["applicationId"] || strings.Contains(string(viaPartner.body), `"x"`) {
+		t.Fatalf("partner replay reached the citizen's application: %s", viaPartner.body)
+	}
 	young := map[string]any{"taxNumber": "1234567891", "name": "Петренко Іван", "birthDate": "2010-02-03"}
 	wantStatus(t, s.do("POST", "/applications", pt, map[string]any{"service": "senior-card", "form": map[string]any{}, "onBehalfOf": young}), 422)
 	wantStatus(t, s.do("POST", "/applications", pt, map[string]any{"service": "senior-card", "form": map[string]any{}}), 422)

@@ -113,7 +113,7 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request, who Identity) {
 	key := r.Header.Get("Idempotency-Key")
 	id := h.d.NewID()
 	if key != "" {
-		id = derivedID(c.TaxNumber, key)
+		id = derivedID(who.Role+":"+who.Subject, c.TaxNumber, key)
 	}
 	app := &posluha.Application{
 		ID: id, Service: e.svc.ID, Citizen: c.TaxNumber, Status: posluha.StatusSubmitted, Form: in.Form,
@@ -181,11 +181,12 @@ func sameForm(a, b map[string]any) bool {
 	return bytes.Equal(ja, jb)
 }
 
-// derivedID makes the application id from the citizen and the client's
-// Idempotency-Key, so a repeated request lands on the same record and
-// another citizen's key never collides with it.
-func derivedID(citizen, key string) string {
-	s := sha256.Sum256([]byte("posluha/application\x00" + citizen + "\x00" + key))
+// derivedID makes the application id from the submitter (the citizen, or
+// the partner client), the applicant and the client's Idempotency-Key, so
+// a repeated request lands on the same record while another caller's key
+// never collides with it.
+func derivedID(submitter, citizen, key string) string {
+	s := sha256.Sum256([]byte("posluha/application\x00" + submitter + "\x00" + citizen + "\x00" + key))
 	b := s[:16]
 	b[6] = b[6]&0x0f | 0x80 // UUIDv8: custom
 	b[8] = b[8]&0x3f | 0x80

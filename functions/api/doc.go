@@ -21,14 +21,23 @@
 // personal data) but act on none here: their actions go through the
 // support console.
 //
+// # Validation
+//
+// kin-openapi loads openapi.yaml and routes requests; parameters and
+// bodies are validated with JSON Schema 2020-12 validators
+// (santhosh-tekuri/jsonschema) compiled once from the document, since
+// kin-openapi compiles a validator per value for OpenAPI 3.1 (two thirds of
+// a submission's CPU). Forms are validated against the service's JSON
+// Schema the same way, with pointers under /form.
+//
 // # Accepting an application
 //
 // POST /applications validates the request against openapi.yaml, the form
 // against the service's JSON Schema and the eligibility rules, then writes
 // the application (a conditional write: the id, and the
 // one-open-application lock) and sends the execution input to the queue.
-// Only then does it answer 202. The id is derived from the citizen and the
-// Idempotency-Key header, so a repeated request finds the first
+// Only then does it answer 202. The id is derived from the caller, the
+// applicant and the Idempotency-Key header, so a repeated request finds the first
 // application and answers with it (and re-queues it while it is still
 // submitted: the dispatcher's execution name makes a second message
 // harmless). A queue failure after the write answers 503; the client's
