@@ -247,3 +247,51 @@ func TestStepMap(t *testing.T) {
 		t.Error("bad definitions must map nothing")
 	}
 }
+
+// TestReplay: executions saved before the bus existed are published from
+// the store's records.
+func TestReplay(t *testing.T) {
+	ctx := context.Background()
+	mem := engine.NewMemStore()
+	inv := engine.InvokerFunc(func(ctx context.Context, c *engine.Call) (any, error) {
+		return nil, &engine.Failure{Name: "Registry.NotFound", Cause: "no such FOP"}
+	})
+	eng := engine.New(engine.Config{Store: mem, Invoker: inv})
+	if err := eng.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sm, err := eng.CreateMachine(ctx, engine.CreateMachineInput{Name: "svc", Definition: definition})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"a", "b"} {
+		x, err := eng.StartExecution(ctx, engine.StartInput{MachineARN: sm.ARN, Name: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng.Await(ctx, x.ARN)
+	}
+	eng.Close()
+	b := mustOpen(t, filepath.Join(t.TempDir(), "bus.db"))
+	defer b.Close()
+	feed := NewFeed(mem, b)
+	rec := &recorder{}
+	n, err := feed.Replay(ctx, rec.handle, 1)
+	if err != nil || n != 2 {
+		t.Fatalf("replayed %d: %v", n, err)
+	}
+	var got []string
+	for _, e := range rec.events() {
+		if e.DetailType == DetailTypeStep {
+			d, _ := DecodeStep(e)
+			got = append(got, d.ApplicationID+" "+d.Status+" "+d.Step)
+		} else {
+			d, _ := DecodeExecution(e)
+			got = append(got, d.Name+" "+d.Status)
+		}
+	}
+	want := []string{"a FAILED check_fop", "a FAILED", "b FAILED check_fop", "b FAILED"}
+	if !slices.Equal(got, want) {
+		t.Errorf("replay = %q, want %q", got, want)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -408,4 +409,52 @@ func FailedThread(x *engine.Execution) (id, state string, input any) {
 		return "", "", nil
 	}
 	return t.ID, t.State, t.Input.V
+}
+
+// Replay publishes the current state of every execution in the store to h,
+// batch executions at a time, as if each had just been saved: a projection
+// created after the executions (a new console, a lost projection file)
+// catches up from the store itself, never from GetExecutionHistory. The
+// events carry the records' sequences, so a projection that has them
+// already skips them.
+func (f *Feed) Replay(ctx context.Context, h Handler, batch int) (int, error) {
+	if batch <= 0 {
+		batch = 500
+	}
+	xs, err := f.Store.ListExecutions(ctx, "")
+	if err != nil {
+		return 0, fmt.Errorf("replay: list executions: %w", err)
+	}
+	var evs []Event
+	n := 0
+	flush := func() error {
+		if len(evs) == 0 {
+			return nil
+		}
+		if err := h(ctx, evs); err != nil {
+			return fmt.Errorf("replay: %w", err)
+		}
+		evs = evs[:0]
+		return nil
+	}
+	for i := len(xs) - 1; i >= 0; i-- { // oldest first
+		x, err := f.Store.GetExecution(ctx, xs[i].ARN)
+		if errors.Is(err, engine.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return n, fmt.Errorf("replay: %w", err)
+		}
+		e, err := f.diff(ctx, nil, summarize(x), x)
+		if err != nil {
+			return n, fmt.Errorf("replay %s: %w", x.ARN, err)
+		}
+		evs = append(evs, e...)
+		if n++; n%batch == 0 {
+			if err := flush(); err != nil {
+				return n, err
+			}
+		}
+	}
+	return n, flush()
 }

@@ -489,13 +489,18 @@ func TestLocalRestart(t *testing.T) {
 	}
 	run("app-a")
 	run("app-b")
+	// A lost projection is rebuilt from the engine's store at the next start.
+	if err := os.Remove(filepath.Join(dir, "console.db")); err != nil {
+		t.Fatal(err)
+	}
+	run("app-c")
 	p, err := OpenProjection(filepath.Join(dir, "console.db"), ProjectionOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.Close()
 	counts, _ := p.StatusCounts()
-	if counts["lockdown-payout"]["SUCCEEDED"] != 2 {
-		t.Errorf("after two runs: %v", counts)
+	if counts["lockdown-payout"]["SUCCEEDED"] != 3 {
+		t.Errorf("after three runs and a rebuild: %v", counts)
 	}
 }

@@ -19,6 +19,9 @@ type Local struct {
 	Bus        *bus.Bus
 	Projection *Projection
 	Audit      *Audit
+
+	fresh bool // the projection file was created by this OpenLocal
+	feed  *bus.Feed
 }
 
 // OpenLocal opens (or creates) bus.db, console.db and audit.jsonl in dir
@@ -38,7 +41,11 @@ func OpenLocal(dir string, log *slog.Logger) (_ *Local, err error) {
 	if l.Bus, err = bus.Open(filepath.Join(dir, "bus.db"), bus.Options{Logger: log}); err != nil {
 		return nil, err
 	}
-	if l.Projection, err = OpenProjection(filepath.Join(dir, "console.db"), ProjectionOptions{}); err != nil {
+	projPath := filepath.Join(dir, "console.db")
+	if _, serr := os.Stat(projPath); errors.Is(serr, os.ErrNotExist) {
+		l.fresh = true
+	}
+	if l.Projection, err = OpenProjection(projPath, ProjectionOptions{}); err != nil {
 		return nil, err
 	}
 	if l.Audit, err = OpenAudit(filepath.Join(dir, "audit.jsonl")); err != nil {
@@ -49,10 +56,23 @@ func OpenLocal(dir string, log *slog.Logger) (_ *Local, err error) {
 }
 
 // Feed wraps the engine's store so that its saves publish to the bus.
-func (l *Local) Feed(inner engine.Store) *bus.Feed { return bus.NewFeed(inner, l.Bus) }
+func (l *Local) Feed(inner engine.Store) *bus.Feed {
+	l.feed = bus.NewFeed(inner, l.Bus)
+	return l.feed
+}
 
-// Start recovers and starts the bus.
-func (l *Local) Start(ctx context.Context) error { return l.Bus.Start(ctx) }
+// Start recovers and starts the bus. A projection created by this
+// OpenLocal first catches up from the engine's store (Feed.Replay), so
+// that a console added to a stack with executions shows them.
+func (l *Local) Start(ctx context.Context) error {
+	if l.fresh && l.feed != nil {
+		if _, err := l.feed.Replay(ctx, l.Projection.Apply, 1000); err != nil {
+			return fmt.Errorf("console projection: %w", err)
+		}
+		l.fresh = false
+	}
+	return l.Bus.Start(ctx)
+}
 
 // Close closes the bus (undelivered events stay for the next start), the
 // projection and the audit log.
