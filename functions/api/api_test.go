@@ -490,3 +490,19 @@ func TestCatalogue(t *testing.T) {
 		t.Errorf("openapi %s", o.body[:100])
 	}
 }
+
+// TestQRLogin signs a citizen in the way the portal does (device flow,
+// approved in the simulated Diia app) and applies with that token.
+func TestQRLogin(t *testing.T) {
+	s := newStack(t, nil)
+	c := registries.Citizens()[5]
+	tok, err := oidc.DeviceLogin(context.Background(), http.DefaultClient, s.idp.Issuer(), c.TaxNumber)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := s.do("POST", "/applications", tok, propyska)
+	wantStatus(t, r, 202)
+	if r.json(t)["citizen"] != c.TaxNumber {
+		t.Fatalf("application %s", r.body)
+	}
+}
