@@ -183,3 +183,10 @@ func TraceHeader(ctx context.Context) string {
 	t, _ := ctx.Value(traceKey{}).(string)
 	return t
 }
+
+// PublicRoutes are the routes without the JWT authorizer (the catalogue
+// and this document), as the local gateway's Options.Public and the
+// HttpApi's route settings take them.
+func PublicRoutes() []string {
+	return []string{"GET /openapi.json", "GET /services"}
+}

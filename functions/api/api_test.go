@@ -82,7 +82,7 @@ func newStack(t *testing.T, mod func(*api.Deps)) *stack {
 	}
 	s.h = h
 	gw := gateway.New(h.Lambda(), gateway.Options{Issuer: idp.URL, Audience: oidc.DefaultAudience,
-		Public: []string{"GET /openapi.json", "GET /services"}})
+		Public: api.PublicRoutes()})
 	srv := httptest.NewServer(gw)
 	t.Cleanup(srv.Close)
 	s.url = srv.URL
