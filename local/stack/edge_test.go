@@ -27,7 +27,7 @@ func TestEdgeServesTheSDKs(t *testing.T) {
 	ctx := context.Background()
 	dir, data := t.TempDir(), t.TempDir()
 	writeService(t, dir, "greeting", "hi")
-	cfg := Config{DataDir: data, Addr: "127.0.0.1:0", RegistriesAddr: "127.0.0.1:0", StateMachines: dir, Functions: map[string]any{"echo": echo}}
+	cfg := Config{DataDir: data, Addr: "127.0.0.1:0", RegistriesAddr: "127.0.0.1:0", APIAddr: "127.0.0.1:0", OIDCAddr: "127.0.0.1:0", StateMachines: dir, Functions: map[string]any{"echo": echo}}
 	s, err := Open(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)

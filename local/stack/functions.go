@@ -36,6 +36,12 @@ func (s *Stack) functionEnv(name string) string {
 		return "true"
 	case "SIGN_DB":
 		return filepath.Join(s.cfg.DataDir, "sign.db")
+	case "AWS_ENDPOINT_URL_S3":
+		return "http://" + s.edgeAddr
+	case "APPLICATIONS_QUEUE_URL":
+		return s.queueURL
+	case "STATE_MACHINE_ARN_PREFIX":
+		return "arn:aws:states:local:000000000000:stateMachine:"
 	case "VERIFY_URL":
 		return "http://" + s.edgeAddr + "/verify/"
 	case "POSLUHA_REGISTRY_URL":

@@ -25,6 +25,7 @@ import (
 	"github.com/posluha/posluha/local/dynamodb"
 	"github.com/posluha/posluha/local/engine"
 	"github.com/posluha/posluha/local/lambdarun"
+	"github.com/posluha/posluha/local/oidc"
 	"github.com/posluha/posluha/local/outbox"
 	"github.com/posluha/posluha/local/registries"
 	"github.com/posluha/posluha/local/s3"
@@ -40,10 +41,14 @@ type Config struct {
 	// RegistriesAddr is the simulated Trembita security server; default
 	// 127.0.0.1:8089, where connectors/*.yaml point by default.
 	RegistriesAddr string
-	StateMachines  string        // default "statemachines"
-	Watch          time.Duration // poll statemachines/ for changes this often; 0 = no watching
-	Logger         *slog.Logger
-	Clock          engine.Clock
+	// APIAddr is the citizen API (behind the local API gateway); default
+	// 127.0.0.1:8080. OIDCAddr is the OIDC provider; default 127.0.0.1:8081.
+	APIAddr       string
+	OIDCAddr      string
+	StateMachines string        // default "statemachines"
+	Watch         time.Duration // poll statemachines/ for changes this often; 0 = no watching
+	Logger        *slog.Logger
+	Clock         engine.Clock
 	// Functions adds Lambda handlers (function name → a handler that
 	// aws-lambda-go accepts) to the built-in ones: a service's own custom
 	// function, or a test double.
@@ -68,6 +73,7 @@ type Stack struct {
 	DynamoDB   *dynamodb.Server
 	SQS        *sqs.Server
 	SFN        *sfnapi.Server
+	OIDC       *oidc.Provider
 	Outbox     *outbox.Outbox
 	EventWrite *eventwrite.Handler
 	S3         *s3.Store
@@ -81,6 +87,11 @@ type Stack struct {
 	mux      *http.ServeMux
 	health   map[string]func(context.Context) error
 	closers  []func() error
+	idpSrv   *http.Server
+	webSrv   *http.Server
+	webAddr  string
+	queueURL string
+	dlqURL   string
 	pki      map[string]string
 
 	stop context.CancelFunc
@@ -97,6 +108,12 @@ func Open(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	}
 	if cfg.RegistriesAddr == "" {
 		cfg.RegistriesAddr = "127.0.0.1:8089"
+	}
+	if cfg.APIAddr == "" {
+		cfg.APIAddr = "127.0.0.1:8080"
+	}
+	if cfg.OIDCAddr == "" {
+		cfg.OIDCAddr = "127.0.0.1:8081"
 	}
 	if cfg.ResumeParked <= 0 {
 		cfg.ResumeParked = 30 * time.Second
@@ -194,6 +211,9 @@ func Open(ctx context.Context, cfg Config) (_ *Stack, err error) {
 
 	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = cancel
+	if err := s.startWeb(ctx, lctx); err != nil {
+		return nil, err
+	}
 	s.wg.Add(1)
 	go s.resumeParked(lctx, cfg.ResumeParked)
 	if cfg.Watch > 0 {
@@ -285,6 +305,8 @@ func (s *Stack) URLs() map[string]string {
 		"health":     "http://" + s.edgeAddr + "/health",
 		"registries": "http://" + s.regAddr,
 		"outbox":     "http://" + s.edgeAddr + "/outbox",
+		"api":        "http://" + s.webAddr,
+		"oidc":       s.OIDC.Issuer(),
 	}
 }
 
@@ -320,7 +342,7 @@ func (s *Stack) Close() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	for _, srv := range []*http.Server{s.edge, s.regSrv} {
+	for _, srv := range []*http.Server{s.webSrv, s.idpSrv, s.edge, s.regSrv} {
 		if srv != nil {
 			srv.Shutdown(ctx)
 		}

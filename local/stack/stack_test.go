@@ -50,7 +50,7 @@ func echo(_ context.Context, req posluha.TaskRequest) (map[string]any, error) {
 func openStack(t *testing.T, dir string) *Stack {
 	t.Helper()
 	s, err := Open(context.Background(), Config{
-		DataDir: t.TempDir(), Addr: "127.0.0.1:0", RegistriesAddr: "127.0.0.1:0", StateMachines: dir,
+		DataDir: t.TempDir(), Addr: "127.0.0.1:0", RegistriesAddr: "127.0.0.1:0", APIAddr: "127.0.0.1:0", OIDCAddr: "127.0.0.1:0", StateMachines: dir,
 		Functions: map[string]any{"echo": echo},
 	})
 	if err != nil {
@@ -137,7 +137,7 @@ func TestBrokenServiceDoesNotStopOthers(t *testing.T) {
 
 func TestPortTakenAndHealth(t *testing.T) {
 	s := openStack(t, t.TempDir())
-	_, err := Open(context.Background(), Config{DataDir: t.TempDir(), Addr: s.edgeAddr, RegistriesAddr: "127.0.0.1:0", StateMachines: t.TempDir()})
+	_, err := Open(context.Background(), Config{DataDir: t.TempDir(), Addr: s.edgeAddr, RegistriesAddr: "127.0.0.1:0", APIAddr: "127.0.0.1:0", OIDCAddr: "127.0.0.1:0", StateMachines: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "is taken") {
 		t.Fatalf("second stack on the same port: %v", err)
 	}

@@ -30,7 +30,7 @@ func runMain(t *testing.T, args ...string) (string, error) {
 func TestBackupRestore(t *testing.T) {
 	ctx := context.Background()
 	data := t.TempDir()
-	cfg := stack.Config{DataDir: data, Addr: "127.0.0.1:0", RegistriesAddr: "127.0.0.1:0", StateMachines: t.TempDir()}
+	cfg := stack.Config{DataDir: data, Addr: "127.0.0.1:0", RegistriesAddr: "127.0.0.1:0", APIAddr: "127.0.0.1:0", OIDCAddr: "127.0.0.1:0", StateMachines: t.TempDir()}
 	s, err := stack.Open(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)

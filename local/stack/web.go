@@ -1,0 +1,109 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/posluha/posluha/functions/api"
+	"github.com/posluha/posluha/functions/dispatcher"
+	"github.com/posluha/posluha/local/gateway"
+	"github.com/posluha/posluha/local/oidc"
+)
+
+// Queue names of the burst buffer.
+const (
+	submissionsQueue = "applications"
+	submissionsDLQ   = "applications-dlq"
+)
+
+// startWeb starts what citizens and partners reach: the OIDC provider and
+// the API gateway in front of the api function, and the dispatcher that
+// drains the submissions queue into executions.
+func (s *Stack) startWeb(ctx context.Context, lctx context.Context) error {
+	idpLn, err := listen("OIDC provider", s.cfg.OIDCAddr)
+	if err != nil {
+		return err
+	}
+	webLn, err := listen("citizen API", s.cfg.APIAddr)
+	if err != nil {
+		idpLn.Close()
+		return err
+	}
+	if s.OIDC, err = oidc.New(oidc.Options{Support: []string{"support"}, Partners: map[string]string{"partner-bank": "partner-secret"}}); err != nil {
+		idpLn.Close()
+		webLn.Close()
+		return err
+	}
+	s.OIDC.SetIssuer("http://" + idpLn.Addr().String())
+	s.idpSrv = &http.Server{Handler: s.OIDC.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	s.serve(s.idpSrv, idpLn)
+
+	// The burst buffer: a queue with a dead-letter queue for submissions
+	// that keep failing to start (posluha queue replay brings them back).
+	q := sqs.NewFromConfig(s.AWSConfig())
+	dlq, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(submissionsDLQ)})
+	if err != nil {
+		webLn.Close()
+		return fmt.Errorf("create %s: %w", submissionsDLQ, err)
+	}
+	attrs, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: dlq.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		webLn.Close()
+		return err
+	}
+	main, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(submissionsQueue), Attributes: map[string]string{
+		"VisibilityTimeout": "60",
+		"RedrivePolicy":     fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":"8"}`, attrs.Attributes["QueueArn"]),
+	}})
+	if err != nil {
+		webLn.Close()
+		return fmt.Errorf("create %s: %w", submissionsQueue, err)
+	}
+	s.queueURL, s.dlqURL = aws.ToString(main.QueueUrl), aws.ToString(dlq.QueueUrl)
+
+	// The sign function's request store is a bbolt file only one handler
+	// may open; the API submits signatures through the stack's handler.
+	apiEnv := func(name string) string {
+		if name == "SIGN_DB" {
+			return ""
+		}
+		return s.functionEnv(name)
+	}
+	h, err := api.Wire(ctx, s.AWSConfig(), s.log, apiEnv)
+	if err != nil {
+		webLn.Close()
+		return fmt.Errorf("api: %w", err)
+	}
+	s.Lambdas.Register("api", h.Lambda())
+	gw := gateway.New(h.Lambda(), gateway.Options{
+		Issuer: s.OIDC.Issuer(), Audience: oidc.DefaultAudience,
+		Public: []string{"GET /services", "GET /openapi.json", "GET /verify"},
+	})
+	s.webSrv = &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
+	s.webAddr = webLn.Addr().String()
+	s.serve(s.webSrv, webLn)
+
+	poller, err := dispatcher.WirePoller(ctx, s.AWSConfig(), s.log, s.functionEnv)
+	if err != nil {
+		return fmt.Errorf("dispatcher: %w", err)
+	}
+	d, err := dispatcher.Wire(ctx, s.AWSConfig(), s.log, s.functionEnv)
+	if err != nil {
+		return fmt.Errorf("dispatcher: %w", err)
+	}
+	s.Lambdas.Register("dispatcher", d.Lambda())
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := poller.Run(lctx); err != nil {
+			s.log.Error("dispatcher stopped", "err", err)
+		}
+	}()
+	return nil
+}
