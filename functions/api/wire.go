@@ -126,17 +126,28 @@ func (s SignSubmitter) Submit(ctx context.Context, requestID string, cms []byte)
 // package when SIGN_TABLE or SIGN_DB is set (see sign.WireConfig; without
 // them the route answers 503).
 func Wire(ctx context.Context, cfg aws.Config, log *slog.Logger, getenv func(string) string) (*Handler, error) {
+	d, err := WireDeps(ctx, cfg, log, getenv)
+	if err != nil {
+		return nil, err
+	}
+	return New(d)
+}
+
+// WireDeps builds the dependencies Wire uses, so that the local stack can
+// replace one (e.g. Signatures with the sign handler it already runs)
+// before calling New.
+func WireDeps(ctx context.Context, cfg aws.Config, log *slog.Logger, getenv func(string) string) (Deps, error) {
 	services, err := statemachines.Load(statemachines.FS)
 	if err != nil {
-		return nil, fmt.Errorf("load services: %w", err)
+		return Deps{}, fmt.Errorf("load services: %w", err)
 	}
 	queueURL := getenv("APPLICATIONS_QUEUE_URL")
 	if queueURL == "" {
-		return nil, fmt.Errorf("APPLICATIONS_QUEUE_URL is not set")
+		return Deps{}, fmt.Errorf("APPLICATIONS_QUEUE_URL is not set")
 	}
 	prefix := getenv("STATE_MACHINE_ARN_PREFIX")
 	if prefix == "" {
-		return nil, fmt.Errorf("STATE_MACHINE_ARN_PREFIX is not set")
+		return Deps{}, fmt.Errorf("STATE_MACHINE_ARN_PREFIX is not set")
 	}
 	db := dynamodb.NewFromConfig(cfg)
 	tables := dynamo.TablesFromEnv(getenv)
@@ -155,9 +166,9 @@ func Wire(ctx context.Context, cfg aws.Config, log *slog.Logger, getenv func(str
 	if getenv("SIGN_TABLE") != "" || getenv("SIGN_DB") != "" {
 		sh, err := sign.WireConfig(ctx, cfg, log, getenv)
 		if err != nil {
-			return nil, fmt.Errorf("signatures: %w", err)
+			return Deps{}, fmt.Errorf("signatures: %w", err)
 		}
 		d.Signatures = SignSubmitter{Sign: sh}
 	}
-	return New(d)
+	return d, nil
 }
