@@ -143,6 +143,14 @@ func sleep(ctx context.Context, d time.Duration) error {
 // must come back (throttled past the attempts, Step Functions down, a
 // malformed body, another input under the same name).
 func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	// Stop backing off a second before the Lambda's deadline, so that the
+	// partial batch response still gets out (otherwise the whole batch
+	// comes back, harmless but wasteful).
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(context.WithoutCancel(ctx), dl.Add(-time.Second))
+		defer cancel()
+	}
 	var (
 		mu   sync.Mutex
 		resp events.SQSEventResponse

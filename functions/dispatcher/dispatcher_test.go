@@ -319,3 +319,18 @@ func queueDepth(t *testing.T, c *sqs.Client, url string) int {
 	fmt.Sscan(out.Attributes["ApproximateNumberOfMessagesNotVisible"], &b)
 	return a + b
 }
+
+// TestDeadline: a batch still throttled when the invocation's time runs
+// out is answered as failures (the handler stops backing off a second
+// before the deadline), not left hanging.
+func TestDeadline(t *testing.T) {
+	always := &SFN{StartExecutionFunc: func(context.Context, string, string, string) error { return dispatcher.ErrThrottled }}
+	h := dispatcher.New(dispatcher.Deps{SFN: always, MachineARN: func(s string) string { return s }, Attempts: 1000,
+		BaseDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 1200*time.Millisecond)
+	defer cancel()
+	resp, err := h.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{msg("m1", appBody("a")), msg("m2", appBody("b"))}})
+	if err != nil || len(resp.BatchItemFailures) != 2 {
+		t.Fatalf("Handle = %+v, %v", resp, err)
+	}
+}
