@@ -58,6 +58,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/posluha/posluha"
@@ -281,7 +282,11 @@ func (h *Handler) status(ctx context.Context, req posluha.TaskRequest) (json.Raw
 	if err != nil {
 		return nil, err
 	}
-	a, err := h.move(ctx, req, posluha.Status(st), reason)
+	docs, err := documentsArg(req.Arguments)
+	if err != nil {
+		return nil, err
+	}
+	a, err := h.move(ctx, req, posluha.Status(st), reason, docs...)
 	if err != nil {
 		return nil, err
 	}
@@ -298,9 +303,14 @@ func (h *Handler) status(ctx context.Context, req posluha.TaskRequest) (json.Raw
 // status step first (lockdown-payout goes straight to done) is moved
 // through processing at the same step: its process has started, and
 // submitted cannot become waiting or done directly.
-func (h *Handler) move(ctx context.Context, req posluha.TaskRequest, st posluha.Status, reason string) (*posluha.Application, error) {
+func (h *Handler) move(ctx context.Context, req posluha.TaskRequest, st posluha.Status, reason string, docs ...posluha.Document) (*posluha.Application, error) {
 	now := h.d.Now().UTC()
 	return h.d.Applications.Update(ctx, req.ApplicationID, func(a *posluha.Application) error {
+		for _, d := range docs {
+			if !slices.ContainsFunc(a.Documents, func(x posluha.Document) bool { return x.Number == d.Number }) {
+				a.Documents = append(a.Documents, d)
+			}
+		}
 		if a.Status == posluha.StatusSubmitted && !a.Status.CanMove(st) && posluha.StatusProcessing.CanMove(st) {
 			if err := a.Move(posluha.StatusChange{Status: posluha.StatusProcessing, Step: req.Step, Time: now}); err != nil {
 				return err
@@ -308,6 +318,32 @@ func (h *Handler) move(ctx context.Context, req posluha.TaskRequest, st posluha.
 		}
 		return a.Move(posluha.StatusChange{Status: st, Step: req.Step, Time: now, Reason: reason})
 	})
+}
+
+// documentsArg reads the result documents a status step records on the
+// application (the BPMN maps a document.pdf task's output into argument
+// "document" or a list "documents"), so that the citizen can download them.
+func documentsArg(args map[string]any) ([]posluha.Document, error) {
+	var raw []any
+	if d, ok := args["document"]; ok && d != nil {
+		raw = append(raw, d)
+	}
+	if ds, ok := args["documents"].([]any); ok {
+		raw = append(raw, ds...)
+	}
+	var out []posluha.Document
+	for _, r := range raw {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return nil, posluha.Errorf(posluha.ErrTaskInvalid, "arguments.document: %v", err)
+		}
+		var d posluha.Document
+		if err := json.Unmarshal(b, &d); err != nil || d.Number == "" || d.Key == "" {
+			return nil, posluha.Errorf(posluha.ErrTaskInvalid, "arguments.document needs number and key (the output of a document.pdf task)")
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }
 
 func (h *Handler) notify(ctx context.Context, req posluha.TaskRequest) (json.RawMessage, error) {

@@ -273,6 +273,31 @@ func TestStatus(t *testing.T) {
 	e.noPersonalData(t)
 }
 
+// TestStatusRecordsDocuments: the document a document.pdf task made is
+// recorded on the application once, however often the step runs.
+func TestStatusRecordsDocuments(t *testing.T) {
+	e := mustEnv(t)
+	e.mustApp(t, "app-d", "fop-registration")
+	doc := map[string]any{"number": "FOP-1", "key": "fop-registration/2026/11/26/app-d/extract.pdf", "sha256": "ab"}
+	done := map[string]any{"arguments": map[string]any{"status": "done", "document": doc}}
+	for attempt := range 2 {
+		if out, errType := e.invoke(t, task("app-d", "notify_done", "status", attempt, done)); errType != "" {
+			t.Fatalf("attempt %d = %s, %s", attempt, out, errType)
+		}
+	}
+	a, err := e.deps.Applications.Get(context.Background(), "app-d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Documents) != 1 || a.Documents[0].Number != "FOP-1" || a.Documents[0].Key != doc["key"] {
+		t.Fatalf("documents = %+v, want the one document once", a.Documents)
+	}
+	bad := map[string]any{"arguments": map[string]any{"status": "done", "document": map[string]any{"number": "X"}}}
+	if _, errType := e.invoke(t, task("app-d", "notify_done", "status", 0, bad)); errType != "Task.Invalid" {
+		t.Fatalf("document without key = %q, want Task.Invalid", errType)
+	}
+}
+
 func TestNotify(t *testing.T) {
 	e := mustEnv(t)
 	ctx := context.Background()
