@@ -119,7 +119,9 @@ func indexKeys(a *App) []ikey {
 	}
 	ks := []ikey{
 		{string(bStatus), string(join([]byte(a.Service), []byte(a.Status), append(be(a.Since.UnixNano()), a.ID...)))},
-		{string(bServices), a.Service},
+	}
+	if a.Service != "" {
+		ks = append(ks, ikey{string(bServices), a.Service})
 	}
 	if a.Citizen != "" {
 		ks = append(ks, ikey{string(bCitizen), string(join([]byte(a.Citizen), []byte(a.ID)))})
@@ -244,7 +246,9 @@ func clone(a *App) *App {
 
 // Apply folds bus events into the projection in one transaction. Old and
 // repeated events are recognised by their sequence and skipped, so replays
-// and redeliveries change nothing. It is a bus.Handler.
+// and redeliveries change nothing. Events it cannot read are skipped too:
+// failing would make the bus redeliver a poison event forever; only
+// storage errors fail. It is a bus.Handler.
 func (p *Projection) Apply(_ context.Context, events []bus.Event) error {
 	return p.db.Update(func(tx *bolt.Tx) error {
 		for _, e := range events {
@@ -273,11 +277,21 @@ type inputIdentity struct {
 
 func applyStatus(tx *bolt.Tx, e bus.Event) error {
 	d, err := bus.DecodeExecution(e)
-	if err != nil {
-		return err
+	if err != nil || d.Name == "" {
+		return nil // unreadable: see Apply
 	}
 	var in inputIdentity
 	_ = json.Unmarshal([]byte(d.Input), &in) // any input: the fallbacks below apply
+	// Index keys hold these; bound what an odd input can put there.
+	if len(in.ApplicationID) > 200 {
+		in.ApplicationID = ""
+	}
+	if len(in.Service) > 80 {
+		in.Service = ""
+	}
+	if len(in.Citizen.TaxNumber) > 64 {
+		in.Citizen.TaxNumber = ""
+	}
 	id := cmpOr(in.ApplicationID, d.Name)
 	prev, err := getApp(tx, id)
 	if err != nil {
@@ -330,8 +344,8 @@ func applyStatus(tx *bolt.Tx, e bus.Event) error {
 
 func applyStep(tx *bolt.Tx, e bus.Event) error {
 	d, err := bus.DecodeStep(e)
-	if err != nil {
-		return err
+	if err != nil || d.ApplicationID == "" || len(d.ApplicationID) > 200 || len(d.Service) > 80 || len(d.Step) > 256 {
+		return nil // unreadable: see Apply
 	}
 	prev, err := getApp(tx, d.ApplicationID)
 	if err != nil {
