@@ -23,6 +23,7 @@ import (
 	"github.com/posluha/posluha/local/oidc"
 	"github.com/posluha/posluha/local/registries"
 	"github.com/posluha/posluha/local/scenario"
+	"github.com/posluha/posluha/query/value"
 )
 
 const payDefinition = `{
@@ -502,5 +503,45 @@ func TestLocalRestart(t *testing.T) {
 	counts, _ := p.StatusCounts()
 	if counts["lockdown-payout"]["SUCCEEDED"] != 3 {
 		t.Errorf("after three runs and a rebuild: %v", counts)
+	}
+}
+
+// TestResendVariables: in compiled (JSONata) services the data lives in
+// variables; fixing a variable and resending reaches the task.
+func TestResendVariables(t *testing.T) {
+	const def = `{"QueryLanguage":"JSONata","StartAt":"Submitted","States":{
+	  "Submitted":{"Type":"Pass","Comment":"bpmn:submitted","Assign":{"account":"{% $states.input.account %}"},"Next":"Pay"},
+	  "Pay":{"Type":"Task","Comment":"bpmn:pay","Resource":"arn:aws:lambda:local:000000000000:function:pay","Arguments":{"account":"{% $account %}"},"End":true}}}`
+	inv := engine.InvokerFunc(func(ctx context.Context, c *engine.Call) (any, error) {
+		in, _ := c.Input.(*value.Object)
+		acc, _ := in.Get("account")
+		if acc != "UA21" {
+			return nil, &engine.Failure{Name: "Payment.BadAccount", Cause: "no such account"}
+		}
+		return val(map[string]any{"paymentId": "P-3"}), nil
+	})
+	e := newEnvWith(t, "lockdown-payout", def, inv, nil)
+	x := e.start("app-4", `{"applicationId":"app-4","account":"UA00"}`)
+	if x.Status != engine.StatusFailed {
+		t.Fatalf("status %s", x.Status)
+	}
+	code, d := e.do("GET", "/console/api/applications/app-4", e.support, nil)
+	sd, _ := d["stepData"].(map[string]any)
+	vars, _ := sd["variables"].(map[string]any)
+	if code != 200 || vars["account"] != "UA00" || sd["state"] != "Pay" {
+		t.Fatalf("step data: %d %v", code, d)
+	}
+	vars["account"] = "UA21"
+	code, res := e.do("POST", "/console/api/applications/app-4/resend", e.support, map[string]any{
+		"thread": sd["thread"], "input": sd["input"], "variables": vars, "reason": "account from the registry"})
+	if code != 200 {
+		t.Fatalf("resend: %d %v", code, res)
+	}
+	if x, _ = e.eng.AwaitSettled(context.Background(), x.ARN); x.Status != engine.StatusSucceeded {
+		t.Fatalf("after resend: %s", x.Status)
+	}
+	// Resending once more is refused: nothing failed any more.
+	if code, _ := e.do("POST", "/console/api/applications/app-4/resend", e.support, map[string]any{"input": map[string]any{}}); code != http.StatusConflict {
+		t.Errorf("second resend: %d, want 409", code)
 	}
 }
