@@ -25,6 +25,11 @@ import (
 // localBackends starts local/dynamodb and local/sqs on loopback ports and
 // returns the api's adapters on them, as the local stack wires them.
 func localBackends(tb testing.TB) (*dynamo.Applications, *api.SQSQueue) {
+	apps, q, _ := localBackendsBatch(tb)
+	return apps, q
+}
+
+func localBackendsBatch(tb testing.TB) (*dynamo.Applications, *api.SQSQueue, *api.BatchQueue) {
 	tb.Helper()
 	dsrv, err := localddb.New(tb.TempDir(), localddb.Options{TTLSweep: -1})
 	if err != nil {
@@ -50,7 +55,7 @@ func localBackends(tb testing.TB) (*dynamo.Applications, *api.SQSQueue) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return dynamo.NewApplications(db, dynamo.DefaultTables.Applications), &api.SQSQueue{Client: q, URL: *out.QueueUrl}
+	return dynamo.NewApplications(db, dynamo.DefaultTables.Applications), &api.SQSQueue{Client: q, URL: *out.QueueUrl}, &api.BatchQueue{Client: q, URL: *out.QueueUrl}
 }
 
 // BenchmarkSubmit measures accepted POST /applications in-process (the
@@ -59,7 +64,17 @@ func localBackends(tb testing.TB) (*dynamo.Applications, *api.SQSQueue) {
 // durable SendMessage per application, each by a different citizen. It
 // reports accepted/s and the latency percentiles of one submission.
 func BenchmarkSubmit(b *testing.B) {
-	apps, queue := localBackends(b)
+	b.Run("SendMessage", func(b *testing.B) {
+		apps, queue := localBackends(b)
+		benchSubmit(b, apps, queue)
+	})
+	b.Run("SendMessageBatch", func(b *testing.B) {
+		apps, _, queue := localBackendsBatch(b)
+		benchSubmit(b, apps, queue)
+	})
+}
+
+func benchSubmit(b *testing.B, apps *dynamo.Applications, queue api.Queue) {
 	h, err := api.New(api.Deps{Services: testServicesF(b), Applications: apps, Queue: queue})
 	if err != nil {
 		b.Fatal(err)

@@ -121,7 +121,8 @@ func (s SignSubmitter) Submit(ctx context.Context, requestID string, cms []byte)
 
 // Wire builds the handler from the environment: the services compiled into
 // the binary; DynamoDB tables (dynamo.TablesFromEnv); the queue
-// APPLICATIONS_QUEUE_URL; state machines STATE_MACHINE_ARN_PREFIX;
+// APPLICATIONS_QUEUE_URL (APPLICATIONS_QUEUE_BATCH=1: BatchQueue, for the
+// local stack); state machines STATE_MACHINE_ARN_PREFIX;
 // documents in DOCUMENTS_BUCKET (optional); signatures through the sign
 // package when SIGN_TABLE or SIGN_DB is set (see sign.WireConfig; without
 // them the route answers 503).
@@ -159,6 +160,9 @@ func WireDeps(ctx context.Context, cfg aws.Config, log *slog.Logger, getenv func
 		Queue:         &SQSQueue{Client: sqs.NewFromConfig(cfg), URL: queueURL},
 		Executions:    &StepFunctions{Client: sfn.NewFromConfig(cfg), MachineARN: MachineARNs(prefix)},
 		Log:           log,
+	}
+	if getenv("APPLICATIONS_QUEUE_BATCH") != "" {
+		d.Queue = &BatchQueue{Client: sqs.NewFromConfig(cfg), URL: queueURL}
 	}
 	if b := getenv("DOCUMENTS_BUCKET"); b != "" {
 		d.Documents = &BlobDocuments{Blob: blob.New(cfg, blob.Options{Bucket: b, Endpoint: getenv("AWS_ENDPOINT_URL_S3"), PathStyle: getenv("AWS_ENDPOINT_URL_S3") != ""})}
