@@ -104,7 +104,7 @@ func newBurstStack(t *testing.T, quota sfnapi.Quota, hold bool) *burstStack {
 	}
 	prefix := strings.TrimSuffix(*m.StateMachineArn, "lockdown-payout")
 	env := map[string]string{"APPLICATIONS_QUEUE_URL": *qout.QueueUrl, "STATE_MACHINE_ARN_PREFIX": prefix,
-		"STARTEXECUTION_RATE": "1000", "STARTEXECUTION_BURST": "1000"}
+		"STARTEXECUTION_RATE": "1000", "STARTEXECUTION_BURST": "1000", "APPLICATIONS_QUEUE_BATCH": "1"}
 	getenv := func(k string) string { return env[k] }
 	log := slog.New(slog.DiscardHandler)
 	h, err := api.Wire(ctx, cfg, log, getenv)
