@@ -47,6 +47,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -60,6 +61,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/posluha/posluha"
 	"github.com/posluha/posluha/local/engine"
 )
 
@@ -97,6 +99,11 @@ type Deps struct {
 	Now        func() time.Time
 	Log        *slog.Logger
 	Client     *http.Client // for the sign-in; default 10 s timeout
+	// Applications, when set, gets the status support's actions imply:
+	// cancel → cancelled (with the reason, so the citizen sees it), redrive
+	// and resend of a failed application → processing. Applications the
+	// table does not know (executions started without the API) are left.
+	Applications posluha.Applications
 }
 
 // Console serves the page and the API.
@@ -672,9 +679,32 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request, who Staff, action 
 	writeJSON(w, http.StatusOK, map[string]any{"application": na, "audit": entry})
 }
 
+// moveApplication records what an action did in the applications table.
+func (c *Console) moveApplication(ctx context.Context, a *App, to posluha.Status, reason string) error {
+	if c.d.Applications == nil {
+		return nil
+	}
+	_, err := c.d.Applications.Update(ctx, a.ID, func(app *posluha.Application) error {
+		if to == posluha.StatusProcessing && app.Status != posluha.StatusFailed {
+			return nil // only a failed application moves back
+		}
+		return app.Move(posluha.StatusChange{Status: to, Step: app.Step, Time: c.d.Now(), Reason: reason})
+	})
+	if posluha.ErrorName(err) == posluha.ErrApplicationNotFound {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("application record %s: %w", a.ID, err)
+	}
+	return nil
+}
+
 func (c *Console) redrive(w http.ResponseWriter, r *http.Request, who Staff) {
-	c.act(w, r, who, ActionRedrive, func(a *App, _ *actionBody) (any, any, error) {
-		return nil, nil, c.d.Executions.Redrive(r.Context(), a.ExecutionARN)
+	c.act(w, r, who, ActionRedrive, func(a *App, b *actionBody) (any, any, error) {
+		if err := c.d.Executions.Redrive(r.Context(), a.ExecutionARN); err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, c.moveApplication(r.Context(), a, posluha.StatusProcessing, "redriven by support: "+b.Reason)
 	})
 }
 
@@ -683,7 +713,10 @@ func (c *Console) cancel(w http.ResponseWriter, r *http.Request, who Staff) {
 		if strings.TrimSpace(b.Reason) == "" {
 			return nil, nil, &engine.APIError{Code: "InvalidExecutionInput", Message: "a reason is required to cancel"}
 		}
-		return nil, nil, c.d.Executions.Stop(r.Context(), a.ExecutionARN, "Support.Cancelled", b.Reason)
+		if err := c.d.Executions.Stop(r.Context(), a.ExecutionARN, "Support.Cancelled", b.Reason); err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, c.moveApplication(r.Context(), a, posluha.StatusCancelled, b.Reason)
 	})
 }
 
@@ -712,7 +745,7 @@ func (c *Console) resend(w http.ResponseWriter, r *http.Request, who Staff) {
 		if err := c.d.Executions.Resend(r.Context(), a.ExecutionARN, next); err != nil {
 			return old, nil, err
 		}
-		return old, next, nil
+		return old, next, c.moveApplication(r.Context(), a, posluha.StatusProcessing, "data fixed by support: "+b.Reason)
 	})
 }
 

@@ -12,11 +12,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/posluha/posluha"
 	"github.com/posluha/posluha/local/bus"
 	"github.com/posluha/posluha/local/engine"
 	"github.com/posluha/posluha/local/gateway"
@@ -61,7 +63,7 @@ func newEnv(t *testing.T, pay func(in map[string]any) (any, error)) *env {
 
 // newEnvWith deploys definition as machine name; diagram, when set, serves
 // the BPMN diagrams.
-func newEnvWith(t *testing.T, name, definition string, inv engine.Invoker, diagram func(context.Context, string) ([]byte, error)) *env {
+func newEnvWith(t *testing.T, name, definition string, inv engine.Invoker, diagram func(context.Context, string) ([]byte, error), opts ...func(*Deps)) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -105,11 +107,15 @@ func newEnvWith(t *testing.T, name, definition string, inv engine.Invoker, diagr
 			return map[string]*rsa.PublicKey{kid: pub}, nil
 		}})
 	mux := http.NewServeMux()
-	Mount(mux, Deps{
+	deps := Deps{
 		Projection: e.proj, Audit: e.audit, Verifier: verifier, Issuer: idpSrv.URL,
 		Executions: &EngineExecutions{Engine: e.eng, Store: feed}, Sync: b.Sync,
 		Diagram: diagram, NodeModules: scenario.NodeModules("."),
-	})
+	}
+	for _, o := range opts {
+		o(&deps)
+	}
+	Mount(mux, deps)
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
 	if e.support, err = e.idp.SupportToken("staff-7"); err != nil {
@@ -390,9 +396,12 @@ func TestResend(t *testing.T) {
 
 // TestCancel: cancelling needs a reason; the execution is aborted with it.
 func TestCancel(t *testing.T) {
-	e := newEnv(t, func(in map[string]any) (any, error) {
+	apps := &fakeApplications{m: map[string]*posluha.Application{
+		"app-3": {ID: "app-3", Status: posluha.StatusWaiting, Step: "await_owner"},
+	}}
+	e := newEnvWith(t, "lockdown-payout", payDefinition, engine.InvokerFunc(func(context.Context, *engine.Call) (any, error) {
 		return nil, nil // a callback task: it parks until its token is answered
-	})
+	}), nil, func(d *Deps) { d.Applications = apps })
 	ctx := context.Background()
 	// A definition that parks on a token so the execution stays RUNNING.
 	sm, err := e.eng.CreateMachine(ctx, engine.CreateMachineInput{Name: "e-propyska", Definition: `{"QueryLanguage":"JSONata","StartAt":"Wait","States":{"Wait":{"Type":"Task","Comment":"bpmn:await_owner","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken","Arguments":{"FunctionName":"f","Payload":{}},"End":true}}}`})
@@ -425,6 +434,10 @@ func TestCancel(t *testing.T) {
 	a, _ := e.proj.Get("app-3")
 	if a.Status != "ABORTED" {
 		t.Errorf("projection after cancel: %s", a.Status)
+	}
+	rec := apps.m["app-3"]
+	if rec.Status != posluha.StatusCancelled || rec.StatusHistory[len(rec.StatusHistory)-1].Reason != "duplicate application" {
+		t.Errorf("application record after cancel: %+v", rec)
 	}
 }
 
@@ -544,4 +557,27 @@ func TestResendVariables(t *testing.T) {
 	if code, _ := e.do("POST", "/console/api/applications/app-4/resend", e.support, map[string]any{"input": map[string]any{}}); code != http.StatusConflict {
 		t.Errorf("second resend: %d, want 409", code)
 	}
+}
+
+// fakeApplications keeps application records in a map; only Update is
+// used by the console.
+type fakeApplications struct {
+	posluha.Applications
+	mu sync.Mutex
+	m  map[string]*posluha.Application
+}
+
+func (f *fakeApplications) Update(_ context.Context, id string, fn func(*posluha.Application) error) (*posluha.Application, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a, ok := f.m[id]
+	if !ok {
+		return nil, posluha.Errorf(posluha.ErrApplicationNotFound, "no application %s", id)
+	}
+	c := *a
+	if err := fn(&c); err != nil {
+		return nil, err
+	}
+	f.m[id] = &c
+	return &c, nil
 }
