@@ -3,6 +3,7 @@ package load_test
 import (
 	"bytes"
 	"context"
+	"flag"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -196,5 +197,17 @@ func TestBurst(t *testing.T) {
 	}
 	if th := awssdk.ToString(x.TraceHeader); !strings.HasPrefix(th, "Root=1-") {
 		t.Errorf("trace header %q", th)
+	}
+}
+
+func TestFlags(t *testing.T) {
+	var o load.Options
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	o.RegisterFlags(fs)
+	if err := fs.Parse([]string{"--rps", "2500", "--duration", "60s", "--applicants", "900000"}); err != nil {
+		t.Fatal(err)
+	}
+	if o.RPS != 2500 || o.Duration != time.Minute || o.Applicants != 900000 || o.Service != "lockdown-payout" || !o.Progress {
+		t.Fatalf("options %+v", o)
 	}
 }
