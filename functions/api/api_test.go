@@ -338,7 +338,9 @@ func TestLanguage(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
-	s := newStack(t, func(d *api.Deps) { d.Limits = api.Limits{CitizenRate: 0.001, CitizenBurst: 2} })
+	s := newStack(t, func(d *api.Deps) {
+		d.Limits = api.Limits{CitizenRate: 0.001, CitizenBurst: 2, PartnerRate: 0.001, PartnerBurst: 1}
+	})
 	tok := s.citizenToken(0)
 	wantStatus(t, s.do("GET", "/applications", tok, nil), 200)
 	wantStatus(t, s.do("GET", "/applications", tok, nil), 200)
@@ -349,6 +351,13 @@ func TestRateLimit(t *testing.T) {
 	}
 	// Another citizen has their own bucket.
 	wantStatus(t, s.do("GET", "/applications", s.citizenToken(1), nil), 200)
+	// So does each partner client.
+	pt, _ := s.idp.PartnerToken("bank")
+	body := map[string]any{"service": "senior-card", "form": map[string]any{}, "onBehalfOf": map[string]any{"taxNumber": "1234567890", "name": "П", "birthDate": "1950-01-01"}}
+	wantStatus(t, s.do("POST", "/applications", pt, body), 202)
+	wantStatus(t, s.do("POST", "/applications", pt, body), 429)
+	other, _ := s.idp.PartnerToken("insurer")
+	wantStatus(t, s.do("POST", "/applications", other, body), 202)
 }
 
 func TestPartnerOnBehalf(t *testing.T) {
