@@ -51,6 +51,10 @@ type Engine struct {
 	// yet, so that a callback racing the save waits for it instead of
 	// failing with TaskDoesNotExist.
 	pending map[string]string
+	// early holds answers (SendTaskSuccess/Failure/Heartbeat) that came for
+	// a pending token before its pass saved: the task's own Lambda may
+	// answer before it returns, as it may on AWS. Applied after the save.
+	early map[string][]func(*TaskRun)
 }
 
 type activeRun struct {
@@ -64,7 +68,7 @@ func New(cfg Config) *Engine {
 	e := &Engine{
 		store: cfg.Store, clock: cfg.Clock, invoker: cfg.Invoker, s3: cfg.S3,
 		region: cfg.Region, account: cfg.Account, log: cfg.Logger, auto: cfg.AutoAdvance,
-		defs: map[string]*Definition{}, active: map[string]*activeRun{}, backoff: map[string]time.Time{}, pending: map[string]string{},
+		defs: map[string]*Definition{}, active: map[string]*activeRun{}, backoff: map[string]time.Time{}, pending: map[string]string{}, early: map[string][]func(*TaskRun){},
 		changed: make(chan struct{}), wake: make(chan struct{}, 1),
 	}
 	if e.clock == nil {
@@ -339,10 +343,18 @@ func (e *Engine) advance(ctx context.Context, arn string) error {
 	r.checkpoint()
 	if len(r.tokens) > 0 {
 		e.mu.Lock()
+		answers := map[string][]func(*TaskRun){}
 		for _, tok := range r.tokens {
 			delete(e.pending, tok)
+			if fs := e.early[tok]; len(fs) > 0 {
+				answers[tok] = fs
+				delete(e.early, tok)
+			}
 		}
 		e.mu.Unlock()
+		for tok, fs := range answers {
+			go e.applyEarly(tok, fs)
+		}
 	}
 	if r.saveErr != nil {
 		return r.saveErr
@@ -409,6 +421,16 @@ func (e *Engine) AwaitSettled(ctx context.Context, arn string) (*Execution, erro
 		case <-ctx.Done():
 			return x, ctx.Err()
 		case <-ch:
+		}
+	}
+}
+
+// applyEarly applies answers that arrived before their token's pass saved.
+func (e *Engine) applyEarly(token string, fs []func(*TaskRun)) {
+	ctx := context.Background()
+	for _, f := range fs {
+		if err := e.completeToken(ctx, token, f); err != nil {
+			e.log.Warn("early task answer", "err", err)
 		}
 	}
 }

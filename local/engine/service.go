@@ -484,12 +484,18 @@ func (e *Engine) completeToken(ctx context.Context, token string, f func(*TaskRu
 	arn, err := e.store.TokenOwner(ctx, token)
 	if errors.Is(err, ErrNotFound) {
 		e.mu.Lock()
-		owner, ok := e.pending[token]
+		_, ok := e.pending[token]
+		if ok {
+			// Handed out by a pass that has not saved yet (the task's own
+			// Lambda answering): keep the answer for after the save rather
+			// than wait for a pass that may be waiting for this very call.
+			e.early[token] = append(e.early[token], f)
+		}
 		e.mu.Unlock()
 		if !ok {
 			return apiErr("TaskDoesNotExist", "Task Does Not Exist: '%s'", token)
 		}
-		arn, err = owner, nil // handed out by a running pass: mutate waits for its save
+		return nil
 	}
 	if err != nil {
 		return err
