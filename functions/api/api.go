@@ -38,6 +38,9 @@ type Executions interface {
 // waiting sign task. Errors: Application.NotFound for an unknown request,
 // Signature.Invalid, Signature.Expired.
 type Signatures interface {
+	// Signer returns the application and the signer (tax number) of a
+	// signing request. Errors: Application.NotFound.
+	Signer(ctx context.Context, requestID string) (applicationID, taxNumber string, err error)
 	Submit(ctx context.Context, requestID string, cms []byte) error
 }
 

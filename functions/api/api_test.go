@@ -63,7 +63,12 @@ func newStack(t *testing.T, mod func(*api.Deps)) *stack {
 	t.Cleanup(idp.Close)
 	p.SetIssuer(idp.URL)
 	s := &stack{t: t, idp: p, mem: dynamo.NewMemory(), queue: &Queue{}, exec: &Executions{},
-		sigs: &Signatures{SubmitFunc: func(context.Context, string, []byte) error { return nil }},
+		sigs: &Signatures{
+			SignerFunc: func(context.Context, string) (string, string, error) {
+				return "", "", posluha.Errorf(posluha.ErrApplicationNotFound, "no such request")
+			},
+			SubmitFunc: func(context.Context, string, []byte) error { return nil },
+		},
 		docs: &Documents{LinkFunc: func(_ context.Context, key string, _ time.Duration) (string, error) {
 			return "https://s3.local/bucket/" + key + "?X-Amz-Signature=x", nil
 		}},
@@ -436,7 +441,19 @@ func TestAnswerSignDocumentsNotifications(t *testing.T) {
 		t.Fatalf("status %s after the answer", a.Status)
 	}
 
-	// Signatures go to the sign package with the request id.
+	// Signatures go to the sign package with the request id; only the
+	// request's signer may post: here the applicant for their own requests
+	// and a co-owner (citizen 1) for theirs on this application.
+	coOwner := registries.Citizens()[1].TaxNumber
+	s.sigs.SignerFunc = func(_ context.Context, req string) (string, string, error) {
+		switch req {
+		case "co-owner":
+			return id, coOwner, nil
+		case "elsewhere":
+			return "another-application", c.TaxNumber, nil
+		}
+		return id, c.TaxNumber, nil
+	}
 	var got string
 	s.sigs.SubmitFunc = func(_ context.Context, req string, cms []byte) error {
 		got = req + ":" + string(cms)
@@ -451,6 +468,9 @@ func TestAnswerSignDocumentsNotifications(t *testing.T) {
 	}
 	wantStatus(t, s.do("POST", "/applications/"+id+"/signatures", tok, map[string]any{"requestId": "bad", "signature": "Y21zLWJ5dGVzLWhlcmUtMTIzNA=="}), 422)
 	wantStatus(t, s.do("POST", "/applications/"+id+"/signatures", tok, map[string]any{"requestId": "r", "signature": "%%%%not-base64%%%%%"}), 422)
+	wantStatus(t, s.do("POST", "/applications/"+id+"/signatures", s.citizenToken(1), map[string]any{"requestId": "co-owner", "signature": "Y21zLWJ5dGVzLWhlcmUtMTIzNA=="}), 202)
+	wantStatus(t, s.do("POST", "/applications/"+id+"/signatures", tok, map[string]any{"requestId": "co-owner", "signature": "Y21zLWJ5dGVzLWhlcmUtMTIzNA=="}), 404)
+	wantStatus(t, s.do("POST", "/applications/"+id+"/signatures", tok, map[string]any{"requestId": "elsewhere", "signature": "Y21zLWJ5dGVzLWhlcmUtMTIzNA=="}), 404)
 
 	// Documents: presigned links.
 	s.mem.Applications.Update(ctx, id, func(a *posluha.Application) error {

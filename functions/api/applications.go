@@ -337,18 +337,25 @@ func (h *Handler) sign(w http.ResponseWriter, r *http.Request, who Identity) {
 	}
 	ctx := r.Context()
 	id := r.PathValue("applicationId")
-	if _, err := h.mine(ctx, who, id); err != nil {
-		h.writeError(w, r, err)
+	if h.d.Signatures == nil {
+		h.writeError(w, r, posluha.Errorf(errUnavailable, "no signatures"))
+		return
+	}
+	// The one who may sign is the request's signer — a co-owner signs on
+	// the applicant's application — and nobody else, the applicant
+	// included: to anyone else the request does not exist.
+	app, signer, err := h.d.Signatures.Signer(ctx, in.RequestID)
+	if err != nil || app != id || signer != who.Subject {
+		if err != nil && posluha.ErrorName(err) == posluha.ErrInternal {
+			h.d.Log.ErrorContext(ctx, "signing request", "applicationId", id, "err", err)
+		}
+		h.writeError(w, r, posluha.Errorf(posluha.ErrApplicationNotFound, "no signing request %s for you on application %s", in.RequestID, id))
 		return
 	}
 	cms, err := base64.StdEncoding.DecodeString(in.Signature)
 	if err != nil {
 		h.writeError(w, r, problemf(posluha.ErrSignatureInvalid, posluha.Text{UK: "Підпис має бути в base64", EN: "The signature must be base64"},
 			fieldText{Pointer: "/signature", Detail: posluha.Text{UK: "Не base64", EN: "not base64"}}))
-		return
-	}
-	if h.d.Signatures == nil {
-		h.writeError(w, r, posluha.Errorf(errUnavailable, "no signatures"))
 		return
 	}
 	if err := h.d.Signatures.Submit(ctx, in.RequestID, cms); err != nil {

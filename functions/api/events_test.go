@@ -122,7 +122,10 @@ func sampleHandler(t *testing.T) *api.Handler {
 	h, err := api.New(api.Deps{
 		Services: testServices(t), Applications: mem.Applications, Notifications: mem.Notifications, Awaits: mem.Awaits,
 		Queue: &Queue{}, Executions: &Executions{},
-		Signatures: &Signatures{SubmitFunc: func(context.Context, string, []byte) error { return nil }},
+		Signatures: &Signatures{
+			SignerFunc: func(context.Context, string) (string, string, error) { return sampleApp, "3111412139", nil },
+			SubmitFunc: func(context.Context, string, []byte) error { return nil },
+		},
 		Documents: &Documents{LinkFunc: func(_ context.Context, key string, _ time.Duration) (string, error) {
 			return "https://s3.local/" + key, nil
 		}},

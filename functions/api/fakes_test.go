@@ -62,7 +62,12 @@ func (e *Executions) SendTaskSuccess(ctx context.Context, token, output string) 
 
 // Signatures is a func-field fake of api.Signatures.
 type Signatures struct {
+	SignerFunc func(ctx context.Context, requestID string) (string, string, error)
 	SubmitFunc func(ctx context.Context, requestID string, cms []byte) error
+}
+
+func (s *Signatures) Signer(ctx context.Context, requestID string) (string, string, error) {
+	return s.SignerFunc(ctx, requestID)
 }
 
 func (s *Signatures) Submit(ctx context.Context, requestID string, cms []byte) error {

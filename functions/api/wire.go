@@ -113,6 +113,15 @@ func (b *BlobDocuments) Link(ctx context.Context, key string, ttl time.Duration)
 // store and SendTaskSuccess) to Signatures.
 type SignSubmitter struct{ Sign *sign.Handler }
 
+// Signer implements Signatures.
+func (s SignSubmitter) Signer(ctx context.Context, requestID string) (string, string, error) {
+	v, err := s.Sign.View(ctx, requestID)
+	if err != nil {
+		return "", "", err
+	}
+	return v.ApplicationID, v.Signer, nil
+}
+
 // Submit implements Signatures.
 func (s SignSubmitter) Submit(ctx context.Context, requestID string, cms []byte) error {
 	_, err := s.Sign.Submit(ctx, requestID, cms)

@@ -61,6 +61,7 @@ func (s *Stack) AWSConfig() aws.Config {
 		Region:       "local",
 		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
 		BaseEndpoint: aws.String("http://" + s.edgeAddr),
+		HTTPClient:   s.httpClient,
 	}
 }
 

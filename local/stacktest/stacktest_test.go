@@ -9,6 +9,7 @@ package stacktest
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,19 +21,29 @@ import (
 	"testing"
 	"time"
 
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/posluha/posluha/functions/sign"
 	"github.com/posluha/posluha/local/oidc"
 	"github.com/posluha/posluha/local/registries"
+	"github.com/posluha/posluha/local/signer"
 	"github.com/posluha/posluha/local/stack"
 )
 
 // openStack starts the whole stack on loopback ports chosen by the OS, with
 // the services of the repository's statemachines/ folder.
 func openStack(t *testing.T) *stack.Stack {
+	s, _ := openStackIn(t, t.TempDir())
+	return s
+}
+
+func openStackIn(t *testing.T, data string) (*stack.Stack, string) {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	services := filepath.Join(filepath.Dir(file), "..", "..", "statemachines")
 	s, err := stack.Open(context.Background(), stack.Config{
-		DataDir: t.TempDir(), Addr: "127.0.0.1:0", RegistriesAddr: "127.0.0.1:0", APIAddr: "127.0.0.1:0", OIDCAddr: "127.0.0.1:0",
+		DataDir: data, Addr: "127.0.0.1:0", RegistriesAddr: "127.0.0.1:0", APIAddr: "127.0.0.1:0", OIDCAddr: "127.0.0.1:0",
 		StateMachines: services, ResumeParked: 200 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
@@ -43,7 +54,7 @@ func openStack(t *testing.T) *stack.Stack {
 	if n := len(s.Deployer.Services()); n < 3 {
 		t.Fatalf("%d services deployed, want the three demo services", n)
 	}
-	return s
+	return s, data
 }
 
 // testWriter sends the stack's warnings and errors to the test log.
@@ -265,4 +276,114 @@ func TestFOPRegistration(t *testing.T) {
 	if a := c.await(again); a.Status != "rejected" {
 		t.Fatalf("second registration ended %s, want rejected", a.Status)
 	}
+}
+
+// TestEPropyska: one of two co-owners applies to register at the flat;
+// both sign their consent through the simulated signing app (a forged
+// signature is refused and the owner may try again), the military and
+// migration registries are written, the certificate PDF and the signatures
+// are in the S3-compatible store, the status is done and the citizen is
+// notified.
+func TestEPropyska(t *testing.T) {
+	ctx := context.Background()
+	s, data := openStackIn(t, t.TempDir())
+	applicant := signIn(t, s, citizenNamed(t, "Шевченко"))
+	coOwner := signIn(t, s, citizenNamed(t, "Олійник"))
+	id := applicant.apply("e-propyska", map[string]any{"reestrNum": "1852963280000", "tck": "Печерський РТЦК та СП"})
+
+	ca, err := signer.Open(filepath.Join(data, "pki"), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := &signer.App{CA: ca, Dir: t.TempDir()}
+	for i, who := range []*citizen{coOwner, applicant} {
+		// The signing request the owner's app opens from its deeplink.
+		rid := sign.RequestID(id, "co_owner_consent", who.TaxNumber)
+		var hash string
+		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			v, err := s.Sign.View(ctx, rid)
+			if err == nil {
+				hash = v.Hash
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no signing request for %s: %v (application %+v)", who.LastName, err, applicant.await(id, "processing", "waiting"))
+			}
+		}
+		if i == 0 {
+			// Signed by somebody else's key: refused, the request stays open.
+			forged, err := app.Sign(ctx, applicant.TaxNumber, hash)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if code := who.do("POST", "/applications/"+id+"/signatures",
+				map[string]any{"requestId": rid, "signature": base64.StdEncoding.EncodeToString(forged)}, nil); code != http.StatusUnprocessableEntity {
+				t.Fatalf("forged signature: %d, want 422", code)
+			}
+		}
+		der, err := app.Sign(ctx, who.TaxNumber, hash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code := who.do("POST", "/applications/"+id+"/signatures",
+			map[string]any{"requestId": rid, "signature": base64.StdEncoding.EncodeToString(der)}, nil); code != http.StatusAccepted {
+			t.Fatalf("%s's signature: %d, want 202", who.LastName, code)
+		}
+	}
+	a := applicant.await(id)
+	if a.Status != "done" {
+		t.Fatalf("e-Propyska ended %s: %+v", a.Status, a.StatusHistory)
+	}
+	for _, reg := range []string{"military", "migration"} {
+		if st := s.Registries.Stats(reg); st.Requests == 0 {
+			t.Errorf("registry %s was not called: %+v", reg, st)
+		}
+	}
+	var docs struct {
+		Items []struct {
+			Number, URL string
+			Signatures  []string
+		} `json:"items"`
+	}
+	if code := applicant.do("GET", "/applications/"+id+"/documents", nil, &docs); code != http.StatusOK || len(docs.Items) != 1 {
+		t.Fatalf("documents: %d %+v", code, docs)
+	}
+	resp, err := http.Get(docs.Items[0].URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdf, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+		t.Fatalf("certificate download: %d, %d bytes", resp.StatusCode, len(pdf))
+	}
+	// The owners' detached signatures are stored next to the documents.
+	objects := listObjects(t, s)
+	p7s := 0
+	for _, k := range objects {
+		if strings.HasSuffix(k, ".p7s") && strings.Contains(k, id) {
+			p7s++
+		}
+	}
+	if p7s < 3 { // two owners' consents and the e-seal of the certificate
+		t.Errorf("signatures in S3 for %s: %d, want ≥ 3 (objects: %v)", id, p7s, objects)
+	}
+	if n := applicant.notifications(); !strings.Contains(n, id) {
+		t.Errorf("no notification about %s: %s", id, n)
+	}
+}
+
+// listObjects lists the documents bucket through the S3 protocol.
+func listObjects(t *testing.T, s *stack.Stack) []string {
+	t.Helper()
+	c := awss3.NewFromConfig(s.AWSConfig(), func(o *awss3.Options) { o.UsePathStyle = true })
+	out, err := c.ListObjectsV2(context.Background(), &awss3.ListObjectsV2Input{Bucket: awssdk.String("documents")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, o := range out.Contents {
+		keys = append(keys, awssdk.ToString(o.Key))
+	}
+	return keys
 }
