@@ -276,6 +276,12 @@ func registerResidence(st *state, args map[string]any) (map[string]any, *bizErro
 
 func fopStatus(st *state, args map[string]any) (map[string]any, *bizError) {
 	c, err := st.citizen(args)
+	if err != nil && err.status == 404 {
+		// Beyond the seeded citizens the tax service knows a whole
+		// population (the load generator's 900k applicants): a stable
+		// quarter are not sole proprietors, the rest are in groups 1–3.
+		return populationFOP(str(args, "taxNumber")), nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -433,4 +439,17 @@ func sortedKeys(m map[string]any) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// populationFOP is the tax service's record of an unseeded person, derived
+// from the tax number so that every run agrees.
+func populationFOP(tax string) map[string]any {
+	sum := 0
+	for _, d := range tax {
+		sum += int(d - '0')
+	}
+	if sum%4 == 0 {
+		return map[string]any{"taxNumber": tax, "registered": false}
+	}
+	return map[string]any{"taxNumber": tax, "registered": true, "group": strconv.Itoa(sum % 4), "kved": "47.11 Роздрібна торгівля", "since": "2020-01-01"}
 }

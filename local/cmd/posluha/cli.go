@@ -24,14 +24,16 @@ type Main struct {
 	Stdout io.Writer
 	Stderr io.Writer
 
-	cmd   string
-	exec  execOptions
-	eng   *engine.Engine
-	serve serveOptions
-	stack *stack.Stack
-	args  []string // a subcommand's own arguments, for those that parse them themselves
-	sub   string   // storage migrate|backup
-	admin adminOptions
+	cmd    string
+	exec   execOptions
+	eng    *engine.Engine
+	serve  serveOptions
+	stack  *stack.Stack
+	args   []string // a subcommand's own arguments, for those that parse them themselves
+	sub    string   // storage migrate|backup
+	admin  adminOptions
+	load   loadOptions
+	replay replayOptions
 }
 
 type execOptions struct {
@@ -52,7 +54,9 @@ commands:
   exec   run one execution of a definition in memory and print it as JSON
   test   run the services' scenario tests (statemachines/<service>/tests/*.yaml)
   storage migrate|backup   copy documents between S3-compatible stores (resumable, verified)
-  backup, restore          archive or restore the whole data directory (stack stopped)`
+  backup, restore          archive or restore the whole data directory (stack stopped)
+  load   play a burst of citizens against the stack (started in this process) and reconcile
+  queue replay             move dead-lettered submissions back to the queue`
 
 // ParseFlags reads the subcommand and its flags.
 func (m *Main) ParseFlags(_ context.Context, args []string) error {
@@ -85,6 +89,10 @@ func (m *Main) ParseFlags(_ context.Context, args []string) error {
 		return m.parseStorage(args[1:])
 	case "backup", "restore":
 		return m.parseArchive(m.cmd, args[1:])
+	case "load":
+		return m.parseLoad(args[1:])
+	case "queue":
+		return m.parseQueue(args[1:])
 	case "-h", "--help", "help":
 		return errors.New(usage)
 	}
@@ -104,6 +112,10 @@ func (m *Main) Run(ctx context.Context) error {
 		return m.runBackup(ctx)
 	case "restore":
 		return m.runRestore(ctx)
+	case "load":
+		return m.runLoad(ctx)
+	case "queue":
+		return m.runQueueReplay(ctx)
 	case "test":
 		if code := scenario.Main(ctx, m.args, m.Stdout, m.Stderr); code != 0 {
 			return ExitError(code)

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/posluha/posluha/functions/dispatcher"
+	"github.com/posluha/posluha/local/load"
+	"github.com/posluha/posluha/local/stack"
+)
+
+type loadOptions struct {
+	opts      load.Options
+	data      string
+	reconcile bool
+	json      string
+}
+
+func (m *Main) parseLoad(args []string) error {
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	m.load.opts.RegisterFlags(fs)
+	fs.StringVar(&m.load.data, "data", "", "data directory of the stack under load (default: a new temporary one)")
+	fs.BoolVar(&m.load.reconcile, "reconcile", true, "afterwards, check every 202 has a record and a finished execution, none twice")
+	fs.StringVar(&m.load.json, "json", "", "also write the figures to this file (JSON)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if m.load.opts.Duration == 0 && m.load.opts.Applicants == 0 {
+		return errors.New("load: give --duration or --applicants")
+	}
+	return nil
+}
+
+// runLoad starts the whole local stack in this process on free loopback
+// ports and plays a burst of citizens against its API: the figures are
+// the stack's, on this machine, with nothing in between.
+func (m *Main) runLoad(ctx context.Context) error {
+	data := m.load.data
+	if data == "" {
+		dir, err := os.MkdirTemp("", "posluha-load-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		data = dir
+	}
+	s, err := stack.Open(ctx, stack.Config{DataDir: data, Addr: "127.0.0.1:0", RegistriesAddr: "127.0.0.1:0",
+		APIAddr: "127.0.0.1:0", OIDCAddr: "127.0.0.1:0", StateMachines: "statemachines"})
+	if err != nil {
+		return err
+	}
+	m.stack = s
+	o := m.load.opts
+	o.APIURL = s.URLs()["api"]
+	o.Token = func(_ context.Context, a load.Applicant) (string, error) {
+		return s.OIDC.TokenFor(a.TaxNumber, a.Name, a.BirthDate)
+	}
+	if m.load.reconcile {
+		prefix := "arn:aws:states:local:000000000000:stateMachine:"
+		o.Check = &load.Reconciler{
+			Records:    &load.APIRecords{URL: o.APIURL, Token: o.Token},
+			Executions: &load.SFNExecutions{Client: sfn.NewFromConfig(s.AWSConfig()), MachineARN: func(svc string) string { return prefix + svc }},
+			Timeout:    30 * time.Minute,
+		}
+	}
+	res, err := load.Run(ctx, o, m.Stdout)
+	if err != nil {
+		return err
+	}
+	if m.load.json != "" {
+		b, _ := json.MarshalIndent(res, "", "  ")
+		if err := os.WriteFile(m.load.json, b, 0o644); err != nil {
+			return err
+		}
+	}
+	if r := res.Reconcile; r != nil && (r.MissingRecords > 0 || r.DuplicateIDs > 0 || r.DoubleApplied > 0 || r.NoExecution > 0) {
+		return fmt.Errorf("load: reconciliation found problems: %+v", *r)
+	}
+	return nil
+}
+
+// runQueueReplay moves the submissions that ended in the dead-letter queue
+// back to the queue, once their cause is fixed.
+func (m *Main) runQueueReplay(ctx context.Context) error {
+	c := sqs.NewFromConfig(awsConfigFor(m.replay.endpoint))
+	url := func(name string) (string, error) {
+		out, err := c.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: &name})
+		if err != nil {
+			return "", fmt.Errorf("queue %s: %w", name, err)
+		}
+		return *out.QueueUrl, nil
+	}
+	dlq, err := url(m.replay.dlq)
+	if err != nil {
+		return err
+	}
+	q, err := url(m.replay.queue)
+	if err != nil {
+		return err
+	}
+	n, err := dispatcher.Replay(ctx, c, dlq, q)
+	fmt.Fprintf(m.Stdout, "moved %d messages from %s to %s\n", n, m.replay.dlq, m.replay.queue)
+	return err
+}
+
+type replayOptions struct{ endpoint, queue, dlq string }
+
+func (m *Main) parseQueue(args []string) error {
+	if len(args) == 0 || args[0] != "replay" {
+		return errors.New("usage: posluha queue replay [--endpoint URL] [--queue NAME] [--dlq NAME]")
+	}
+	fs := flag.NewFlagSet("queue replay", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	fs.StringVar(&m.replay.endpoint, "endpoint", "http://127.0.0.1:4566", "the SQS endpoint (the local stack's AWS endpoint)")
+	fs.StringVar(&m.replay.queue, "queue", "applications", "the submissions queue")
+	fs.StringVar(&m.replay.dlq, "dlq", "applications-dlq", "its dead-letter queue")
+	return fs.Parse(args[1:])
+}
+
+// awsConfigFor is the SDK configuration for a local endpoint.
+func awsConfigFor(endpoint string) aws.Config {
+	return aws.Config{Region: "local", BaseEndpoint: aws.String(endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
+}
