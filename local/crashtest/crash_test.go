@@ -211,8 +211,8 @@ func TestCrashRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns and kills processes")
 	}
-	if *rounds < 1 {
-		t.Fatal("-crash.rounds must be at least 1")
+	if *rounds < 1 || *maxDelay <= 100*time.Millisecond {
+		t.Fatal("-crash.rounds must be at least 1 and -crash.maxdelay over 100ms")
 	}
 	s := *seed
 	if s == 0 {

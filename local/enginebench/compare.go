@@ -185,6 +185,9 @@ func SameJSON(a, b string) bool {
 	return reflect.DeepEqual(x, y)
 }
 
+// times formats a ratio with three significant digits (0.00243×, 16.9×).
+func times(r float64) string { return fmt.Sprintf("%.3g×", r) }
+
 func writeTable(w io.Writer, rows []Row, nodeVersion string, opts Options) {
 	load, _ := os.ReadFile("/proc/loadavg")
 	fmt.Fprintf(w, "%s, %s/%s, %d CPUs (GOMAXPROCS %d), %s; peer: aws-local-stepfunctions 3.0.0 on node %s; "+
@@ -197,10 +200,10 @@ func writeTable(w io.Writer, rows []Row, nodeVersion string, opts Options) {
 		per := r.Workload.PerExecution
 		bolt, boltRatio := "—", "—"
 		if !opts.NoBolt {
-			bolt, boltRatio = fmt.Sprintf("%.0f", Rate(r.Bolt, per)), fmt.Sprintf("%.1f×", r.BoltRatio())
+			bolt, boltRatio = fmt.Sprintf("%.0f", Rate(r.Bolt, per)), times(r.BoltRatio())
 		}
-		fmt.Fprintf(w, "| %s | %d | %s/s | %.0f | %s | %.0f | %.1f× | %s | %.0f | %.0f | %.1f× | %v |\n",
-			r.Workload.Name, r.Concurrency, r.Workload.Unit, Rate(r.Mem, per), bolt, Rate(r.Peer, per), r.MemRatio(), boltRatio,
-			PerCPU(r.Mem, per), PerCPU(r.Peer, per), r.MemCPURatio(), r.SameOutput)
+		fmt.Fprintf(w, "| %s | %d | %s/s | %.0f | %s | %.0f | %s | %s | %.0f | %.0f | %s | %v |\n",
+			r.Workload.Name, r.Concurrency, r.Workload.Unit, Rate(r.Mem, per), bolt, Rate(r.Peer, per), times(r.MemRatio()), boltRatio,
+			PerCPU(r.Mem, per), PerCPU(r.Peer, per), times(r.MemCPURatio()), r.SameOutput)
 	}
 }
