@@ -19,12 +19,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/posluha/posluha"
 	"github.com/posluha/posluha/functions/eventwrite"
 	"github.com/posluha/posluha/functions/pdfgen"
 	"github.com/posluha/posluha/functions/sign"
+	"github.com/posluha/posluha/local/bus"
+	"github.com/posluha/posluha/local/console"
 	"github.com/posluha/posluha/local/dynamodb"
 	"github.com/posluha/posluha/local/engine"
 	"github.com/posluha/posluha/local/lambdarun"
+	"github.com/posluha/posluha/local/metrics"
 	"github.com/posluha/posluha/local/oidc"
 	"github.com/posluha/posluha/local/outbox"
 	"github.com/posluha/posluha/local/registries"
@@ -74,6 +78,8 @@ type Stack struct {
 	SQS        *sqs.Server
 	SFN        *sfnapi.Server
 	OIDC       *oidc.Provider
+	Console    *console.Local
+	Metrics    *metrics.Metrics
 	Outbox     *outbox.Outbox
 	EventWrite *eventwrite.Handler
 	S3         *s3.Store
@@ -87,6 +93,8 @@ type Stack struct {
 	mux      *http.ServeMux
 	health   map[string]func(context.Context) error
 	closers  []func() error
+	feed     *bus.Feed
+	apps     posluha.Applications // the API's applications table, for the console's actions
 	// httpClient is shared by the in-process functions' SDK clients; a
 	// burst keeps hundreds of requests in flight to the edge.
 	httpClient *http.Client
@@ -164,9 +172,19 @@ func Open(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		edgeLn.Close()
 		return nil, err
 	}
+	// Every save the engine makes also feeds the status bus (EventBridge's
+	// shape), which the support console's projection and the metrics
+	// read: neither ever polls execution histories.
+	if s.Console, err = console.OpenLocal(filepath.Join(cfg.DataDir, "console"), cfg.Logger); err != nil {
+		edgeLn.Close()
+		return nil, err
+	}
+	s.feed = s.Console.Feed(s.Store)
+	s.Metrics = metrics.New()
+	s.Console.Bus.Subscribe("metrics", s.Metrics.BusHandler())
 	s.Lambdas = lambdarun.New()
 	s.Engine = engine.New(engine.Config{
-		Store:   s.Store,
+		Store:   s.feed,
 		Clock:   cfg.Clock,
 		Invoker: &engine.Router{Lambda: s.Lambdas},
 		Region:  "local",
@@ -204,6 +222,9 @@ func Open(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	for name, h := range cfg.Functions {
 		s.Lambdas.Register(name, h)
 	}
+	if err := s.Console.Start(ctx); err != nil {
+		return nil, err
+	}
 	if err := s.Engine.Start(ctx); err != nil {
 		return nil, err
 	}
@@ -216,6 +237,9 @@ func Open(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = cancel
 	if err := s.startWeb(ctx, lctx); err != nil {
+		return nil, err
+	}
+	if err := s.mountConsole(); err != nil {
 		return nil, err
 	}
 	s.wg.Add(1)
@@ -311,6 +335,8 @@ func (s *Stack) URLs() map[string]string {
 		"outbox":     "http://" + s.edgeAddr + "/outbox",
 		"api":        "http://" + s.webAddr,
 		"oidc":       s.OIDC.Issuer(),
+		"console":    "http://" + s.edgeAddr + "/console/",
+		"metrics":    "http://" + s.edgeAddr + "/metrics",
 	}
 }
 
@@ -358,6 +384,9 @@ func (s *Stack) Close() error {
 	}
 	if s.Engine != nil {
 		errs = append(errs, s.Engine.Close())
+	}
+	if s.Console != nil { // after the engine's last save, before the store
+		errs = append(errs, s.Console.Close())
 	}
 	if s.SQS != nil {
 		errs = append(errs, s.SQS.Close())

@@ -2,8 +2,10 @@ package stack
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,8 +14,10 @@ import (
 
 	"github.com/posluha/posluha/functions/api"
 	"github.com/posluha/posluha/functions/dispatcher"
+	"github.com/posluha/posluha/local/console"
 	"github.com/posluha/posluha/local/gateway"
 	"github.com/posluha/posluha/local/oidc"
+	"github.com/posluha/posluha/local/scenario"
 )
 
 // Queue names of the burst buffer.
@@ -84,6 +88,7 @@ func (s *Stack) startWeb(ctx context.Context, lctx context.Context) error {
 		return fmt.Errorf("api: %w", err)
 	}
 	deps.Signatures = api.SignSubmitter{Sign: s.Sign}
+	s.apps = deps.Applications
 	h, err := api.New(deps)
 	if err != nil {
 		webLn.Close()
@@ -94,7 +99,7 @@ func (s *Stack) startWeb(ctx context.Context, lctx context.Context) error {
 		Issuer: s.OIDC.Issuer(), Audience: oidc.DefaultAudience,
 		Public: api.PublicRoutes(),
 	})
-	s.webSrv = &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
+	s.webSrv = &http.Server{Handler: s.Metrics.Instrument("api", gw), ReadHeaderTimeout: 10 * time.Second}
 	s.webAddr = webLn.Addr().String()
 	s.serve(s.webSrv, webLn)
 
@@ -115,4 +120,34 @@ func (s *Stack) startWeb(ctx context.Context, lctx context.Context) error {
 		}
 	}()
 	return nil
+}
+
+// mountConsole serves the support console and the Prometheus metrics on
+// the edge endpoint.
+func (s *Stack) mountConsole() error {
+	nm := scenario.NodeModules(".")
+	c := console.New(console.Deps{
+		Projection: s.Console.Projection, Audit: s.Console.Audit, Sync: s.Console.Bus.Sync,
+		Verifier: gateway.New(nil, gateway.Options{Issuer: s.OIDC.Issuer(), Audience: oidc.DefaultAudience}),
+		Issuer:   s.OIDC.Issuer(), Executions: &console.EngineExecutions{Engine: s.Engine, Store: s.feed},
+		Diagram: console.Diagrams(s.cfg.StateMachines, nm), NodeModules: nm, Log: s.log,
+		Applications: s.apps,
+	})
+	s.mux.Handle("/console/", s.Metrics.Instrument("console", c.Handler()))
+	s.Metrics.Mount(s.mux)
+	q := sqs.NewFromConfig(s.AWSConfig())
+	s.Metrics.RegisterQueue(submissionsQueue, func() float64 {
+		out, err := q.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(s.queueURL),
+			AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages}})
+		if err != nil {
+			return -1
+		}
+		n, _ := strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)])
+		return float64(n)
+	})
+	return errors.Join(
+		s.Metrics.Executions(s.Console.Projection.StatusCounts),
+		s.Metrics.Steps(s.Console.Projection.StepCounts),
+		s.Metrics.BusPending(s.Console.Bus.Pending),
+	)
 }
