@@ -1,16 +1,14 @@
 package eventwrite
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/posluha/posluha"
+	"github.com/posluha/posluha/events/eventstest"
 )
 
 // TestEvents decodes every events/eventwrite/*.json strictly, checks that
@@ -43,19 +41,7 @@ func TestEvents(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var req posluha.TaskRequest
-			dec := json.NewDecoder(bytes.NewReader(data))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&req); err != nil {
-				t.Fatalf("decode: %v", err)
-			}
-			again, _ := json.Marshal(req)
-			var a, b any
-			json.Unmarshal(data, &a)
-			json.Unmarshal(again, &b)
-			if !reflect.DeepEqual(a, b) {
-				t.Errorf("round trip:\n%s\nwant\n%s", again, data)
-			}
+			req := eventstest.RoundTrip[posluha.TaskRequest](t, data)
 			e := mustEnv(t)
 			if req.ApplicationID != "" {
 				e.mustApp(t, req.ApplicationID, req.Service)

@@ -1,19 +1,17 @@
 package pdfgen_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
-	"reflect"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambda/messages"
 
 	"github.com/posluha/posluha"
+	"github.com/posluha/posluha/events/eventstest"
 )
 
 // TestEvents decodes every events/pdfgen/*.json strictly, checks it
@@ -42,19 +40,7 @@ func TestEvents(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var req posluha.TaskRequest
-			dec := json.NewDecoder(bytes.NewReader(data))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&req); err != nil {
-				t.Fatalf("decode: %v", err)
-			}
-			again, _ := json.Marshal(req)
-			var a, b any
-			json.Unmarshal(data, &a)
-			json.Unmarshal(again, &b)
-			if !reflect.DeepEqual(a, b) {
-				t.Errorf("round trip:\n%s\nwant\n%s", again, data)
-			}
+			eventstest.RoundTrip[posluha.TaskRequest](t, data)
 			out, err := h.Invoke(context.Background(), data)
 			var ive messages.InvokeResponse_Error
 			got := ""

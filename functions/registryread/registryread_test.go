@@ -3,7 +3,6 @@ package registryread
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http/httptest"
@@ -18,6 +17,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda/messages"
 
 	"github.com/posluha/posluha"
+	"github.com/posluha/posluha/events/eventstest"
 	"github.com/posluha/posluha/functions/internal/connector"
 	"github.com/posluha/posluha/functions/internal/lambdaerr"
 	"github.com/posluha/posluha/local/registries"
@@ -182,19 +182,7 @@ func TestEvents(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var req posluha.TaskRequest
-			dec := json.NewDecoder(bytes.NewReader(data))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&req); err != nil {
-				t.Fatalf("decode: %v", err)
-			}
-			again, _ := json.Marshal(req)
-			var a, b any
-			json.Unmarshal(data, &a)
-			json.Unmarshal(again, &b)
-			if !reflect.DeepEqual(a, b) {
-				t.Errorf("round trip:\n%s\nwant\n%s", again, data)
-			}
+			eventstest.RoundTrip[posluha.TaskRequest](t, data)
 			out, errType := invoke(t, h, log, data)
 			if errType != exp.errType || !strings.Contains(out, exp.out) {
 				t.Errorf("Invoke = %s, %q; want %s, %q", out, errType, exp.out, exp.errType)
