@@ -298,6 +298,10 @@ func (e *Engine) advance(ctx context.Context, arn string) error {
 	if x.Status != StatusRunning {
 		return nil
 	}
+	// The pass runs: a checkpoint it saves before it parks again must not
+	// look parked, or after a crash nobody would resume the execution
+	// (stores leave parked records out of ListRunning).
+	x.Parked = false
 	def, m, err := e.definition(ctx, x.MachineARN, x.Version)
 	if err != nil {
 		return err

@@ -269,8 +269,11 @@ func write(tx *bolt.Tx, x *engine.Execution, rec []byte, evs []encodedEvent, old
 		}
 	}
 	// Parked executions are resumed by their timers (wake) and tokens, not
-	// at start, so a million of them cost a restart nothing.
-	nm := meta{Seq: old.Seq, Machine: old.Machine, Running: x.Status == engine.StatusRunning && !x.Parked, WakeAt: x.WakeAt, Tokens: x.Tokens}
+	// at start, so a million of them cost a restart nothing. One marked
+	// parked with neither is resumed at start all the same: nothing else
+	// would ever wake it.
+	resumable := x.Parked && (!x.WakeAt.IsZero() || len(x.Tokens) > 0)
+	nm := meta{Seq: old.Seq, Machine: old.Machine, Running: x.Status == engine.StatusRunning && !resumable, WakeAt: x.WakeAt, Tokens: x.Tokens}
 	running := tx.Bucket(bucketRunning)
 	if nm.Running {
 		if err := running.Put(key, nil); err != nil {
