@@ -98,7 +98,7 @@ func startEPropyska(t *testing.T, ctx context.Context, clock engine.Clock) *ePro
 	t.Cleanup(func() { signing.Close() })
 
 	p := &ePropyska{eng: eng, signing: signing, pdf: pdf, app: &signer.App{CA: ca, Dir: filepath.Join(dir, "pki"), Now: clock.Now},
-		opened: make(chan sign.Opened, 4), events: make(chan string, 32), coOwners: []string{"2222222222", "3333333333"}}
+		opened: make(chan sign.Opened, 8), events: make(chan string, 32), coOwners: []string{"2222222222", "3333333333"}}
 	open := signing.Lambda()
 	runner.Register("sign", func(ctx context.Context, req posluha.TaskRequest) (sign.Opened, error) {
 		out, err := open(ctx, req)
@@ -148,11 +148,12 @@ func startEPropyska(t *testing.T, ctx context.Context, clock engine.Clock) *ePro
 	return p
 }
 
-// requests waits for the signing requests of all co-owners.
+// requests waits for the signing requests of every owner: the applicant
+// and the co-owners all sign their consent.
 func (p *ePropyska) requests(t *testing.T, ctx context.Context) []sign.View {
 	t.Helper()
 	var out []sign.View
-	for range p.coOwners {
+	for range len(p.coOwners) + 1 {
 		select {
 		case o := <-p.opened:
 			v, err := p.signing.View(ctx, o.RequestID)
@@ -179,8 +180,8 @@ func (p *ePropyska) steps() map[string]bool {
 	}
 }
 
-// TestEPropyskaCoOwnersSign: two co-owners get signing requests from the
-// multi-instance task, sign in reverse order through the simulated app,
+// TestEPropyskaCoOwnersSign: the applicant and two co-owners get signing
+// requests from the multi-instance task, sign in reverse order through the simulated app,
 // the process continues and issues the certificate.
 func TestEPropyskaCoOwnersSign(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
