@@ -34,6 +34,7 @@ conformance-floors: build ## raise the conformance floors to what passes now
 
 bench: deps build ## benchmarks (ratios against peers in the same run); see docs/benchmarks.md
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) run ./local/enginebench/cmd/enginebench
 
 fuzz: ## run every fuzz target for FUZZTIME each (default 60s)
 	@for p in $$($(GO) list ./...); do \

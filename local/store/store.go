@@ -60,7 +60,9 @@ var _ engine.Store = (*DB)(nil)
 // Options tune the store.
 type Options struct {
 	// BatchDelay is how long a write waits for others to share its fsync
-	// (bbolt's MaxBatchDelay); 0 keeps bbolt's default of 10 ms.
+	// (bbolt's MaxBatchDelay); 0 means 1 ms. bbolt's own 10 ms default
+	// capped a lone execution at ~85 checkpoints/s; 1 ms measured 6.6×
+	// that at one writer and 2.3× at 64 (local/enginebench).
 	BatchDelay time.Duration
 	// NoSync skips fsync: only for benchmarks and throwaway runs.
 	NoSync bool
@@ -72,9 +74,10 @@ func Open(path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	if opts.BatchDelay > 0 {
-		b.MaxBatchDelay = opts.BatchDelay
+	if opts.BatchDelay <= 0 {
+		opts.BatchDelay = time.Millisecond
 	}
+	b.MaxBatchDelay = opts.BatchDelay
 	b.NoSync = opts.NoSync
 	err = b.Update(func(tx *bolt.Tx) error {
 		for _, name := range allBuckets {
