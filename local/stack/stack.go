@@ -242,6 +242,8 @@ func Open(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if err := s.mountConsole(); err != nil {
 		return nil, err
 	}
+	s.mountPublic()
+	s.addHealthChecks()
 	s.wg.Add(1)
 	go s.resumeParked(lctx, cfg.ResumeParked)
 	if cfg.Watch > 0 {
@@ -337,6 +339,7 @@ func (s *Stack) URLs() map[string]string {
 		"oidc":       s.OIDC.Issuer(),
 		"console":    "http://" + s.edgeAddr + "/console/",
 		"metrics":    "http://" + s.edgeAddr + "/metrics",
+		"verify":     "http://" + s.edgeAddr + "/verify/{number}",
 	}
 }
 

@@ -271,6 +271,17 @@ func TestFOPRegistration(t *testing.T) {
 	if resp.StatusCode != 200 || !bytes.HasPrefix(pdf, []byte("%PDF-")) {
 		t.Fatalf("download: %d, %d bytes starting %q", resp.StatusCode, len(pdf), pdf[:min(len(pdf), 8)])
 	}
+	// Anyone can check the extract by its number (the QR code on it):
+	// genuine, and nothing personal in the answer.
+	resp, err = http.Get(strings.Replace(s.URLs()["verify"], "{number}", docs.Items[0].Number, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"genuine":true`) || strings.Contains(string(body), c.TaxNumber) || strings.Contains(string(body), c.LastName) {
+		t.Fatalf("public verification: %d %s", resp.StatusCode, body)
+	}
 	// Applying again while registered: the tax service says so, rejected.
 	again := c.apply("fop-registration", map[string]any{"kved": "62.01", "group": 2})
 	if a := c.await(again); a.Status != "rejected" {
