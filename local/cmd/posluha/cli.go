@@ -13,6 +13,7 @@ import (
 
 	"github.com/posluha/posluha/local/engine"
 	"github.com/posluha/posluha/local/scenario"
+	"github.com/posluha/posluha/local/signer"
 	"github.com/posluha/posluha/local/stack"
 	"github.com/posluha/posluha/query/value"
 )
@@ -56,7 +57,8 @@ commands:
   storage migrate|backup   copy documents between S3-compatible stores (resumable, verified)
   backup, restore          archive or restore the whole data directory (stack stopped)
   load   play a burst of citizens against the stack (started in this process) and reconcile
-  queue replay             move dead-lettered submissions back to the queue`
+  queue replay             move dead-lettered submissions back to the queue
+  signer sign --tax N --hash H   the simulated citizen's signing app: sign a request's hash (CMS, base64)`
 
 // ParseFlags reads the subcommand and its flags.
 func (m *Main) ParseFlags(_ context.Context, args []string) error {
@@ -93,6 +95,12 @@ func (m *Main) ParseFlags(_ context.Context, args []string) error {
 		return m.parseLoad(args[1:])
 	case "queue":
 		return m.parseQueue(args[1:])
+	case "signer":
+		if len(args) < 2 || args[1] != "sign" {
+			return errors.New("usage: posluha signer sign --tax N --hash H [--dir data/pki] [--out FILE]")
+		}
+		m.args = args[2:]
+		return nil
 	case "-h", "--help", "help":
 		return errors.New(usage)
 	}
@@ -116,6 +124,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return m.runLoad(ctx)
 	case "queue":
 		return m.runQueueReplay(ctx)
+	case "signer":
+		return signer.RunCLI(ctx, m.args, m.Stdout)
 	case "test":
 		if code := scenario.Main(ctx, m.args, m.Stdout, m.Stderr); code != 0 {
 			return ExitError(code)
