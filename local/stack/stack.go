@@ -94,6 +94,7 @@ type Stack struct {
 	health   map[string]func(context.Context) error
 	closers  []func() error
 	feed     *bus.Feed
+	router   *engine.Router
 	apps     posluha.Applications // the API's applications table, for the console's actions
 	// httpClient is shared by the in-process functions' SDK clients; a
 	// burst keeps hundreds of requests in flight to the edge.
@@ -183,10 +184,11 @@ func Open(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	s.Metrics = metrics.New()
 	s.Console.Bus.Subscribe("metrics", s.Metrics.BusHandler())
 	s.Lambdas = lambdarun.New()
+	s.router = &engine.Router{Lambda: s.Lambdas, Integrations: s.integrations()}
 	s.Engine = engine.New(engine.Config{
 		Store:   s.feed,
 		Clock:   cfg.Clock,
-		Invoker: &engine.Router{Lambda: s.Lambdas},
+		Invoker: s.router,
 		Region:  "local",
 		Account: "000000000000",
 		Logger:  cfg.Logger,
@@ -203,7 +205,7 @@ func Open(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		edgeLn.Close()
 		return nil, err
 	}
-	s.SFN = sfnapi.New(s.Engine, sfnapi.Options{Logger: cfg.Logger, Tokens: s.Store, TestInvoker: &engine.Router{Lambda: s.Lambdas}})
+	s.SFN = sfnapi.New(s.Engine, sfnapi.Options{Logger: cfg.Logger, Tokens: s.Store, TestInvoker: s.router})
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /health", s.serveHealth)
 	s.mux.Handle("/", s.edgeHandler())
