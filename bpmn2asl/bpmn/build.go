@@ -154,6 +154,10 @@ func (b *builder) definitions(root *xnode) {
 			d.Errors = append(d.Errors, e)
 		case "signal":
 			d.Signals = append(d.Signals, &Signal{Element: b.element(k)})
+		case "escalation":
+			e := &Escalation{Element: b.element(k)}
+			e.EscalationCode, _ = k.attr("escalationCode")
+			d.Escalations = append(d.Escalations, e)
 		default:
 			if strings.HasSuffix(k.local, "EventDefinition") {
 				e := b.eventDef(k, "", "")
@@ -164,10 +168,6 @@ func (b *builder) definitions(root *xnode) {
 					d.rootEventDefs[e.ID] = e
 				}
 			}
-		case "escalation":
-			e := &Escalation{Element: b.element(k)}
-			e.EscalationCode, _ = k.attr("escalationCode")
-			d.Escalations = append(d.Escalations, e)
 		}
 	}
 }

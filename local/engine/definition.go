@@ -81,19 +81,18 @@ type State struct {
 	Branches []*Definition
 
 	// Map.
-	Processor          *Definition
-	Distributed        bool
-	ItemsPath          *optPath
-	Items              *tmpl
-	ItemSelector       *tmpl
-	MaxConcurrency     *numField
-	ToleratedCount     *numField
-	ToleratedPercent   *numField
-	ItemBatcher        *ItemBatcher
-	ItemReader         *ItemReader
-	ResultWriter       *ResultWriter
-	Label              string
-	hasCatchOrRetryAll bool
+	Processor        *Definition
+	Distributed      bool
+	ItemsPath        *optPath
+	Items            *tmpl
+	ItemSelector     *tmpl
+	MaxConcurrency   *numField
+	ToleratedCount   *numField
+	ToleratedPercent *numField
+	ItemBatcher      *ItemBatcher
+	ItemReader       *ItemReader
+	ResultWriter     *ResultWriter
+	Label            string
 }
 
 // Retrier is one element of a state's Retry list.
@@ -117,10 +116,9 @@ type Catcher struct {
 
 // ItemBatcher groups Map items into batches.
 type ItemBatcher struct {
-	MaxItems      *numField
-	MaxBytes      *numField
-	BatchInput    *tmpl
-	hasItemsLimit bool
+	MaxItems   *numField
+	MaxBytes   *numField
+	BatchInput *tmpl
 }
 
 // ItemReader describes where a distributed Map reads its items.
@@ -368,7 +366,6 @@ func (p *parser) transitions(d *Definition, loc string) {
 }
 
 var commonFields = []string{"Type", "Comment", "QueryLanguage"}
-var jsonPathIO = []string{"InputPath", "OutputPath"}
 
 var stateFields = map[string]map[string]bool{
 	"Pass":     set(append(commonFields, "Next", "End", "InputPath", "OutputPath", "Parameters", "ResultPath", "Result", "Assign", "Output")...),

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -363,7 +362,7 @@ func (e *Engine) advance(ctx context.Context, arn string) error {
 	if r.saveErr != nil {
 		return r.saveErr
 	}
-	if x.WakeAt.IsZero() == false {
+	if !x.WakeAt.IsZero() {
 		e.poke()
 	}
 	if x.Status != StatusRunning && x.ParentToken != "" {
@@ -402,8 +401,6 @@ func (e *Engine) mocked(state string) bool {
 	_, has := m.resp[state]
 	return has
 }
-
-var errNoSuchToken = errors.New("task token not found")
 
 // AwaitSettled is Await that also returns when the execution can make no
 // progress on its own: RUNNING, no pass running, and no timer (it waits for

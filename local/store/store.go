@@ -355,7 +355,8 @@ func (db *DB) ListExecutions(_ context.Context, machineARN string) ([]*engine.Ex
 		prefix := append([]byte(machineARN), 0)
 		c := tx.Bucket(bucketByMachine).Cursor()
 		// Seek past the prefix, then walk back: newest first.
-		k, v := c.Seek(append(append([]byte(nil), prefix...), bytes.Repeat([]byte{0xff}, 9)...))
+		k, _ := c.Seek(append(append([]byte(nil), prefix...), bytes.Repeat([]byte{0xff}, 9)...))
+		var v []byte
 		if k == nil {
 			k, v = c.Last()
 		} else {
