@@ -46,7 +46,7 @@ lint: ## go vet + staticcheck
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
-run: build ## the local stack with the demo services
+run: deps build ## the local stack with the demo services
 	./bin/posluha serve
 
 lambdas: ## build every Lambda for AWS (provided.al2023, arm64) into bin/lambdas/<fn>/bootstrap
