@@ -75,7 +75,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/posluha/posluha/local/dynamodb/wal"
+	"github.com/posluha/posluha/local/internal/wal"
 )
 
 // targetPrefix is the X-Amz-Target prefix of every DynamoDB operation.

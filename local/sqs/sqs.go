@@ -5,7 +5,7 @@
 // Queues and messages live in memory. Every change is an event (queue
 // created, message sent, received, made visible, deleted, moved to the
 // dead-letter queue, …) appended to a write-ahead log (package
-// local/dynamodb/wal) and replayed at start. Sends, deletes and queue changes
+// local/internal/wal) and replayed at start. Sends, deletes and queue changes
 // wait for the group-committed fsync before they are acknowledged; receive
 // and visibility events are appended without waiting, since losing one only
 // makes a message visible earlier with a lower receive count, which SQS's
@@ -56,7 +56,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/posluha/posluha/local/dynamodb/wal"
+	"github.com/posluha/posluha/local/internal/wal"
 )
 
 // Account is the account id in queue URLs and ARNs.
