@@ -76,7 +76,9 @@ func (s *sfnStack) executions(t *testing.T) []sfntypes.ExecutionListItem {
 	var all []sfntypes.ExecutionListItem
 	p := sfn.NewListExecutionsPaginator(s.client, &sfn.ListExecutionsInput{StateMachineArn: aws.String(s.machine)})
 	for p.HasMorePages() {
-		out, err := p.NextPage(context.Background())
+		// The client under test makes one attempt (throttling must reach
+		// the dispatcher); the check itself may retry a dropped connection.
+		out, err := p.NextPage(context.Background(), func(o *sfn.Options) { o.RetryMaxAttempts = 5 })
 		if err != nil {
 			t.Fatal(err)
 		}
