@@ -15,6 +15,9 @@ type MemStore struct {
 	execs    map[string]*memExec
 	tokens   map[string]string
 	order    []string
+	// wake holds the executions that have a timer, so the timer loop's
+	// queries cost the number of timers, not of executions ever stored.
+	wake map[string]time.Time
 }
 
 type memExec struct {
@@ -24,7 +27,7 @@ type memExec struct {
 
 // NewMemStore returns an empty store.
 func NewMemStore() *MemStore {
-	return &MemStore{machines: map[string]*Machine{}, execs: map[string]*memExec{}, tokens: map[string]string{}}
+	return &MemStore{machines: map[string]*Machine{}, execs: map[string]*memExec{}, tokens: map[string]string{}, wake: map[string]time.Time{}}
 }
 
 var _ Store = (*MemStore)(nil)
@@ -87,6 +90,7 @@ func (s *MemStore) CreateExecution(_ context.Context, x *Execution, events []Eve
 	s.execs[x.ARN] = &memExec{x: x.clone(), events: append([]Event(nil), events...)}
 	s.order = append(s.order, x.ARN)
 	s.indexTokens(nil, x)
+	s.indexWake(x)
 	return nil
 }
 
@@ -101,6 +105,14 @@ func (s *MemStore) indexTokens(old, x *Execution) {
 	}
 }
 
+func (s *MemStore) indexWake(x *Execution) {
+	if x.WakeAt.IsZero() {
+		delete(s.wake, x.ARN)
+	} else {
+		s.wake[x.ARN] = x.WakeAt
+	}
+}
+
 // SaveExecution implements Store.
 func (s *MemStore) SaveExecution(_ context.Context, x *Execution, events []Event) error {
 	s.mu.Lock()
@@ -110,6 +122,7 @@ func (s *MemStore) SaveExecution(_ context.Context, x *Execution, events []Event
 		return ErrNotFound
 	}
 	s.indexTokens(e.x, x)
+	s.indexWake(x)
 	e.x = x.clone()
 	e.events = append(e.events, events...)
 	return nil
@@ -177,20 +190,22 @@ func (s *MemStore) TokenOwner(_ context.Context, token string) (string, error) {
 	return arn, nil
 }
 
-// DueExecutions implements Store. A linear scan: the in-memory store is for
-// tests and one-shot runs; a durable store keeps a WakeAt index.
+// DueExecutions implements Store: the earliest timers first.
 func (s *MemStore) DueExecutions(_ context.Context, now time.Time, limit int) ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []string
-	for _, arn := range s.order {
-		w := s.execs[arn].x.WakeAt
-		if !w.IsZero() && !w.After(now) {
+	for arn, w := range s.wake {
+		if !w.After(now) {
 			out = append(out, arn)
-			if len(out) == limit {
-				break
-			}
 		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		wi, wj := s.wake[out[i]], s.wake[out[j]]
+		return wi.Before(wj) || (wi.Equal(wj) && out[i] < out[j])
+	})
+	if len(out) > limit {
+		out = out[:limit]
 	}
 	return out, nil
 }
@@ -200,8 +215,8 @@ func (s *MemStore) NextWake(_ context.Context) (time.Time, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var best time.Time
-	for _, e := range s.execs {
-		if w := e.x.WakeAt; !w.IsZero() && (best.IsZero() || w.Before(best)) {
+	for _, w := range s.wake {
+		if best.IsZero() || w.Before(best) {
 			best = w
 		}
 	}
