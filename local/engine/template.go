@@ -91,21 +91,27 @@ func (p *parser) jpTemplate(v any, loc, field string) *tmpl {
 		}
 		return out
 	case []any:
-		out := &tmpl{kind: tArr, field: field}
-		dynamic := false
-		for i, e := range t {
-			c := p.jpTemplate(e, fmt.Sprintf("%s/%d", loc, i), field)
-			if c.kind != tLit {
-				dynamic = true
-			}
-			out.vals = append(out.vals, c)
-		}
-		if !dynamic {
-			return &tmpl{kind: tLit, lit: t}
-		}
-		return out
+		return arrayTemplate(t, loc, field, p.jpTemplate)
 	}
 	return &tmpl{kind: tLit, lit: v}
+}
+
+// arrayTemplate compiles an array of either query language's templates
+// with each; an array without expressions stays a literal.
+func arrayTemplate(t []any, loc, field string, each func(v any, loc, field string) *tmpl) *tmpl {
+	out := &tmpl{kind: tArr, field: field}
+	dynamic := false
+	for i, e := range t {
+		c := each(e, fmt.Sprintf("%s/%d", loc, i), field)
+		if c.kind != tLit {
+			dynamic = true
+		}
+		out.vals = append(out.vals, c)
+	}
+	if !dynamic {
+		return &tmpl{kind: tLit, lit: t}
+	}
+	return out
 }
 
 // jaTemplate compiles a JSONata-mode template.
@@ -138,19 +144,7 @@ func (p *parser) jaTemplate(v any, loc, field string) *tmpl {
 		}
 		return out
 	case []any:
-		out := &tmpl{kind: tArr, field: field}
-		dynamic := false
-		for i, e := range t {
-			c := p.jaTemplate(e, fmt.Sprintf("%s/%d", loc, i), field)
-			if c.kind != tLit {
-				dynamic = true
-			}
-			out.vals = append(out.vals, c)
-		}
-		if !dynamic {
-			return &tmpl{kind: tLit, lit: t}
-		}
-		return out
+		return arrayTemplate(t, loc, field, p.jaTemplate)
 	}
 	return &tmpl{kind: tLit, lit: v}
 }
