@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -131,7 +132,7 @@ func (b *Bus) Start(ctx context.Context) error {
 	var drop []uint64
 	for _, p := range pending {
 		ok := false
-		if p.arn != "" && b.verify != nil {
+		if p.arn != "" && b.verify != nil && !strings.HasPrefix(p.arn, putMarker) {
 			if ok, err = b.verify(ctx, p.arn, p.seq); err != nil {
 				return fmt.Errorf("recover event outbox: %w", err)
 			}
