@@ -28,6 +28,8 @@ func (s *Stack) integrations() map[string]engine.Integration {
 	m["aws-sdk:sqs:sendMessage"] = m["sqs:sendMessage"]
 	m["aws-sdk:s3:putObject"] = s.s3PutObject
 	m["aws-sdk:s3:getObject"] = s.s3GetObject
+	m["events:putEvents"] = s.putEvents(true)
+	m["aws-sdk:eventbridge:putEvents"] = s.putEvents(false)
 	return m
 }
 

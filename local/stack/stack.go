@@ -285,6 +285,7 @@ func (s *Stack) edgeHandler() http.Handler {
 		"AWSStepFunctions":  s.SFN.Handler(),
 		"DynamoDB_20120810": s.DynamoDB.Handler(),
 		"AmazonSQS":         s.SQS.Handler(),
+		"AWSEvents":         s.Console.Bus.Handler(), // PutEvents onto the status bus
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		target := r.Header.Get("X-Amz-Target")
