@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -41,14 +40,30 @@ type Bus struct {
 	db     *bolt.DB
 	verify func(ctx context.Context, arn string, seq int64) (bool, error)
 
-	mu        sync.Mutex
-	subs      []sub
-	committed map[uint64]bool // entries whose save succeeded, not yet delivered
-	wake      chan struct{}
+	mu   sync.Mutex
+	subs []sub
+	// queue holds what waits for delivery, in the order it was released:
+	// outbox entries whose save succeeded and volatile events (Publish).
+	// One ordered queue keeps an execution's steps in order whichever path
+	// they took.
+	queue    []item
+	released uint64 // items ever queued
+	settled  uint64 // items ever delivered (or dropped)
+	wake     chan struct{}
 	started   bool
 	stop      context.CancelFunc
 	done      chan struct{}
 }
+
+// item is an outbox entry (id != 0) or events that have none.
+type item struct {
+	id  uint64
+	evs []Event
+}
+
+// maxVolatile bounds the volatile events held while subscribers fail:
+// each is superseded by the step events that follow it, so the oldest go.
+const maxVolatile = 100_000
 
 type sub struct {
 	name string
@@ -94,7 +109,7 @@ func Open(path string, o Options) (*Bus, error) {
 		db.Close()
 		return nil, fmt.Errorf("init event outbox %s: %w", path, err)
 	}
-	b := &Bus{o: o, db: db, committed: map[uint64]bool{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	b := &Bus{o: o, db: db, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	return b, nil
 }
 
@@ -140,7 +155,8 @@ func (b *Bus) Start(ctx context.Context) error {
 			ok = true // no store to ask: deliver (at least once)
 		}
 		if ok {
-			b.committed[p.id] = true
+			b.queue = append(b.queue, item{id: p.id})
+			b.released++
 		} else {
 			drop = append(drop, p.id)
 		}
@@ -203,7 +219,31 @@ func (b *Bus) prepare(arn string, seq int64, evs []Event) (uint64, error) {
 // commit releases an entry whose save succeeded.
 func (b *Bus) commit(id uint64) {
 	b.mu.Lock()
-	b.committed[id] = true
+	b.queue = append(b.queue, item{id: id})
+	b.released++
+	b.mu.Unlock()
+	b.signal()
+}
+
+// publish releases events that have no save behind them: the engine's
+// transitions it does not checkpoint (Feed.Observe). They skip the outbox,
+// so a crash may lose them; the engine then runs those transitions again
+// and they are published again.
+func (b *Bus) publish(evs []Event) {
+	b.mu.Lock()
+	b.queue = append(b.queue, item{evs: evs})
+	b.released++
+	if len(b.queue) > maxVolatile {
+		// Never from the first batch: the loop may be delivering it.
+		for i := maxBatch; i < len(b.queue); i++ {
+			if it := b.queue[i]; it.id == 0 {
+				b.queue = append(b.queue[:i], b.queue[i+1:]...)
+				b.settled++
+				b.o.Logger.Warn("drop undelivered volatile status events", "events", len(it.evs))
+				break
+			}
+		}
+	}
 	b.mu.Unlock()
 	b.signal()
 }
@@ -251,20 +291,13 @@ func (b *Bus) loop(ctx context.Context) {
 		}
 		for ctx.Err() == nil {
 			b.mu.Lock()
-			ids := make([]uint64, 0, len(b.committed))
-			for id := range b.committed {
-				ids = append(ids, id)
-			}
+			items := b.queue[:min(len(b.queue), maxBatch):min(len(b.queue), maxBatch)]
 			b.mu.Unlock()
-			if len(ids) == 0 {
+			if len(items) == 0 {
 				break
 			}
-			sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-			if len(ids) > maxBatch {
-				ids = ids[:maxBatch]
-			}
-			if err := b.deliver(ctx, ids); err != nil {
-				b.o.Logger.Warn("deliver status events", "err", err, "events", len(ids))
+			if err := b.deliver(ctx, items); err != nil {
+				b.o.Logger.Warn("deliver status events", "err", err, "entries", len(items))
 				select {
 				case <-ctx.Done():
 					return
@@ -275,12 +308,20 @@ func (b *Bus) loop(ctx context.Context) {
 	}
 }
 
-func (b *Bus) deliver(ctx context.Context, ids []uint64) error {
+// deliver hands the first len(items) queued items to every subscriber and
+// then takes them off the queue.
+func (b *Bus) deliver(ctx context.Context, items []item) error {
 	var evs []Event
+	var ids []uint64
 	err := b.db.View(func(tx *bolt.Tx) error {
 		bk := tx.Bucket(bucketOutbox)
-		for _, id := range ids {
-			v := bk.Get(key(id))
+		for _, it := range items {
+			if it.id == 0 {
+				evs = append(evs, it.evs...)
+				continue
+			}
+			ids = append(ids, it.id)
+			v := bk.Get(key(it.id))
 			if v == nil {
 				continue
 			}
@@ -303,16 +344,20 @@ func (b *Bus) deliver(ctx context.Context, ids []uint64) error {
 			return fmt.Errorf("subscriber %s: %w", s.name, err)
 		}
 	}
-	if err := b.delete(ids); err != nil {
-		return err
+	if len(ids) > 0 {
+		if err := b.delete(ids); err != nil {
+			return err
+		}
 	}
 	b.mu.Lock()
-	for _, id := range ids {
-		delete(b.committed, id)
-	}
+	// Only this loop takes items off the front (publish drops from further
+	// back), so the delivered ones are still the first len(items).
+	b.queue = b.queue[len(items):]
+	b.settled += uint64(len(items))
 	b.mu.Unlock()
 	return nil
 }
+
 
 // ErrNotStarted is returned by Sync before Start.
 var ErrNotStarted = errors.New("bus: not started")
@@ -325,22 +370,14 @@ func (b *Bus) Sync(ctx context.Context) error {
 		b.mu.Unlock()
 		return ErrNotStarted
 	}
-	var wait []uint64
-	for id := range b.committed {
-		wait = append(wait, id)
-	}
+	want := b.released
 	b.mu.Unlock()
 	b.signal()
 	for {
 		b.mu.Lock()
-		left := 0
-		for _, id := range wait {
-			if b.committed[id] {
-				left++
-			}
-		}
+		done := b.settled >= want
 		b.mu.Unlock()
-		if left == 0 {
+		if done {
 			return nil
 		}
 		select {
@@ -356,5 +393,5 @@ func (b *Bus) Sync(ctx context.Context) error {
 func (b *Bus) Pending() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return len(b.committed)
+	return len(b.queue)
 }

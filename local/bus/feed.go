@@ -77,6 +77,53 @@ func (f *Feed) SaveExecution(ctx context.Context, x *engine.Execution, events []
 	return f.save(ctx, x, func() error { return f.Store.SaveExecution(ctx, x, events) }, false)
 }
 
+var _ engine.Observer = (*Feed)(nil)
+
+// Observe implements engine.Observer: a transition the engine does not
+// save is published at once without the outbox, so the console's live step
+// counts see a long synchronous task while it runs. If the process dies,
+// the engine runs the transition again from its last checkpoint and it is
+// observed again; the projection keeps the highest sequence per
+// application, so a repeat changes nothing.
+func (f *Feed) Observe(ctx context.Context, x *engine.Execution) {
+	f.mu.Lock()
+	prev := f.last[x.ARN]
+	f.mu.Unlock()
+	if prev == nil {
+		old, err := f.Store.GetExecution(ctx, x.ARN)
+		if err != nil {
+			return // the next save publishes the change against the record it replaces
+		}
+		prev = summarize(old)
+	}
+	next := summarize(x)
+	evs, err := f.diff(ctx, prev, next, x)
+	if err != nil {
+		f.bus.o.Logger.Warn("status events of an unsaved transition", "execution", x.ARN, "err", err)
+		return
+	}
+	if len(evs) > 0 {
+		f.bus.publish(evs)
+	}
+	f.remember(x, next)
+}
+
+func (f *Feed) remember(x *engine.Execution, next *summary) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if x.Status == engine.StatusRunning {
+		if len(f.last) >= maxCached {
+			for k := range f.last { // drop an arbitrary entry
+				delete(f.last, k)
+				break
+			}
+		}
+		f.last[x.ARN] = next
+	} else {
+		delete(f.last, x.ARN)
+	}
+}
+
 func (f *Feed) save(ctx context.Context, x *engine.Execution, write func() error, created bool) error {
 	var prev *summary
 	if !created {
@@ -109,19 +156,7 @@ func (f *Feed) save(ctx context.Context, x *engine.Execution, write func() error
 	if id != 0 {
 		f.bus.commit(id)
 	}
-	f.mu.Lock()
-	if x.Status == engine.StatusRunning {
-		if len(f.last) >= maxCached {
-			for k := range f.last { // drop an arbitrary entry
-				delete(f.last, k)
-				break
-			}
-		}
-		f.last[x.ARN] = next
-	} else {
-		delete(f.last, x.ARN)
-	}
-	f.mu.Unlock()
+	f.remember(x, next)
 	return nil
 }
 

@@ -19,12 +19,24 @@
 // (Execution.WakeAt), a callback task parks on its token; the Engine's timer
 // loop and SendTask* resume it, also after a restart on the same Store.
 //
-// Checkpoints: the record is saved after every state the root thread
-// completes and whenever the interpreter parks or finishes. Threads inside a
-// Parallel or Map are saved with the parent's next checkpoint, so after a
-// crash a branch reruns from its last saved state. Tasks are therefore
-// at-least-once; $$.Execution.Id + $$.State.Name (+ Map index) is the
-// idempotency key a Lambda should use.
+// Checkpoints: the record is saved where a crash could otherwise lose an
+// effect or a wait: after the root thread completes a Task, Map or Parallel
+// (their results may hold tasks' effects), whenever the interpreter parks
+// (a task token, a Wait, a retry interval) and when it finishes. Pass,
+// Choice, Succeed and a finished Wait are not saved on their own: after a
+// crash they run again from the last checkpoint, to the same result, since
+// they are functions of the saved input, variables and context object. The
+// exceptions are the random functions (States.UUID, States.MathRandom,
+// $uuid, $random): a re-run draws new values. That is acceptable because
+// nothing outside the execution saw the first draw (no task ran since the
+// checkpoint, and the history events of the lost run were never saved), so
+// the re-run is indistinguishable from a run that drew those values first.
+// Stores that implement Observer still see every root transition (the
+// status bus publishes steps from it). Threads inside a Parallel or Map are
+// saved with the parent's next checkpoint, so after a crash a branch reruns
+// from its last saved state. Tasks are therefore at-least-once;
+// $$.Execution.Id + $$.State.Name (+ Map index) is the idempotency key a
+// Lambda should use.
 //
 // Values are immutable once produced: the interpreter never mutates an
 // input, result or variable in place (ResultPath copies the objects along

@@ -29,14 +29,15 @@ type Config struct {
 
 // Engine runs executions stored in a Store. It is safe for concurrent use.
 type Engine struct {
-	store   Store
-	clock   Clock
-	invoker Invoker
-	s3      S3
-	region  string
-	account string
-	log     *slog.Logger
-	auto    bool
+	store    Store
+	observer Observer // store's, if it implements Observer
+	clock    Clock
+	invoker  Invoker
+	s3       S3
+	region   string
+	account  string
+	log      *slog.Logger
+	auto     bool
 
 	mu      sync.Mutex
 	defs    map[string]*Definition // "machineARN#version" → parsed definition
@@ -70,6 +71,7 @@ func New(cfg Config) *Engine {
 		defs: map[string]*Definition{}, active: map[string]*activeRun{}, backoff: map[string]time.Time{}, pending: map[string]string{}, early: map[string][]func(*TaskRun){},
 		changed: make(chan struct{}), wake: make(chan struct{}, 1),
 	}
+	e.observer, _ = cfg.Store.(Observer)
 	if e.clock == nil {
 		e.clock = RealClock{}
 	}

@@ -154,9 +154,27 @@ func (r *run) advanceState(t *Thread, def *Definition, sc *scope) (o outcome, mo
 	t.State, t.Input = next, Value{out}
 	t.Entered, t.Phase, t.Retries, t.RetryCount, t.Task, t.Children = 0, phaseNew, nil, 0, nil, nil
 	if t == r.x.Root {
-		r.checkpoint()
+		if hasEffects(st) {
+			r.checkpoint()
+		} else if r.eng.observer != nil {
+			r.eng.observer.Observe(r.ctx, r.x)
+		}
 	}
 	return oDone, true
+}
+
+// hasEffects reports whether completing st must be checkpointed: a Task's
+// result (or a Map's or Parallel's children, which may hold Task results)
+// would otherwise be lost in a crash and the task run again. The other
+// states are pure functions of the saved record, so after a crash they
+// simply run again to the same result; a Wait or a retry interval parks,
+// and a pass saves whenever it parks or ends.
+func hasEffects(st *State) bool {
+	switch st.Type {
+	case "Task", "Map", "Parallel":
+		return true
+	}
+	return false
 }
 
 // enter records that t enters st.

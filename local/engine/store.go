@@ -84,3 +84,16 @@ type Store interface {
 	// NextWake returns the earliest WakeAt over all executions.
 	NextWake(ctx context.Context) (time.Time, bool, error)
 }
+
+// Observer is an optional interface of a Store: the engine saves a running
+// execution only where a crash could otherwise lose an effect or a timer
+// (see the package doc), and tells a Store that implements Observer about
+// the root thread's other transitions, so that it can publish them (the
+// status bus's live step counts) without a write.
+type Observer interface {
+	// Observe sees x right after its root thread moved to a new state that
+	// was not saved. x is the interpreter's record: read it during the
+	// call, never keep or change it. Nothing is durable: after a crash the
+	// transition runs, and is observed, again.
+	Observe(ctx context.Context, x *Execution)
+}
