@@ -50,9 +50,9 @@ type Bus struct {
 	released uint64 // items ever queued
 	settled  uint64 // items ever delivered (or dropped)
 	wake     chan struct{}
-	started   bool
-	stop      context.CancelFunc
-	done      chan struct{}
+	started  bool
+	stop     context.CancelFunc
+	done     chan struct{}
 }
 
 // item is an outbox entry (id != 0) or events that have none.
@@ -357,7 +357,6 @@ func (b *Bus) deliver(ctx context.Context, items []item) error {
 	b.mu.Unlock()
 	return nil
 }
-
 
 // ErrNotStarted is returned by Sync before Start.
 var ErrNotStarted = errors.New("bus: not started")
