@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/posluha/posluha"
 	"github.com/posluha/posluha/functions/dispatcher"
 	"github.com/posluha/posluha/local/load"
 	"github.com/posluha/posluha/local/stack"
@@ -24,6 +26,7 @@ type loadOptions struct {
 	data      string
 	reconcile bool
 	json      string
+	drain     time.Duration
 }
 
 func (m *Main) parseLoad(args []string) error {
@@ -33,6 +36,7 @@ func (m *Main) parseLoad(args []string) error {
 	fs.StringVar(&m.load.data, "data", "", "data directory of the stack under load (default: a new temporary one)")
 	fs.BoolVar(&m.load.reconcile, "reconcile", true, "afterwards, check every 202 has a record and a finished execution, none twice")
 	fs.StringVar(&m.load.json, "json", "", "also write the figures to this file (JSON)")
+	fs.DurationVar(&m.load.drain, "drain-timeout", 30*time.Minute, "how long the reconciliation waits for executions to finish after the burst")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -66,17 +70,35 @@ func (m *Main) runLoad(ctx context.Context) error {
 	o.Token = func(_ context.Context, a load.Applicant) (string, error) {
 		return s.OIDC.TokenFor(a.TaxNumber, a.Name, a.BirthDate)
 	}
+	paid := &paidRecords{Records: &load.FreshTokenRecords{Records: &load.APIRecords{URL: o.APIURL, Token: o.Token}}}
 	if m.load.reconcile {
 		prefix := "arn:aws:states:local:000000000000:stateMachine:"
 		o.Check = &load.Reconciler{
-			Records:    &load.APIRecords{URL: o.APIURL, Token: o.Token},
+			Records:    paid,
 			Executions: &load.SFNExecutions{Client: sfn.NewFromConfig(s.AWSConfig()), MachineARN: func(svc string) string { return prefix + svc }},
-			Timeout:    30 * time.Minute,
+			Timeout:    m.load.drain,
 		}
+		o.AfterBurst = func() { waitDrained(ctx, s, o.Service, m.load.drain, 30*time.Second, m.Stdout) }
 	}
 	res, err := load.Run(ctx, o, m.Stdout)
+	if res != nil {
+		// The treasury's own count is the check that nobody was paid
+		// twice: it counts payments executed, not requests (a replayed
+		// Idempotency-Key does not pay again).
+		tr := s.Registries.Stats("treasury")
+		fmt.Fprintf(m.Stdout, "treasury: %d payments executed, %d replays answered from the idempotency store\n", s.Registries.EffectivePayments(), tr.Replays)
+	}
 	if err != nil {
 		return err
+	}
+	// Records are read after the drain, so every paid application is
+	// `done`: as many payments as paid applications means none twice.
+	if m.load.reconcile && m.load.data == "" {
+		n := int(paid.done.Load())
+		fmt.Fprintf(m.Stdout, "payout: %d applications paid (status done), %d treasury payments\n", n, s.Registries.EffectivePayments())
+		if n != s.Registries.EffectivePayments() {
+			return fmt.Errorf("load: %d applications paid but %d treasury payments", n, s.Registries.EffectivePayments())
+		}
 	}
 	if m.load.json != "" {
 		b, _ := json.MarshalIndent(res, "", "  ")
@@ -88,6 +110,21 @@ func (m *Main) runLoad(ctx context.Context) error {
 		return fmt.Errorf("load: reconciliation found problems: %+v", *r)
 	}
 	return nil
+}
+
+// paidRecords counts the records read whose application is done (for
+// lockdown-payout: paid).
+type paidRecords struct {
+	load.Records
+	done atomic.Int64
+}
+
+func (p *paidRecords) Get(ctx context.Context, a load.Accepted) (*posluha.Application, error) {
+	app, err := p.Records.Get(ctx, a)
+	if err == nil && app.Status == posluha.StatusDone {
+		p.done.Add(1)
+	}
+	return app, err
 }
 
 // runQueueReplay moves the submissions that ended in the dead-letter queue
