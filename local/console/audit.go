@@ -2,6 +2,7 @@ package console
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -90,7 +91,7 @@ func hashOf(e *Entry) string {
 }
 
 // Append writes e (Seq, Prev and Hash are filled in) and syncs the file.
-func (a *Audit) Append(e Entry) (Entry, error) {
+func (a *Audit) Append(_ context.Context, e Entry) (Entry, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	e.Seq, e.Prev = a.seq+1, a.last
@@ -112,7 +113,7 @@ func (a *Audit) Append(e Entry) (Entry, error) {
 
 // List returns the entries for an application ("" for all), newest first,
 // at most limit.
-func (a *Audit) List(applicationID string, limit int) ([]Entry, error) {
+func (a *Audit) List(_ context.Context, applicationID string, limit int) ([]Entry, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	f, err := os.Open(a.f.Name())

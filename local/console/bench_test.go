@@ -118,24 +118,24 @@ func BenchmarkQueries(b *testing.B) {
 		name string
 		run  func() (int, error)
 	}{
-		{"Get", func() (int, error) { _, err := p.Get(mid); return 1, err }},
-		{"Stats", func() (int, error) { s, err := p.Stats("lockdown-payout", now); return len(s.AtStep), err }},
+		{"Get", func() (int, error) { _, err := p.Get(context.Background(), mid); return 1, err }},
+		{"Stats", func() (int, error) { s, err := p.Stats(context.Background(), "lockdown-payout", now); return len(s.AtStep), err }},
 		{"Services+Stats", func() (int, error) {
-			names, err := p.Services()
+			names, err := p.Services(context.Background())
 			for _, s := range names {
-				if _, err := p.Stats(s, now); err != nil {
+				if _, err := p.Stats(context.Background(), s, now); err != nil {
 					return 0, err
 				}
 			}
 			return len(names), err
 		}},
-		{"FailedAll/50", func() (int, error) { pg, err := p.Failed("", 50, ""); return len(pg.Apps), err }},
-		{"FailedService/50", func() (int, error) { pg, err := p.Failed("e-propyska", 50, ""); return len(pg.Apps), err }},
+		{"FailedAll/50", func() (int, error) { pg, err := p.Failed(context.Background(), "", 50, ""); return len(pg.Apps), err }},
+		{"FailedService/50", func() (int, error) { pg, err := p.Failed(context.Background(), "e-propyska", 50, ""); return len(pg.Apps), err }},
 		{"FailedPage100", func() (int, error) {
 			// The 100th page: paging costs a seek, not a skip.
 			after := ""
 			for range 100 {
-				pg, err := p.Failed("lockdown-payout", 50, after)
+				pg, err := p.Failed(context.Background(), "lockdown-payout", 50, after)
 				if err != nil {
 					return 0, err
 				}
@@ -143,13 +143,13 @@ func BenchmarkQueries(b *testing.B) {
 			}
 			return 100, nil
 		}},
-		{"Stuck/50", func() (int, error) { pg, err := p.Stuck("fop-registration", now, 50, ""); return len(pg.Apps), err }},
-		{"AtStep/50", func() (int, error) { pg, err := p.AtStep("lockdown-payout", "pay", 50, ""); return len(pg.Apps), err }},
+		{"Stuck/50", func() (int, error) { pg, err := p.Stuck(context.Background(), "fop-registration", now, 50, ""); return len(pg.Apps), err }},
+		{"AtStep/50", func() (int, error) { pg, err := p.AtStep(context.Background(), "lockdown-payout", "pay", 50, ""); return len(pg.Apps), err }},
 		{"ByCitizen", func() (int, error) {
-			pg, err := p.ByCitizen(fmt.Sprintf("%010d", 3_000_000_000+12345), 50, "")
+			pg, err := p.ByCitizen(context.Background(), fmt.Sprintf("%010d", 3_000_000_000+12345), 50, "")
 			return len(pg.Apps), err
 		}},
-		{"StatusCounts", func() (int, error) { m, err := p.StatusCounts(); return len(m), err }},
+		{"StatusCounts", func() (int, error) { m, err := p.StatusCounts(context.Background()); return len(m), err }},
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {

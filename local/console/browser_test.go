@@ -110,7 +110,7 @@ func TestConsoleInChromium(t *testing.T) {
 		b, _ := json.Marshal(in)
 		e.start(id, string(b))
 	}
-	a, err := e.proj.Get(failing)
+	a, err := e.proj.Get(context.Background(), failing)
 	if err != nil || a.Status != "FAILED" {
 		h, _ := e.eng.History(context.Background(), a.ExecutionARN)
 		for _, ev := range h {
@@ -171,7 +171,7 @@ func TestConsoleInChromium(t *testing.T) {
 	if x.Status != engine.StatusSucceeded || x.RedriveCount != 1 {
 		t.Errorf("execution: %s after %d redrives", x.Status, x.RedriveCount)
 	}
-	entries, _ := e.audit.List(failing, 0)
+	entries, _ := e.audit.List(context.Background(), failing, 0)
 	var redrives int
 	for _, en := range entries {
 		if en.Action == ActionRedrive && en.Actor == "staff-7" && en.Outcome == "ok" {

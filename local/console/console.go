@@ -79,9 +79,9 @@ func (f VerifierFunc) Verify(ctx context.Context, a string) (jwt.MapClaims, erro
 
 // Deps are the console's collaborators.
 type Deps struct {
-	Projection *Projection
+	Projection Store
 	Executions Executions
-	Audit      *Audit
+	Audit      AuditLog
 	Verifier   Verifier
 	// Issuer is the OIDC provider's base URL for the sign-in (device
 	// flow); "" hides the sign-in button.
@@ -369,7 +369,7 @@ func (c *Console) proxyForm(w http.ResponseWriter, r *http.Request, u string, fo
 	}
 	sub, _ := claims["sub"].(string)
 	name, _ := claims["name"].(string)
-	if _, err := c.d.Audit.Append(Entry{Time: c.d.Now(), Actor: sub, ActorName: name, Action: ActionSignedIn, Outcome: "ok"}); err != nil {
+	if _, err := c.d.Audit.Append(r.Context(), Entry{Time: c.d.Now(), Actor: sub, ActorName: name, Action: ActionSignedIn, Outcome: "ok"}); err != nil {
 		c.fail(w, r, err)
 		return
 	}
@@ -426,14 +426,14 @@ func (c *Console) writePage(w http.ResponseWriter, p *Page) {
 }
 
 func (c *Console) services(w http.ResponseWriter, r *http.Request, _ Staff) {
-	names, err := c.d.Projection.Services()
+	names, err := c.d.Projection.Services(r.Context())
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
 	out := []*ServiceStats{}
 	for _, n := range names {
-		st, err := c.d.Projection.Stats(n, c.d.Now())
+		st, err := c.d.Projection.Stats(r.Context(), n, c.d.Now())
 		if err != nil {
 			c.fail(w, r, err)
 			return
@@ -463,7 +463,7 @@ func (c *Console) diagram(w http.ResponseWriter, r *http.Request, _ Staff) {
 }
 
 func (c *Console) atStep(w http.ResponseWriter, r *http.Request, _ Staff) {
-	p, err := c.d.Projection.AtStep(r.PathValue("service"), r.PathValue("step"), limitOf(r), cursorIn(r))
+	p, err := c.d.Projection.AtStep(r.Context(), r.PathValue("service"), r.PathValue("step"), limitOf(r), cursorIn(r))
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -472,7 +472,7 @@ func (c *Console) atStep(w http.ResponseWriter, r *http.Request, _ Staff) {
 }
 
 func (c *Console) failed(w http.ResponseWriter, r *http.Request, _ Staff) {
-	p, err := c.d.Projection.Failed(r.URL.Query().Get("service"), limitOf(r), cursorIn(r))
+	p, err := c.d.Projection.Failed(r.Context(), r.URL.Query().Get("service"), limitOf(r), cursorIn(r))
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -494,7 +494,7 @@ func (c *Console) stuck(w http.ResponseWriter, r *http.Request, _ Staff) {
 	names := []string{svc}
 	if svc == "" {
 		var err error
-		if names, err = c.d.Projection.Services(); err != nil {
+		if names, err = c.d.Projection.Services(r.Context()); err != nil {
 			c.fail(w, r, err)
 			return
 		}
@@ -502,7 +502,7 @@ func (c *Console) stuck(w http.ResponseWriter, r *http.Request, _ Staff) {
 	all := &Page{Apps: []*App{}}
 	limit := clampLimit(limitOf(r))
 	for _, n := range names {
-		p, err := c.d.Projection.Stuck(n, c.d.Now().Add(-age), limit-len(all.Apps), "")
+		p, err := c.d.Projection.Stuck(r.Context(), n, c.d.Now().Add(-age), limit-len(all.Apps), "")
 		if err != nil {
 			c.fail(w, r, err)
 			return
@@ -523,20 +523,20 @@ func (c *Console) search(w http.ResponseWriter, r *http.Request, who Staff) {
 		problem(w, http.StatusBadRequest, "Bad Request", "q is an application id or a citizen's tax number")
 		return
 	}
-	if a, err := c.d.Projection.Get(q); err == nil {
+	if a, err := c.d.Projection.Get(r.Context(), q); err == nil {
 		c.writePage(w, &Page{Apps: []*App{a}})
 		return
 	} else if !errors.Is(err, ErrNotFound) {
 		c.fail(w, r, err)
 		return
 	}
-	p, err := c.d.Projection.ByCitizen(q, limitOf(r), cursorIn(r))
+	p, err := c.d.Projection.ByCitizen(r.Context(), q, limitOf(r), cursorIn(r))
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
 	if len(p.Apps) > 0 {
-		if _, err := c.d.Audit.Append(Entry{Time: c.d.Now(), Actor: who.ID, ActorName: who.Name, Action: ActionView,
+		if _, err := c.d.Audit.Append(r.Context(), Entry{Time: c.d.Now(), Actor: who.ID, ActorName: who.Name, Action: ActionView,
 			Reason: "search by citizen", Outcome: "ok", After: mustJSON(map[string]any{"citizen": q, "found": len(p.Apps)})}); err != nil {
 			c.fail(w, r, err)
 			return
@@ -560,7 +560,7 @@ type detail struct {
 // application answers the whole record, personal data included: the view
 // is written to the audit log before the answer.
 func (c *Console) application(w http.ResponseWriter, r *http.Request, who Staff) {
-	a, err := c.d.Projection.Get(r.PathValue("id"))
+	a, err := c.d.Projection.Get(r.Context(), r.PathValue("id"))
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -571,12 +571,12 @@ func (c *Console) application(w http.ResponseWriter, r *http.Request, who Staff)
 			d.StepData = sd
 		}
 	}
-	if _, err := c.d.Audit.Append(Entry{Time: c.d.Now(), Actor: who.ID, ActorName: who.Name, Action: ActionView,
+	if _, err := c.d.Audit.Append(r.Context(), Entry{Time: c.d.Now(), Actor: who.ID, ActorName: who.Name, Action: ActionView,
 		ApplicationID: a.ID, ExecutionARN: a.ExecutionARN, Outcome: "ok"}); err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	if d.Audit, err = c.d.Audit.List(a.ID, 50); err != nil {
+	if d.Audit, err = c.d.Audit.List(r.Context(), a.ID, 50); err != nil {
 		c.fail(w, r, err)
 		return
 	}
@@ -586,12 +586,12 @@ func (c *Console) application(w http.ResponseWriter, r *http.Request, who Staff)
 // status answers what the page refreshes: no personal data, so no audit
 // entry (the page would otherwise log a view every few seconds).
 func (c *Console) status(w http.ResponseWriter, r *http.Request, _ Staff) {
-	a, err := c.d.Projection.Get(r.PathValue("id"))
+	a, err := c.d.Projection.Get(r.Context(), r.PathValue("id"))
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	es, err := c.d.Audit.List(a.ID, 50)
+	es, err := c.d.Audit.List(r.Context(), a.ID, 50)
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -638,7 +638,7 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request, who Staff, action 
 	mu, _ := c.locks.LoadOrStore(id, &sync.Mutex{})
 	mu.(*sync.Mutex).Lock()
 	defer mu.(*sync.Mutex).Unlock()
-	a, err := c.d.Projection.Get(id)
+	a, err := c.d.Projection.Get(r.Context(), id)
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -657,7 +657,7 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request, who Staff, action 
 		}
 	}
 	if after == nil && err == nil {
-		if na, gerr := c.d.Projection.Get(id); gerr == nil {
+		if na, gerr := c.d.Projection.Get(r.Context(), id); gerr == nil {
 			after = map[string]any{"status": na.Status, "steps": na.Steps, "redriveCount": na.RedriveCount}
 		}
 	}
@@ -666,7 +666,7 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request, who Staff, action 
 	if after != nil {
 		e.After = mustJSON(after)
 	}
-	entry, aerr := c.d.Audit.Append(e)
+	entry, aerr := c.d.Audit.Append(r.Context(), e)
 	if aerr != nil {
 		c.fail(w, r, aerr)
 		return
@@ -675,7 +675,7 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request, who Staff, action 
 		c.fail(w, r, err)
 		return
 	}
-	na, _ := c.d.Projection.Get(id)
+	na, _ := c.d.Projection.Get(r.Context(), id)
 	writeJSON(w, http.StatusOK, map[string]any{"application": na, "audit": entry})
 }
 
@@ -750,7 +750,7 @@ func (c *Console) resend(w http.ResponseWriter, r *http.Request, who Staff) {
 }
 
 func (c *Console) auditList(w http.ResponseWriter, r *http.Request, _ Staff) {
-	es, err := c.d.Audit.List(r.URL.Query().Get("applicationId"), limitOf(r))
+	es, err := c.d.Audit.List(r.Context(), r.URL.Query().Get("applicationId"), limitOf(r))
 	if err != nil {
 		c.fail(w, r, err)
 		return

@@ -275,7 +275,7 @@ func TestSignIn(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden || len(resp.Cookies()) != 0 {
 		t.Errorf("citizen sign-in: %d, cookies %v", resp.StatusCode, resp.Cookies())
 	}
-	entries, _ := e.audit.List("", 0)
+	entries, _ := e.audit.List(context.Background(), "", 0)
 	if len(entries) != 1 || entries[0].Action != ActionSignedIn || entries[0].Actor != "staff-7" {
 		t.Errorf("audit after sign-ins: %+v", entries)
 	}
@@ -312,7 +312,7 @@ func TestRedriveThroughEngine(t *testing.T) {
 	if code, _ := e.do("GET", "/console/api/stuck?olderThan=soon", e.support, nil); code != http.StatusBadRequest {
 		t.Errorf("stuck with a bad duration: %d", code)
 	}
-	if all, _ := e.audit.List("", 0); len(all) != 1 || all[0].Action != ActionView || all[0].Reason != "search by citizen" {
+	if all, _ := e.audit.List(context.Background(), "", 0); len(all) != 1 || all[0].Action != ActionView || all[0].Reason != "search by citizen" {
 		t.Errorf("search by citizen not audited: %+v", all)
 	}
 	code, d := e.do("GET", "/console/api/applications/app-1", e.support, nil)
@@ -327,11 +327,11 @@ func TestRedriveThroughEngine(t *testing.T) {
 		t.Fatalf("after redrive: %s", x.Status)
 	}
 	e.bus.Sync(context.Background())
-	a, _ := e.proj.Get("app-1")
+	a, _ := e.proj.Get(context.Background(), "app-1")
 	if a.Status != "SUCCEEDED" || a.RedriveCount != 1 {
 		t.Errorf("projection after redrive: %s, %d redrives", a.Status, a.RedriveCount)
 	}
-	entries, _ := e.audit.List("app-1", 0)
+	entries, _ := e.audit.List(context.Background(), "app-1", 0)
 	if len(entries) != 2 || entries[0].Action != ActionRedrive || entries[1].Action != ActionView {
 		t.Fatalf("audit: %+v", entries)
 	}
@@ -344,7 +344,7 @@ func TestRedriveThroughEngine(t *testing.T) {
 	if code, _ := e.do("POST", "/console/api/applications/app-1/redrive", e.support, nil); code != http.StatusConflict {
 		t.Errorf("redrive of SUCCEEDED: %d, want 409", code)
 	}
-	entries, _ = e.audit.List("app-1", 1)
+	entries, _ = e.audit.List(context.Background(), "app-1", 1)
 	if entries[0].Outcome == "ok" {
 		t.Errorf("refused redrive audited as ok: %+v", entries[0])
 	}
@@ -387,7 +387,7 @@ func TestResend(t *testing.T) {
 	if x, _ = e.eng.AwaitSettled(context.Background(), x.ARN); x.Status != engine.StatusSucceeded {
 		t.Fatalf("after resend: %s", x.Status)
 	}
-	entries, _ := e.audit.List("app-2", 1)
+	entries, _ := e.audit.List(context.Background(), "app-2", 1)
 	r := entries[0]
 	if r.Action != ActionResend || !strings.Contains(string(r.Before), `"UA00"`) || !strings.Contains(string(r.After), "UA2132231300") {
 		t.Errorf("resend entry: %+v (before %s after %s)", r, r.Before, r.After)
@@ -414,7 +414,7 @@ func TestCancel(t *testing.T) {
 	}
 	e.eng.AwaitSettled(ctx, x.ARN)
 	e.bus.Sync(ctx)
-	if a, _ := e.proj.Get("app-3"); a == nil || a.Status != "RUNNING" || len(a.Steps) != 1 || a.Steps[0] != "await_owner" {
+	if a, _ := e.proj.Get(context.Background(), "app-3"); a == nil || a.Status != "RUNNING" || len(a.Steps) != 1 || a.Steps[0] != "await_owner" {
 		t.Fatalf("projection before cancel: %+v", a)
 	}
 	if code, _ := e.do("POST", "/console/api/applications/app-3/cancel", e.support, map[string]any{}); code != http.StatusBadRequest {
@@ -427,11 +427,11 @@ func TestCancel(t *testing.T) {
 	if got.Status != engine.StatusAborted || got.Cause != "duplicate application" || got.Error != "Support.Cancelled" {
 		t.Errorf("execution after cancel: %s %s %s", got.Status, got.Error, got.Cause)
 	}
-	entries, _ := e.audit.List("app-3", 0)
+	entries, _ := e.audit.List(context.Background(), "app-3", 0)
 	if len(entries) != 2 || entries[0].Action != ActionCancel || entries[0].Outcome != "ok" || entries[1].Outcome == "ok" {
 		t.Errorf("audit: %+v", entries)
 	}
-	a, _ := e.proj.Get("app-3")
+	a, _ := e.proj.Get(context.Background(), "app-3")
 	if a.Status != "ABORTED" {
 		t.Errorf("projection after cancel: %s", a.Status)
 	}
@@ -448,7 +448,7 @@ func TestAuditChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, act := range []string{ActionView, ActionRedrive, ActionCancel} {
-		if _, err := a.Append(Entry{Actor: "s", Action: act, ApplicationID: "x", Outcome: "ok"}); err != nil {
+		if _, err := a.Append(context.Background(), Entry{Actor: "s", Action: act, ApplicationID: "x", Outcome: "ok"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -513,7 +513,7 @@ func TestLocalRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	counts, _ := p.StatusCounts()
+	counts, _ := p.StatusCounts(context.Background())
 	if counts["lockdown-payout"]["SUCCEEDED"] != 3 {
 		t.Errorf("after three runs and a rebuild: %v", counts)
 	}

@@ -252,19 +252,58 @@ func clone(a *App) *App {
 func (p *Projection) Apply(_ context.Context, events []bus.Event) error {
 	return p.db.Update(func(tx *bolt.Tx) error {
 		for _, e := range events {
-			var err error
-			switch e.DetailType {
-			case bus.DetailTypeExecution:
-				err = applyStatus(tx, e)
-			case bus.DetailTypeStep:
-				err = applyStep(tx, e)
+			ch, ok := changeOf(e)
+			if !ok {
+				continue
 			}
+			prev, err := getApp(tx, ch.id)
 			if err != nil {
+				return fmt.Errorf("apply event %s: %w", e.ID, err)
+			}
+			next, bumps := ch.fold(prev)
+			if next == nil {
+				continue
+			}
+			for _, b := range bumps {
+				if err := bumpMinute(tx, b.service, b.at, b.kind); err != nil {
+					return fmt.Errorf("apply event %s: %w", e.ID, err)
+				}
+			}
+			if err := put(tx, prev, next); err != nil {
 				return fmt.Errorf("apply event %s: %w", e.ID, err)
 			}
 		}
 		return nil
 	})
+}
+
+// change is what one event does to one application: fold computes the
+// record after the event from the record before it (nil before: the first
+// event seen), and the per-minute counts to add. A nil next means the event
+// changes nothing (seen already). Every store applies events through it, so
+// that they agree on idempotence and ordering.
+type change struct {
+	id   string
+	fold func(prev *App) (next *App, bumps []bump)
+}
+
+// bump adds one to a per-minute counter.
+type bump struct {
+	service string
+	at      time.Time
+	kind    string
+}
+
+// changeOf reads an event; false for events the projection ignores (other
+// detail types, unreadable details).
+func changeOf(e bus.Event) (change, bool) {
+	switch e.DetailType {
+	case bus.DetailTypeExecution:
+		return statusChange(e)
+	case bus.DetailTypeStep:
+		return stepChange(e)
+	}
+	return change{}, false
 }
 
 type inputIdentity struct {
@@ -275,10 +314,10 @@ type inputIdentity struct {
 	} `json:"citizen"`
 }
 
-func applyStatus(tx *bolt.Tx, e bus.Event) error {
+func statusChange(e bus.Event) (change, bool) {
 	d, err := bus.DecodeExecution(e)
 	if err != nil || d.Name == "" {
-		return nil // unreadable: see Apply
+		return change{}, false // unreadable: see Apply
 	}
 	var in inputIdentity
 	_ = json.Unmarshal([]byte(d.Input), &in) // any input: the fallbacks below apply
@@ -293,87 +332,83 @@ func applyStatus(tx *bolt.Tx, e bus.Event) error {
 		in.Citizen.TaxNumber = ""
 	}
 	id := cmpOr(in.ApplicationID, d.Name)
-	prev, err := getApp(tx, id)
-	if err != nil {
-		return err
+	if len(id) > 200 {
+		return change{}, false
 	}
-	if prev != nil && d.Sequence <= prev.StatusSeq {
-		return nil // seen already
-	}
-	next := clone(prev)
-	if next == nil {
-		next = &App{ID: id, Steps: []string{}}
-	}
-	next.ExecutionARN, next.Citizen = d.ExecutionARN, cmpOr(in.Citizen.TaxNumber, next.Citizen)
-	next.Service = cmpOr(in.Service, next.Service, d.StateMachineARN[strings.LastIndexByte(d.StateMachineARN, ':')+1:])
-	next.Status, next.StatusSeq, next.RedriveCount = d.Status, d.Sequence, d.RedriveCount
-	next.Started = time.UnixMilli(d.StartDate).UTC()
-	next.Error, next.Cause = deref(d.Error), deref(d.Cause)
-	now := e.Time
-	switch {
-	case d.Status == "RUNNING":
-		next.Stopped = time.Time{}
-		if d.RedriveCount == 0 && !next.StartCounted {
-			next.StartCounted = true
-			if err := bumpMinute(tx, next.Service, now, kindStarted); err != nil {
-				return err
+	return change{id: id, fold: func(prev *App) (*App, []bump) {
+		if prev != nil && d.Sequence <= prev.StatusSeq {
+			return nil, nil // seen already
+		}
+		var bumps []bump
+		next := clone(prev)
+		if next == nil {
+			next = &App{ID: id, Steps: []string{}}
+		}
+		next.ExecutionARN, next.Citizen = d.ExecutionARN, cmpOr(in.Citizen.TaxNumber, next.Citizen)
+		next.Service = cmpOr(in.Service, next.Service, d.StateMachineARN[strings.LastIndexByte(d.StateMachineARN, ':')+1:])
+		next.Status, next.StatusSeq, next.RedriveCount = d.Status, d.Sequence, d.RedriveCount
+		next.Started = time.UnixMilli(d.StartDate).UTC()
+		next.Error, next.Cause = deref(d.Error), deref(d.Cause)
+		now := e.Time
+		switch {
+		case d.Status == "RUNNING":
+			next.Stopped = time.Time{}
+			if d.RedriveCount == 0 && !next.StartCounted {
+				next.StartCounted = true
+				bumps = append(bumps, bump{next.Service, now, kindStarted})
+			}
+		default:
+			if d.StopDate != nil {
+				now = time.UnixMilli(*d.StopDate).UTC()
+			}
+			next.Stopped = now
+			next.Since = now
+			next.Steps, next.StepsSeq = []string{}, max(next.StepsSeq, d.Sequence)
+			kind := kindCompleted
+			if next.failed() {
+				kind = kindFailed
+			}
+			if d.Status != "ABORTED" {
+				bumps = append(bumps, bump{next.Service, now, kind})
 			}
 		}
-	default:
-		if d.StopDate != nil {
-			now = time.UnixMilli(*d.StopDate).UTC()
+		if next.Since.IsZero() {
+			next.Since = now
 		}
-		next.Stopped = now
-		next.Since = now
-		next.Steps, next.StepsSeq = []string{}, max(next.StepsSeq, d.Sequence)
-		kind := kindCompleted
-		if next.failed() {
-			kind = kindFailed
-		}
-		if d.Status != "ABORTED" {
-			if err := bumpMinute(tx, next.Service, now, kind); err != nil {
-				return err
-			}
-		}
-	}
-	if next.Since.IsZero() {
-		next.Since = now
-	}
-	return put(tx, prev, next)
+		return next, bumps
+	}}, true
 }
 
-func applyStep(tx *bolt.Tx, e bus.Event) error {
+func stepChange(e bus.Event) (change, bool) {
 	d, err := bus.DecodeStep(e)
 	if err != nil || d.ApplicationID == "" || len(d.ApplicationID) > 200 || len(d.Service) > 80 || len(d.Step) > 256 {
-		return nil // unreadable: see Apply
+		return change{}, false // unreadable: see Apply
 	}
-	prev, err := getApp(tx, d.ApplicationID)
-	if err != nil {
-		return err
-	}
-	next := clone(prev)
-	if next == nil {
-		next = &App{ID: d.ApplicationID, Service: d.Service, ExecutionARN: d.ExecutionARN, Status: "RUNNING", Started: d.Time, Steps: []string{}}
-	}
-	switch d.Status {
-	case bus.StepFailed:
-		if d.Sequence <= next.FailSeq {
-			return nil
+	return change{id: d.ApplicationID, fold: func(prev *App) (*App, []bump) {
+		next := clone(prev)
+		if next == nil {
+			next = &App{ID: d.ApplicationID, Service: d.Service, ExecutionARN: d.ExecutionARN, Status: "RUNNING", Started: d.Time, Steps: []string{}}
 		}
-		next.FailSeq = d.Sequence
-		next.FailedStep, next.FailedState, next.FailedThread = d.Step, d.State, d.Thread
-		next.FailedInput, next.Error, next.Cause = d.Input, d.Error, d.Cause
-	default:
-		if d.Sequence <= next.StepsSeq {
-			return nil
+		switch d.Status {
+		case bus.StepFailed:
+			if d.Sequence <= next.FailSeq {
+				return nil, nil
+			}
+			next.FailSeq = d.Sequence
+			next.FailedStep, next.FailedState, next.FailedThread = d.Step, d.State, d.Thread
+			next.FailedInput, next.Error, next.Cause = d.Input, d.Error, d.Cause
+		default:
+			if d.Sequence <= next.StepsSeq {
+				return nil, nil
+			}
+			next.StepsSeq = d.Sequence
+			if !slices.Equal(next.Steps, d.Steps) {
+				next.Steps = slices.Clone(d.Steps)
+				next.Since = d.Time
+			}
 		}
-		next.StepsSeq = d.Sequence
-		if !slices.Equal(next.Steps, d.Steps) {
-			next.Steps = slices.Clone(d.Steps)
-			next.Since = d.Time
-		}
-	}
-	return put(tx, prev, next)
+		return next, nil
+	}}, true
 }
 
 func cmpOr(vals ...string) string {
@@ -396,7 +431,7 @@ func deref(s *string) string {
 var ErrNotFound = errors.New("console: application not found")
 
 // Get returns one application. Errors: ErrNotFound.
-func (p *Projection) Get(id string) (*App, error) {
+func (p *Projection) Get(_ context.Context, id string) (*App, error) {
 	var a *App
 	err := p.db.View(func(tx *bolt.Tx) error {
 		var err error
@@ -427,7 +462,7 @@ type Minute struct {
 }
 
 // Services lists the services the projection has seen.
-func (p *Projection) Services() ([]string, error) {
+func (p *Projection) Services(context.Context) ([]string, error) {
 	var out []string
 	err := p.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bServices).ForEach(func(k, _ []byte) error {
@@ -440,7 +475,7 @@ func (p *Projection) Services() ([]string, error) {
 
 // Stats returns a service's counters and its throughput per minute over
 // the hour before now.
-func (p *Projection) Stats(service string, now time.Time) (*ServiceStats, error) {
+func (p *Projection) Stats(_ context.Context, service string, now time.Time) (*ServiceStats, error) {
 	st := &ServiceStats{Service: service, ByStatus: map[string]int64{}, AtStep: map[string]int64{}, FailedAt: map[string]int64{}, Minutes: []Minute{}}
 	err := p.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bCounts).Cursor()
@@ -570,7 +605,7 @@ func clampLimit(n int) int {
 
 // Failed lists failed (and timed-out) applications, newest failure first;
 // service "" lists every service.
-func (p *Projection) Failed(service string, limit int, after string) (*Page, error) {
+func (p *Projection) Failed(_ context.Context, service string, limit int, after string) (*Page, error) {
 	limit = clampLimit(limit)
 	var page *Page
 	err := p.db.View(func(tx *bolt.Tx) error {
@@ -590,7 +625,7 @@ func (p *Projection) Failed(service string, limit int, after string) (*Page, err
 
 // Stuck lists running applications of a service whose current steps have
 // not changed since before cutoff, longest stuck first.
-func (p *Projection) Stuck(service string, cutoff time.Time, limit int, after string) (*Page, error) {
+func (p *Projection) Stuck(_ context.Context, service string, cutoff time.Time, limit int, after string) (*Page, error) {
 	limit = clampLimit(limit)
 	prefix := join([]byte(service), []byte("RUNNING"), nil)
 	var page *Page
@@ -605,7 +640,7 @@ func (p *Projection) Stuck(service string, cutoff time.Time, limit int, after st
 }
 
 // AtStep lists the running applications at a step of a service.
-func (p *Projection) AtStep(service, step string, limit int, after string) (*Page, error) {
+func (p *Projection) AtStep(_ context.Context, service, step string, limit int, after string) (*Page, error) {
 	limit = clampLimit(limit)
 	prefix := join([]byte(service), []byte(step), nil)
 	var page *Page
@@ -618,7 +653,7 @@ func (p *Projection) AtStep(service, step string, limit int, after string) (*Pag
 }
 
 // ByCitizen lists a citizen's applications.
-func (p *Projection) ByCitizen(citizen string, limit int, after string) (*Page, error) {
+func (p *Projection) ByCitizen(_ context.Context, citizen string, limit int, after string) (*Page, error) {
 	limit = clampLimit(limit)
 	prefix := join([]byte(citizen), nil)
 	var page *Page
@@ -650,10 +685,10 @@ func (p *Projection) Load(apps []*App) error {
 
 // StatusCounts returns service → execution status → applications, from
 // the counters (a scrape of posluha_executions reads this).
-func (p *Projection) StatusCounts() (map[string]map[string]int64, error) { return p.counts("s") }
+func (p *Projection) StatusCounts(context.Context) (map[string]map[string]int64, error) { return p.counts("s") }
 
 // StepCounts returns service → BPMN element → running applications there.
-func (p *Projection) StepCounts() (map[string]map[string]int64, error) { return p.counts("p") }
+func (p *Projection) StepCounts(context.Context) (map[string]map[string]int64, error) { return p.counts("p") }
 
 func (p *Projection) counts(kind string) (map[string]map[string]int64, error) {
 	out := map[string]map[string]int64{}

@@ -90,13 +90,13 @@ func apply(tb testing.TB, p *Projection, evs []bus.Event) {
 // snapshot is everything the console reads, for comparing projections.
 func snapshot(tb testing.TB, p *Projection) any {
 	tb.Helper()
-	st, err := p.Stats("lockdown-payout", t0.Add(10*time.Minute))
+	st, err := p.Stats(context.Background(), "lockdown-payout", t0.Add(10*time.Minute))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	failed, _ := p.Failed("", 100, "")
-	atStep, _ := p.AtStep("lockdown-payout", "check_fop", 100, "")
-	a, _ := p.Get("a1")
+	failed, _ := p.Failed(context.Background(), "", 100, "")
+	atStep, _ := p.AtStep(context.Background(), "lockdown-payout", "check_fop", 100, "")
+	a, _ := p.Get(context.Background(), "a1")
 	return []any{st, failed, atStep, a}
 }
 
@@ -121,21 +121,21 @@ func TestProjectionLifecycle(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := mustProjection(t)
 			apply(t, p, evs[:tc.upTo])
-			a, err := p.Get("a1")
+			a, err := p.Get(context.Background(), "a1")
 			if err != nil {
 				t.Fatal(err)
 			}
 			if a.Status != tc.status || !reflect.DeepEqual(a.Steps, tc.steps) || a.Citizen != "1234567890" || a.Service != "lockdown-payout" {
 				t.Errorf("app = %s %v %q %q, want %s %v", a.Status, a.Steps, a.Citizen, a.Service, tc.status, tc.steps)
 			}
-			st, err := p.Stats("lockdown-payout", t0)
+			st, err := p.Stats(context.Background(), "lockdown-payout", t0)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(st.ByStatus, tc.byStatus) || !reflect.DeepEqual(st.AtStep, tc.atStep) || !reflect.DeepEqual(st.FailedAt, tc.failedAt) {
 				t.Errorf("stats = %v %v %v, want %v %v %v", st.ByStatus, st.AtStep, st.FailedAt, tc.byStatus, tc.atStep, tc.failedAt)
 			}
-			failed, err := p.Failed("lockdown-payout", 10, "")
+			failed, err := p.Failed(context.Background(), "lockdown-payout", 10, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -181,7 +181,7 @@ func TestProjectionReplay(t *testing.T) {
 			t.Fatalf("run %d: projection differs after duplicates and replay:\n got %+v\nwant %+v", run, got, want)
 		}
 	}
-	st, _ := clean.Stats("lockdown-payout", t0.Add(10*time.Minute))
+	st, _ := clean.Stats(context.Background(), "lockdown-payout", t0.Add(10*time.Minute))
 	if st.ByStatus["SUCCEEDED"] != 1 || st.ByStatus["RUNNING"] != 1 || st.AtStep["check_fop"] != 1 {
 		t.Errorf("stats %+v", st)
 	}
@@ -218,7 +218,7 @@ func TestProjectionQueries(t *testing.T) {
 	var ids []string
 	after := ""
 	for {
-		pg, err := p.Failed("svc", 4, after)
+		pg, err := p.Failed(context.Background(), "svc", 4, after)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -234,23 +234,23 @@ func TestProjectionQueries(t *testing.T) {
 	if !reflect.DeepEqual(ids, want) {
 		t.Errorf("failed pages = %v, want %v", ids, want)
 	}
-	all, _ := p.Failed("", 100, "")
+	all, _ := p.Failed(context.Background(), "", 100, "")
 	if len(all.Apps) != 10 || all.Apps[0].ID != "app-27" {
 		t.Errorf("failed across services: %d, first %v", len(all.Apps), all.Apps[0].ID)
 	}
-	stuck, _ := p.Stuck("svc", t0.Add(10*time.Minute), 100, "")
+	stuck, _ := p.Stuck(context.Background(), "svc", t0.Add(10*time.Minute), 100, "")
 	if len(stuck.Apps) != 3 || stuck.Apps[0].ID != "app-01" { // since 1, 4 and 7 min; 10 is the cutoff itself
 		t.Errorf("stuck = %d apps, first %v", len(stuck.Apps), stuck.Apps)
 	}
-	byC, _ := p.ByCitizen("c1", 100, "")
+	byC, _ := p.ByCitizen(context.Background(), "c1", 100, "")
 	if len(byC.Apps) != 10 {
 		t.Errorf("by citizen: %d", len(byC.Apps))
 	}
-	at, _ := p.AtStep("svc", "check", 100, "")
+	at, _ := p.AtStep(context.Background(), "svc", "check", 100, "")
 	if len(at.Apps) != 10 {
 		t.Errorf("at step: %d", len(at.Apps))
 	}
-	if _, err := p.Get("nope"); err == nil {
+	if _, err := p.Get(context.Background(), "nope"); err == nil {
 		t.Error("Get of an unknown id must fail")
 	}
 }

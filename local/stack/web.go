@@ -146,8 +146,9 @@ func (s *Stack) mountConsole() error {
 		return float64(n)
 	})
 	return errors.Join(
-		s.Metrics.Executions(s.Console.Projection.StatusCounts),
-		s.Metrics.Steps(s.Console.Projection.StepCounts),
+		// A scrape has no context of its own; the counts are local reads.
+		s.Metrics.Executions(func() (map[string]map[string]int64, error) { return s.Console.Projection.StatusCounts(context.Background()) }),
+		s.Metrics.Steps(func() (map[string]map[string]int64, error) { return s.Console.Projection.StepCounts(context.Background()) }),
 		s.Metrics.BusPending(s.Console.Bus.Pending),
 	)
 }

@@ -38,7 +38,7 @@ func waitDrained(ctx context.Context, s *stack.Stack, service string, timeout, e
 			nv, _ := strconv.Atoi(a.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible)])
 			queued = v + nv
 		}
-		counts, _ := s.Console.Projection.StatusCounts()
+		counts, _ := s.Console.Projection.StatusCounts(ctx)
 		c := counts[service]
 		done := queued == 0 && c["RUNNING"] == 0 && s.Console.Bus.Pending() == 0
 		if done || time.Since(printed) >= every {
