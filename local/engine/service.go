@@ -635,11 +635,70 @@ func DescribeJSON(x *Execution, parsed bool) *value.Object {
 	return o
 }
 
+// RedriveOption changes what RedriveExecution does.
+type RedriveOption func(*redriveOptions)
+
+type redriveOptions struct {
+	fix *stepData
+}
+
+type stepData struct {
+	thread string
+	input  any
+	vars   *value.Object
+}
+
+// WithFailedStepData makes RedriveExecution replace the input and the
+// variables of the thread the execution failed in before it reruns that
+// state: support's "fix the data and resend". thread is the thread id the
+// caller edited (from FailedStep); if the failed thread is another one by
+// now, the redrive is refused. A nil vars keeps the variables.
+func WithFailedStepData(thread string, input any, vars *value.Object) RedriveOption {
+	return func(o *redriveOptions) { o.fix = &stepData{thread: thread, input: input, vars: vars} }
+}
+
+// FailedStep returns the thread a FAILED, ABORTED or TIMED_OUT execution
+// stopped in: the deepest failed one (a Parallel or Map fails because a
+// child did), else the root; nil for other statuses.
+func FailedStep(x *Execution) *Thread {
+	switch x.Status {
+	case StatusFailed, StatusAborted, StatusTimedOut:
+	default:
+		return nil
+	}
+	return failedLeaf(x.Root)
+}
+
+func failedLeaf(t *Thread) *Thread {
+	if t == nil {
+		return nil
+	}
+	for _, c := range t.Children {
+		if c.Failed {
+			if f := failedLeaf(c); f != nil {
+				return f
+			}
+		}
+	}
+	return t
+}
+
 // RedriveExecution restarts a FAILED, ABORTED or TIMED_OUT execution from
 // the state that failed; inside a Map or Parallel only the failed or
-// unfinished iterations and branches run again. Errors:
-// ExecutionDoesNotExist, ExecutionNotRedrivable.
-func (e *Engine) RedriveExecution(ctx context.Context, arn string) (*Execution, error) {
+// unfinished iterations and branches run again. WithFailedStepData
+// replaces the failed state's input and variables first, under the same
+// per-execution lock, so no pass or other action can interleave; the
+// ExecutionRedriven event then says so (inputChanged, thread, state).
+// Errors: ExecutionDoesNotExist, ExecutionNotRedrivable,
+// InvalidExecutionInput (replacement input over 256 KiB).
+func (e *Engine) RedriveExecution(ctx context.Context, arn string, opts ...RedriveOption) (*Execution, error) {
+	var o redriveOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.fix != nil && size(o.fix.input) > maxPayload {
+		return nil, apiErr("InvalidExecutionInput", "The input is larger than the maximum of %d bytes", maxPayload)
+	}
 	var out *Execution
 	err := e.mutate(ctx, arn, func(x *Execution) ([]Event, error) {
 		switch x.Status {
@@ -649,6 +708,21 @@ func (e *Engine) RedriveExecution(ctx context.Context, arn string) (*Execution, 
 		}
 		if x.Express {
 			return nil, apiErr("ExecutionNotRedrivable", "Express executions cannot be redriven: '%s'", arn)
+		}
+		d := details("redriveCount", float64(x.RedriveCount+1))
+		if o.fix != nil {
+			t := FailedStep(x)
+			if t == nil || t.ID != o.fix.thread {
+				return nil, apiErr("ExecutionNotRedrivable", "The failed step of '%s' is no longer thread %q; reload it and edit again", arn, o.fix.thread)
+			}
+			t.Input = Value{o.fix.input}
+			if o.fix.vars != nil {
+				t.Vars = o.fix.vars
+			}
+			d.Set("inputChanged", true)
+			d.Set("thread", t.ID)
+			d.Set("state", t.State)
+			d.Set("variablesChanged", o.fix.vars != nil)
 		}
 		x.Status, x.StopTime = StatusRunning, time.Time{}
 		x.Error, x.Cause, x.HasError, x.HasCause = "", "", false, false
@@ -662,7 +736,7 @@ func (e *Engine) RedriveExecution(ctx context.Context, arn string) (*Execution, 
 		}
 		resetFailed(x.Root)
 		out = x
-		return []Event{e.event(x, "ExecutionRedriven", details("redriveCount", float64(x.RedriveCount)))}, nil
+		return []Event{e.event(x, "ExecutionRedriven", d)}, nil
 	})
 	if err != nil {
 		return nil, err

@@ -36,7 +36,7 @@ type Service interface {
 	SendTaskSuccess(ctx context.Context, token, output string) error
 	SendTaskFailure(ctx context.Context, token, errName, cause string) error
 	SendTaskHeartbeat(ctx context.Context, token string) error
-	RedriveExecution(ctx context.Context, arn string) (*engine.Execution, error)
+	RedriveExecution(ctx context.Context, arn string, opts ...engine.RedriveOption) (*engine.Execution, error)
 }
 
 var _ Service = (*engine.Engine)(nil)
