@@ -3,7 +3,6 @@ package console
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 
 	"github.com/posluha/posluha/local/bus"
 	"github.com/posluha/posluha/local/engine"
@@ -104,7 +103,9 @@ func findThread(t *engine.Thread, id string) *engine.Thread {
 	return nil
 }
 
-// Resend implements Executions.
+// Resend implements Executions. The engine swaps the data and redrives
+// under its per-execution lock, so no pass, Redrive or Stop can interleave,
+// and its ExecutionRedriven event records that the input changed.
 func (e *EngineExecutions) Resend(ctx context.Context, arn string, d *StepData) error {
 	in, err := value.Parse(d.Input)
 	if err != nil {
@@ -118,19 +119,6 @@ func (e *EngineExecutions) Resend(ctx context.Context, arn string, d *StepData) 
 	if !ok {
 		return &engine.APIError{Code: "InvalidExecutionInput", Message: "variables must be a JSON object"}
 	}
-	x, err := e.Store.GetExecution(ctx, arn)
-	if err != nil {
-		return fmt.Errorf("load execution %s: %w", arn, err)
-	}
-	t := failedThread(x)
-	if t == nil || t.ID != d.Thread {
-		return &engine.APIError{Code: "ExecutionNotRedrivable", Message: "the failed step changed meanwhile; reload and edit again"}
-	}
-	t.Input = engine.Value{V: in}
-	t.Vars = vo
-	if err := e.Store.SaveExecution(ctx, x, nil); err != nil {
-		return fmt.Errorf("save fixed data of %s: %w", arn, err)
-	}
-	_, err = e.Engine.RedriveExecution(ctx, arn)
+	_, err = e.Engine.RedriveExecution(ctx, arn, engine.WithFailedStepData(d.Thread, in, vo))
 	return err
 }

@@ -31,14 +31,12 @@
 //
 // # Engine
 //
-// Resend edits the failed thread's input and variables in the saved record
-// and then calls RedriveExecution (EngineExecutions). The engine should
-// offer this itself, under its per-execution lock and with a history event:
-//
-//	func (e *Engine) RedriveExecution(ctx, arn string, opts ...RedriveOption) (*Execution, error)
-//	// RedriveWith{Thread: "0.1", Input: v, Variables: obj}: replaces the failed
-//	// thread's Input and Vars before resetFailed; ExecutionRedriven details
-//	// gain "inputChanged": true.
+// Resend is the engine's RedriveExecution with WithFailedStepData
+// (EngineExecutions): the engine replaces the failed thread's input and
+// variables and redrives in one step under its per-execution lock, refuses
+// if the failed thread is no longer the one support edited, and its
+// ExecutionRedriven history event notes "inputChanged": true with the
+// thread and state.
 package console
 
 import (
