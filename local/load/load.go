@@ -75,6 +75,11 @@ type Options struct {
 	// Offset shifts the generated applicants, so that runs against the
 	// same stack use new citizens.
 	Offset int
+	// CPUProfile and MemProfile, when set, are files for pprof profiles
+	// of the burst alone (sign-in and reconciliation excluded). The stack
+	// runs in this process, so they show where the server's time goes.
+	CPUProfile string
+	MemProfile string
 }
 
 // Result is what a run measured.
@@ -169,6 +174,10 @@ func Run(ctx context.Context, o Options, out io.Writer) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	stopProfile, err := startProfile(o.CPUProfile, o.MemProfile)
+	if err != nil {
+		return nil, err
+	}
 	answers := make([]answer, total)
 	sem := make(chan struct{}, o.MaxInFlight)
 	var wg sync.WaitGroup
@@ -215,6 +224,9 @@ func Run(ctx context.Context, o Options, out io.Writer) (*Result, error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	if err := stopProfile(); err != nil {
+		return nil, err
+	}
 	if bar != nil {
 		bar.Finish()
 		fmt.Fprintln(out)
