@@ -119,7 +119,10 @@ func BenchmarkQueries(b *testing.B) {
 		run  func() (int, error)
 	}{
 		{"Get", func() (int, error) { _, err := p.Get(context.Background(), mid); return 1, err }},
-		{"Stats", func() (int, error) { s, err := p.Stats(context.Background(), "lockdown-payout", now); return len(s.AtStep), err }},
+		{"Stats", func() (int, error) {
+			s, err := p.Stats(context.Background(), "lockdown-payout", now)
+			return len(s.AtStep), err
+		}},
 		{"Services+Stats", func() (int, error) {
 			names, err := p.Services(context.Background())
 			for _, s := range names {
@@ -130,7 +133,10 @@ func BenchmarkQueries(b *testing.B) {
 			return len(names), err
 		}},
 		{"FailedAll/50", func() (int, error) { pg, err := p.Failed(context.Background(), "", 50, ""); return len(pg.Apps), err }},
-		{"FailedService/50", func() (int, error) { pg, err := p.Failed(context.Background(), "e-propyska", 50, ""); return len(pg.Apps), err }},
+		{"FailedService/50", func() (int, error) {
+			pg, err := p.Failed(context.Background(), "e-propyska", 50, "")
+			return len(pg.Apps), err
+		}},
 		{"FailedPage100", func() (int, error) {
 			// The 100th page: paging costs a seek, not a skip.
 			after := ""
@@ -143,8 +149,14 @@ func BenchmarkQueries(b *testing.B) {
 			}
 			return 100, nil
 		}},
-		{"Stuck/50", func() (int, error) { pg, err := p.Stuck(context.Background(), "fop-registration", now, 50, ""); return len(pg.Apps), err }},
-		{"AtStep/50", func() (int, error) { pg, err := p.AtStep(context.Background(), "lockdown-payout", "pay", 50, ""); return len(pg.Apps), err }},
+		{"Stuck/50", func() (int, error) {
+			pg, err := p.Stuck(context.Background(), "fop-registration", now, 50, "")
+			return len(pg.Apps), err
+		}},
+		{"AtStep/50", func() (int, error) {
+			pg, err := p.AtStep(context.Background(), "lockdown-payout", "pay", 50, "")
+			return len(pg.Apps), err
+		}},
 		{"ByCitizen", func() (int, error) {
 			pg, err := p.ByCitizen(context.Background(), fmt.Sprintf("%010d", 3_000_000_000+12345), 50, "")
 			return len(pg.Apps), err

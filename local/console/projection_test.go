@@ -80,7 +80,7 @@ func stream(tb testing.TB, id, citizen string, fail bool) []bus.Event {
 	)
 }
 
-func apply(tb testing.TB, p *Projection, evs []bus.Event) {
+func apply(tb testing.TB, p Store, evs []bus.Event) {
 	tb.Helper()
 	if err := p.Apply(context.Background(), evs); err != nil {
 		tb.Fatal(err)
@@ -88,7 +88,7 @@ func apply(tb testing.TB, p *Projection, evs []bus.Event) {
 }
 
 // snapshot is everything the console reads, for comparing projections.
-func snapshot(tb testing.TB, p *Projection) any {
+func snapshot(tb testing.TB, p Store) any {
 	tb.Helper()
 	st, err := p.Stats(context.Background(), "lockdown-payout", t0.Add(10*time.Minute))
 	if err != nil {
@@ -117,54 +117,62 @@ func TestProjectionLifecycle(t *testing.T) {
 		{"redriven", 7, "RUNNING", []string{"check_fop"}, map[string]int64{"RUNNING": 1}, map[string]int64{"check_fop": 1}, map[string]int64{}},
 		{"succeeded", 8, "SUCCEEDED", []string{}, map[string]int64{"SUCCEEDED": 1}, map[string]int64{}, map[string]int64{}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			p := mustProjection(t)
-			apply(t, p, evs[:tc.upTo])
-			a, err := p.Get(context.Background(), "a1")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if a.Status != tc.status || !reflect.DeepEqual(a.Steps, tc.steps) || a.Citizen != "1234567890" || a.Service != "lockdown-payout" {
-				t.Errorf("app = %s %v %q %q, want %s %v", a.Status, a.Steps, a.Citizen, a.Service, tc.status, tc.steps)
-			}
-			st, err := p.Stats(context.Background(), "lockdown-payout", t0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(st.ByStatus, tc.byStatus) || !reflect.DeepEqual(st.AtStep, tc.atStep) || !reflect.DeepEqual(st.FailedAt, tc.failedAt) {
-				t.Errorf("stats = %v %v %v, want %v %v %v", st.ByStatus, st.AtStep, st.FailedAt, tc.byStatus, tc.atStep, tc.failedAt)
-			}
-			failed, err := p.Failed(context.Background(), "lockdown-payout", 10, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got, want := len(failed.Apps), tc.byStatus["FAILED"]; int64(got) != want {
-				t.Errorf("failed list has %d, want %d", got, want)
-			}
-			if tc.status == "FAILED" {
-				f := failed.Apps[0]
-				if f.FailedStep != "check_fop" || f.Error != "Registry.Unavailable" || string(f.FailedInput) != `{"taxNumber":"x"}` {
-					t.Errorf("failed app %+v", f)
+	for _, impl := range stores {
+		for _, tc := range tests {
+			t.Run(impl.name+"/"+tc.name, func(t *testing.T) {
+				p := impl.open(t)
+				apply(t, p, evs[:tc.upTo])
+				a, err := p.Get(context.Background(), "a1")
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-		})
+				if a.Status != tc.status || !reflect.DeepEqual(a.Steps, tc.steps) || a.Citizen != "1234567890" || a.Service != "lockdown-payout" {
+					t.Errorf("app = %s %v %q %q, want %s %v", a.Status, a.Steps, a.Citizen, a.Service, tc.status, tc.steps)
+				}
+				st, err := p.Stats(context.Background(), "lockdown-payout", t0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(st.ByStatus, tc.byStatus) || !reflect.DeepEqual(st.AtStep, tc.atStep) || !reflect.DeepEqual(st.FailedAt, tc.failedAt) {
+					t.Errorf("stats = %v %v %v, want %v %v %v", st.ByStatus, st.AtStep, st.FailedAt, tc.byStatus, tc.atStep, tc.failedAt)
+				}
+				failed, err := p.Failed(context.Background(), "lockdown-payout", 10, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, want := len(failed.Apps), tc.byStatus["FAILED"]; int64(got) != want {
+					t.Errorf("failed list has %d, want %d", got, want)
+				}
+				if tc.status == "FAILED" {
+					f := failed.Apps[0]
+					if f.FailedStep != "check_fop" || f.Error != "Registry.Unavailable" || string(f.FailedInput) != `{"taxNumber":"x"}` {
+						t.Errorf("failed app %+v", f)
+					}
+				}
+			})
+		}
 	}
 }
 
 // TestProjectionReplay: duplicates, a full replay and batches cut anywhere
 // give the same projection as one clean pass.
 func TestProjectionReplay(t *testing.T) {
+	for _, impl := range stores {
+		t.Run(impl.name, func(t *testing.T) { testReplay(t, impl) })
+	}
+}
+
+func testReplay(t *testing.T, impl storeImpl) {
 	evs := append(stream(t, "a1", "1234567890", true), stream(t, "a2", "2222222222", false)...)
-	clean := mustProjection(t)
+	clean := impl.open(t)
 	apply(t, clean, evs)
 	want := snapshot(t, clean)
 
 	seed := rand.Uint64()
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 1))
-	for run := range 20 {
-		p := mustProjection(t)
+	for run := range impl.runs {
+		p := impl.open(t)
 		// Deliver in batches of random size, each batch possibly sent twice
 		// (a failed delivery is retried), then replay everything.
 		for i := 0; i < len(evs); {
@@ -196,7 +204,13 @@ func TestProjectionReplay(t *testing.T) {
 }
 
 func TestProjectionQueries(t *testing.T) {
-	p := mustProjection(t)
+	for _, impl := range stores {
+		t.Run(impl.name, func(t *testing.T) { testQueries(t, impl) })
+	}
+}
+
+func testQueries(t *testing.T, impl storeImpl) {
+	p := impl.open(t)
 	var apps []*App
 	for i := range 30 {
 		a := &App{ID: fmt.Sprintf("app-%02d", i), Service: "svc", Citizen: fmt.Sprintf("c%d", i%3), Steps: []string{}, Started: t0}
@@ -211,7 +225,7 @@ func TestProjectionQueries(t *testing.T) {
 		}
 		apps = append(apps, a)
 	}
-	if err := p.Load(apps); err != nil {
+	if err := impl.load(t, p, apps); err != nil {
 		t.Fatal(err)
 	}
 	// Failed, newest first, in pages of 4.
