@@ -335,6 +335,9 @@ func statusChange(e bus.Event) (change, bool) {
 	if len(id) > 200 {
 		return change{}, false
 	}
+	if d.Sequence == 0 {
+		d.Sequence = awsSequence(d)
+	}
 	return change{id: id, fold: func(prev *App) (*App, []bump) {
 		if prev != nil && d.Sequence <= prev.StatusSeq {
 			return nil, nil // seen already
@@ -377,6 +380,24 @@ func statusChange(e bus.Event) (change, bool) {
 		}
 		return next, bumps
 	}}, true
+}
+
+// awsSequence orders the status events Step Functions sends in AWS, which
+// carry no sequence (ours is the local engine's event id): by the time of
+// the change in Unix nanoseconds (start or redrive for RUNNING, stop
+// otherwise), a stop sorting after a start of the same millisecond. Step
+// events put by the task Lambdas (functions/internal/stepevents) carry
+// their Unix-nanosecond time as sequence, so that a terminal status, which
+// sets StepsSeq, also hides step events that happened before it.
+func awsSequence(d *bus.ExecutionDetail) int64 {
+	const perMilli = int64(time.Millisecond)
+	switch {
+	case d.Status != "RUNNING" && d.StopDate != nil:
+		return *d.StopDate*perMilli + perMilli - 1
+	case d.Status == "RUNNING" && d.RedriveDate != nil:
+		return *d.RedriveDate * perMilli
+	}
+	return d.StartDate * perMilli
 }
 
 func stepChange(e bus.Event) (change, bool) {
@@ -685,10 +706,14 @@ func (p *Projection) Load(apps []*App) error {
 
 // StatusCounts returns service → execution status → applications, from
 // the counters (a scrape of posluha_executions reads this).
-func (p *Projection) StatusCounts(context.Context) (map[string]map[string]int64, error) { return p.counts("s") }
+func (p *Projection) StatusCounts(context.Context) (map[string]map[string]int64, error) {
+	return p.counts("s")
+}
 
 // StepCounts returns service → BPMN element → running applications there.
-func (p *Projection) StepCounts(context.Context) (map[string]map[string]int64, error) { return p.counts("p") }
+func (p *Projection) StepCounts(context.Context) (map[string]map[string]int64, error) {
+	return p.counts("p")
+}
 
 func (p *Projection) counts(kind string) (map[string]map[string]int64, error) {
 	out := map[string]map[string]int64{}
