@@ -136,6 +136,14 @@ func New(templates []*Template, o Options) (*Set, error) {
 			}
 		}
 	}
+	// A slot is held for the call, which its timeout bounds; the longest
+	// timeout of a registry's connectors bounds them all.
+	for _, c := range s.conns {
+		if l, ok := s.limits[c.t.Registry]; ok && c.t.timeout > l.Hold {
+			l.Hold = c.t.timeout
+			s.limits[c.t.Registry] = l
+		}
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -251,6 +259,12 @@ func (s *Set) Call(ctx context.Context, id string, args Args, idempotencyKey str
 
 	release, err := s.limiter.Acquire(ctx, t.Registry, s.limits[t.Registry])
 	if err != nil {
+		var named *posluha.Error
+		if errors.As(err, &named) {
+			// A shared limiter's own failure (its store is down) says so
+			// rather than blaming the registry's limit.
+			return nil, posluha.Errorf(posluha.ErrRegistryUnavailable, "%s: %s", id, named.Message)
+		}
 		return nil, posluha.Errorf(posluha.ErrRegistryUnavailable, "%s: registry %s is at its limit", id, t.Registry)
 	}
 	defer release()

@@ -14,6 +14,12 @@ type Limits struct {
 	PerSecond   float64
 	Burst       int
 	Concurrency int
+	// Hold is the longest one call keeps its concurrency slot (the
+	// registry's longest connector timeout). A limiter over a shared store
+	// leases slots for this long, so a crashed instance frees its slots
+	// when the lease runs out; zero means the limiter's default. Templates
+	// never set it: Set derives it from their timeouts.
+	Hold time.Duration
 }
 
 // Limiter admits calls to registries. In a burst the registries, not our
@@ -23,7 +29,9 @@ type Limits struct {
 type Limiter interface {
 	// Acquire waits until registry admits one more call under l and
 	// returns the function that ends the call. It fails when ctx ends
-	// first or when the wait would outlast ctx's deadline.
+	// first or when the wait would outlast ctx's deadline. A
+	// *posluha.Error in the returned chain (Registry.Unavailable) carries
+	// a message safe to show; Call passes it on.
 	Acquire(ctx context.Context, registry string, l Limits) (release func(), err error)
 }
 

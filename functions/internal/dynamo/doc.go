@@ -25,6 +25,10 @@
 //	awaits         hash key (the correlation key)
 //	effects        hash key (the idempotency key applicationId/step)
 //	parked         hash key (the idempotency key of the parked write)
+//	registry-limits hash registry: one item per registry, tat (N, µs) and
+//	               leases (M: lease id → deadline µs); see Limiter
+//	read-audit     hash applicationId, range at (time#step#attempt#connector);
+//	               append-only, TTL on expiresAt; see ReadAudit
 //
 // # Application items
 //

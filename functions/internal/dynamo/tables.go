@@ -31,6 +31,11 @@ type Tables struct {
 	Awaits        string
 	Effects       string
 	Parked        string
+	// Limits holds one item per registry: its rate bucket and concurrency
+	// leases (Limiter).
+	Limits string
+	// ReadAudit holds one item per registry read (ReadAudit).
+	ReadAudit string
 }
 
 // DefaultTables are the names the local stack uses.
@@ -40,12 +45,14 @@ var DefaultTables = Tables{
 	Awaits:        "posluha-awaits",
 	Effects:       "posluha-effects",
 	Parked:        "posluha-parked",
+	Limits:        "posluha-registry-limits",
+	ReadAudit:     "posluha-read-audit",
 }
 
 // TablesFromEnv reads the table names from APPLICATIONS_TABLE,
-// NOTIFICATIONS_TABLE, AWAITS_TABLE, EFFECTS_TABLE and PARKED_TABLE
-// (template.yaml sets them from the table resources); a missing one takes
-// its DefaultTables name.
+// NOTIFICATIONS_TABLE, AWAITS_TABLE, EFFECTS_TABLE, PARKED_TABLE,
+// LIMITS_TABLE and READ_AUDIT_TABLE (template.yaml sets them from the table
+// resources); a missing one takes its DefaultTables name.
 func TablesFromEnv(getenv func(string) string) Tables {
 	t := DefaultTables
 	for _, f := range []struct {
@@ -57,6 +64,8 @@ func TablesFromEnv(getenv func(string) string) Tables {
 		{"AWAITS_TABLE", &t.Awaits},
 		{"EFFECTS_TABLE", &t.Effects},
 		{"PARKED_TABLE", &t.Parked},
+		{"LIMITS_TABLE", &t.Limits},
+		{"READ_AUDIT_TABLE", &t.ReadAudit},
 	} {
 		if v := getenv(f.env); v != "" {
 			*f.dst = v
@@ -88,7 +97,9 @@ func keySchema(hash, rng string) []types.KeySchemaElement {
 }
 
 // TableDefinitions returns the CreateTable inputs of the tables (see the
-// package documentation), the single source of their key schemas.
+// package documentation), the single source of their key schemas. A table
+// whose name is empty is left out (a caller that names only the tables it
+// uses).
 func TableDefinitions(names Tables) []*dynamodb.CreateTableInput {
 	gsi := func(name, hash, rng string) []types.GlobalSecondaryIndex {
 		return []types.GlobalSecondaryIndex{{
@@ -103,7 +114,7 @@ func TableDefinitions(names Tables) []*dynamodb.CreateTableInput {
 			AttributeDefinitions: attrDefs(hash), KeySchema: keySchema(hash, ""),
 		}
 	}
-	return []*dynamodb.CreateTableInput{
+	all := []*dynamodb.CreateTableInput{
 		{
 			TableName: aws.String(names.Applications), BillingMode: types.BillingModePayPerRequest,
 			AttributeDefinitions:   attrDefs("applicationId", "citizen", "created"),
@@ -119,7 +130,31 @@ func TableDefinitions(names Tables) []*dynamodb.CreateTableInput {
 		simple(names.Awaits, "key"),
 		simple(names.Effects, "key"),
 		simple(names.Parked, "key"),
+		simple(names.Limits, "registry"),
+		{
+			TableName: aws.String(names.ReadAudit), BillingMode: types.BillingModePayPerRequest,
+			AttributeDefinitions: attrDefs("applicationId", "at"),
+			KeySchema:            keySchema("applicationId", "at"),
+		},
 	}
+	out := all[:0]
+	for _, in := range all {
+		if aws.ToString(in.TableName) != "" {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// ttlAttributes are the tables whose items expire, by TTL attribute.
+func ttlAttributes(names Tables) map[string]string {
+	return map[string]string{names.ReadAudit: "expiresAt"}
+}
+
+// ttlClient is implemented by *dynamodb.Client; CreateTables enables TTL
+// through it when the client has it.
+type ttlClient interface {
+	UpdateTimeToLive(ctx context.Context, in *dynamodb.UpdateTimeToLiveInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateTimeToLiveOutput, error)
 }
 
 // CreateTables creates the tables that do not exist yet (the local stack
@@ -130,6 +165,17 @@ func CreateTables(ctx context.Context, c Client, names Tables) error {
 		var inUse *types.ResourceInUseException
 		if err != nil && !errors.As(err, &inUse) {
 			return fmt.Errorf("create table %s: %w", aws.ToString(in.TableName), err)
+		}
+		attr, ok := ttlAttributes(names)[aws.ToString(in.TableName)]
+		tc, canTTL := c.(ttlClient)
+		if !ok || !canTTL || err != nil { // an existing table keeps its settings
+			continue
+		}
+		if _, err := tc.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+			TableName:               in.TableName,
+			TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(attr), Enabled: aws.Bool(true)},
+		}); err != nil {
+			return fmt.Errorf("enable TTL on %s: %w", aws.ToString(in.TableName), err)
 		}
 	}
 	return nil
