@@ -102,10 +102,10 @@ func TestLimiterSharedRate(t *testing.T) {
 		return false
 	}
 	for _, tc := range []struct {
-		name   string
-		lim    connector.Limits
-		batch  time.Duration
-		active func(tick, caller int) bool
+		name    string
+		lim     connector.Limits
+		batch   time.Duration
+		active  func(tick, caller int) bool
 		callers int // per instance
 	}{
 		{"one token a call", connector.Limits{PerSecond: 100, Burst: 5}, -1, everyone, 2},
