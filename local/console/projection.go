@@ -335,7 +335,8 @@ func statusChange(e bus.Event) (change, bool) {
 	if len(id) > 200 {
 		return change{}, false
 	}
-	if d.Sequence == 0 {
+	fromAWS := d.Sequence == 0
+	if fromAWS {
 		d.Sequence = awsSequence(d)
 	}
 	return change{id: id, fold: func(prev *App) (*App, []bump) {
@@ -366,6 +367,11 @@ func statusChange(e bus.Event) (change, bool) {
 			}
 			next.Stopped = now
 			next.Since = now
+			if fromAWS && next.failed() && len(next.Steps) > 0 {
+				// AWS sends no step failure event: the step the
+				// application was at is the one that failed.
+				next.FailedStep = next.Steps[0]
+			}
 			next.Steps, next.StepsSeq = []string{}, max(next.StepsSeq, d.Sequence)
 			kind := kindCompleted
 			if next.failed() {
