@@ -44,7 +44,8 @@ func (o *ConnectorOutbox) Send(ctx context.Context, n *posluha.Notification) err
 
 // WireDeps builds the dependencies from the environment: DynamoDB tables
 // (names from APPLICATIONS_TABLE, … see dynamo.TablesFromEnv) and Step
-// Functions through cfg; connector templates compiled into the binary (or
+// Functions through cfg; registry limits shared through LIMITS_TABLE
+// (POSLUHA_LIMITER=local: in-process only); connector templates compiled into the binary (or
 // POSLUHA_CONNECTORS_DIR) with endpoint overrides from getenv; the outbox
 // through the connector POSLUHA_OUTBOX_CONNECTOR (default notify.send;
 // "none": inbox only). The local stack replaces Outbox with local/outbox
@@ -58,11 +59,15 @@ func WireDeps(ctx context.Context, cfg aws.Config, log *slog.Logger, getenv func
 	if err != nil {
 		return Deps{}, fmt.Errorf("load connectors: %w", err)
 	}
-	set, err := connector.New(ts, connector.Options{Getenv: getenv})
+	db := dynamodb.NewFromConfig(cfg)
+	limiter, err := dynamo.LimiterFromEnv(db, getenv, log)
+	if err != nil {
+		return Deps{}, err
+	}
+	set, err := connector.New(ts, connector.Options{Getenv: getenv, Limiter: limiter})
 	if err != nil {
 		return Deps{}, fmt.Errorf("prepare connectors: %w", err)
 	}
-	db := dynamodb.NewFromConfig(cfg)
 	tables := dynamo.TablesFromEnv(getenv)
 	d := Deps{
 		Applications:  dynamo.NewApplications(db, tables.Applications),

@@ -10,6 +10,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/posluha/posluha"
 	"github.com/posluha/posluha/functions/internal/dynamo"
@@ -30,7 +32,7 @@ func TestWire(t *testing.T) {
 		Region: "eu-central-1", BaseEndpoint: aws.String(hs.URL), HTTPClient: hs.Client(), RetryMaxAttempts: 1,
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
 	}
-	tables := dynamo.Tables{Applications: "apps", Notifications: "notes", Awaits: "awaits", Effects: "effects", Parked: "parked"}
+	tables := dynamo.Tables{Applications: "apps", Notifications: "notes", Awaits: "awaits", Effects: "effects", Parked: "parked", Limits: "limits"}
 	getenv := func(k string) string {
 		switch k {
 		case "APPLICATIONS_TABLE":
@@ -43,6 +45,8 @@ func TestWire(t *testing.T) {
 			return tables.Effects
 		case "PARKED_TABLE":
 			return tables.Parked
+		case "LIMITS_TABLE":
+			return tables.Limits
 		}
 		return e.getenv(k)
 	}
@@ -66,7 +70,15 @@ func TestWire(t *testing.T) {
 		t.Errorf("notify.send got %d messages, want 1", len(sent))
 	}
 
-	for name, v := range map[string]string{"POSLUHA_OUTBOX_CONNECTOR": "tax.fop-status"} {
+	// The notification went through the shared limiter: notify's bucket
+	// item is in the limits table.
+	got, err := dynamo.NewClientFromConfig(cfg).GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(tables.Limits),
+		Key: map[string]types.AttributeValue{"registry": &types.AttributeValueMemberS{Value: "notify"}}, ConsistentRead: aws.Bool(true)})
+	if err != nil || got.Item["tat"] == nil {
+		t.Errorf("limits item of notify = %v, %v; want one with a tat", got, err)
+	}
+
+	for name, v := range map[string]string{"POSLUHA_OUTBOX_CONNECTOR": "tax.fop-status", "POSLUHA_LIMITER": "redis"} {
 		_, err := Wire(ctx, cfg, nil, func(k string) string {
 			if k == name {
 				return v

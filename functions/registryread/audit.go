@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/posluha/posluha/functions/internal/dynamo"
 )
 
 // Record is one audited registry read. It holds who read, for which
@@ -22,8 +24,8 @@ type Record struct {
 	DurationMS    int64     `json:"durationMs"`
 }
 
-// Auditor stores audit records. A DynamoDB implementation (append-only
-// table, one item per read) comes with the storage adapters.
+// Auditor stores audit records: DynamoAudit in AWS and the local stack,
+// MemoryAudit in tests.
 type Auditor interface {
 	// Record stores r durably before the read's data is released.
 	Record(ctx context.Context, r Record) error
@@ -60,4 +62,17 @@ func (a *MemoryAudit) Records() []Record {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return append([]Record(nil), a.records...)
+}
+
+// DynamoAudit stores records in the append-only read audit table, one item
+// per read keyed by applicationId and time#step#attempt#connector.
+type DynamoAudit struct {
+	Table *dynamo.ReadAudit
+}
+
+var _ Auditor = (*DynamoAudit)(nil)
+
+// Record implements Auditor.
+func (a *DynamoAudit) Record(ctx context.Context, r Record) error {
+	return a.Table.Put(ctx, dynamo.ReadRecord(r))
 }

@@ -12,11 +12,15 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"strconv"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/posluha/posluha"
 	"github.com/posluha/posluha/connectors"
 	"github.com/posluha/posluha/functions/internal/connector"
+	"github.com/posluha/posluha/functions/internal/dynamo"
 	"github.com/posluha/posluha/functions/internal/lambdaerr"
 	"github.com/posluha/posluha/query/value"
 )
@@ -69,8 +73,8 @@ func New(d Deps) *Handler {
 // returned either.
 //
 // Errors: Task.Invalid, Registry.Unavailable, Registry.BadRequest,
-// Registry.NotFound, Registry.BadResponse, and Internal when the audit
-// record cannot be written.
+// Registry.NotFound, Registry.BadResponse; Registry.Unavailable also when
+// the audit record cannot be written (retryable: a read repeats safely).
 func (h *Handler) Handle(ctx context.Context, req posluha.TaskRequest) (json.RawMessage, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
@@ -103,7 +107,10 @@ func (h *Handler) Handle(ctx context.Context, req posluha.TaskRequest) (json.Raw
 		Outcome: outcome, DurationMS: took.Milliseconds(),
 	}
 	if err := h.d.Audit.Record(ctx, rec); err != nil {
-		return nil, fmt.Errorf("audit record of %s: %w", req.Connector, err)
+		// Data read without a record of it must not leave: the caller
+		// retries the whole read.
+		log.ErrorContext(ctx, "audit record not stored", "connector", req.Connector, "err", err)
+		return nil, fmt.Errorf("%w: %w", posluha.Errorf(posluha.ErrRegistryUnavailable, "%s: the read's audit record was not stored", req.Connector), err)
 	}
 	// The one log line of the call: names and outcome, never the payload.
 	log.InfoContext(ctx, "registry read", "connector", req.Connector, "registry", t.Registry,
@@ -127,9 +134,11 @@ func (h *Handler) Lambda() func(context.Context, posluha.TaskRequest) (json.RawM
 
 // Wire builds the handler from the environment: the connector templates
 // compiled into the binary (or POSLUHA_CONNECTORS_DIR), endpoint overrides
-// and mTLS references from getenv. Audit records go to log until the
-// DynamoDB audit table lands.
-func Wire(ctx context.Context, log *slog.Logger, getenv func(string) string) (*Handler, error) {
+// and mTLS references from getenv; registry limits shared through the
+// DynamoDB table LIMITS_TABLE (POSLUHA_LIMITER=local: in-process only) and
+// audit records in READ_AUDIT_TABLE, both through cfg.
+// READ_AUDIT_RETENTION_DAYS, when set, makes records expire (TTL).
+func Wire(ctx context.Context, cfg aws.Config, log *slog.Logger, getenv func(string) string) (*Handler, error) {
 	var fsys fs.FS = connectors.FS
 	if dir := getenv("POSLUHA_CONNECTORS_DIR"); dir != "" {
 		fsys = os.DirFS(dir)
@@ -138,10 +147,23 @@ func Wire(ctx context.Context, log *slog.Logger, getenv func(string) string) (*H
 	if err != nil {
 		return nil, fmt.Errorf("load connectors: %w", err)
 	}
-	set, err := connector.New(ts, connector.Options{Getenv: getenv})
+	db := dynamo.NewClientFromConfig(cfg)
+	limiter, err := dynamo.LimiterFromEnv(db, getenv, log)
+	if err != nil {
+		return nil, err
+	}
+	set, err := connector.New(ts, connector.Options{Getenv: getenv, Limiter: limiter})
 	if err != nil {
 		return nil, fmt.Errorf("prepare connectors: %w", err)
 	}
+	audit := dynamo.NewReadAudit(db, dynamo.TablesFromEnv(getenv).ReadAudit)
+	if v := getenv("READ_AUDIT_RETENTION_DAYS"); v != "" {
+		days, err := strconv.Atoi(v)
+		if err != nil || days < 1 {
+			return nil, fmt.Errorf("READ_AUDIT_RETENTION_DAYS: %q is not a positive number of days", v)
+		}
+		audit.Retention = time.Duration(days) * 24 * time.Hour
+	}
 	principal := getenv("AWS_LAMBDA_FUNCTION_NAME")
-	return New(Deps{Connectors: set, Audit: NewMemoryAudit(log), Log: log, Principal: principal}), nil
+	return New(Deps{Connectors: set, Audit: &DynamoAudit{Table: audit}, Log: log, Principal: principal}), nil
 }

@@ -3,6 +3,7 @@ package registryread
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http/httptest"
@@ -15,11 +16,17 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambda/messages"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/posluha/posluha"
 	"github.com/posluha/posluha/events/eventstest"
 	"github.com/posluha/posluha/functions/internal/connector"
+	"github.com/posluha/posluha/functions/internal/dynamo"
 	"github.com/posluha/posluha/functions/internal/lambdaerr"
+	localddb "github.com/posluha/posluha/local/dynamodb"
 	"github.com/posluha/posluha/local/registries"
 )
 
@@ -81,7 +88,7 @@ func TestHandle(t *testing.T) {
 		{"ok", req, nil, nil, `{"owner":"Шевченко Тарас Григорович"}`, "", "ok"},
 		{"registry down", req, posluha.Errorf(posluha.ErrRegistryUnavailable, "drrp.realty-rights: HTTP 503"), nil, "", "Registry.Unavailable", "Registry.Unavailable"},
 		{"not found", req, posluha.Errorf(posluha.ErrRegistryNotFound, "drrp.realty-rights: HTTP 404"), nil, "", "Registry.NotFound", "Registry.NotFound"},
-		{"audit fails", req, nil, errors.New("table unavailable"), "", "Internal", "ok"},
+		{"audit fails", req, nil, errors.New("table unavailable"), "", "Registry.Unavailable", "ok"},
 		{"no connector", `{"applicationId":"app-1","step":"s"}`, nil, nil, "", "Task.Invalid", ""},
 		{"unknown connector", `{"applicationId":"app-1","step":"s","connector":"nope"}`, nil, nil, "", "Task.Invalid", ""},
 		{"write connector", `{"applicationId":"app-1","step":"s","connector":"treasury.payment"}`, nil, nil, "", "Task.Invalid", ""},
@@ -115,6 +122,9 @@ func TestHandle(t *testing.T) {
 			}
 			if tc.wantOut != "" && out != tc.wantOut {
 				t.Errorf("Handle = %s, want %s", out, tc.wantOut)
+			}
+			if tc.wantErr != "" && strings.Contains(out, "Шевченко") {
+				t.Errorf("Handle released the read's data with error %s: %s", tc.wantErr, out)
 			}
 			if tc.wantAudit == "" {
 				if len(audited) != 0 {
@@ -167,10 +177,31 @@ func TestEvents(t *testing.T) {
 		return ""
 	}
 	log := slog.New(slog.DiscardHandler)
-	h, err := Wire(context.Background(), log, getenv)
+	cfg := mustLocalConfig(t)
+	h, err := Wire(context.Background(), cfg, log, getenv)
 	if err != nil {
 		t.Fatalf("Wire: %v", err)
 	}
+	defer func() {
+		// Every read, whatever its outcome, left its record in the table.
+		audit := dynamo.NewReadAudit(dynamo.NewClientFromConfig(cfg), dynamo.DefaultTables.ReadAudit)
+		n := 0
+		for _, f := range files {
+			var req posluha.TaskRequest
+			data, _ := os.ReadFile(f)
+			if json.Unmarshal(data, &req) != nil || req.ApplicationID == "" || want[filepath.Base(f)].errType == "Task.Invalid" {
+				continue
+			}
+			n++
+			rs, err := audit.List(context.Background(), req.ApplicationID)
+			if err != nil || len(rs) == 0 {
+				t.Errorf("audit of %s (%s) = %v, %v; want a record", req.ApplicationID, filepath.Base(f), rs, err)
+			}
+		}
+		if n == 0 {
+			t.Error("no sample read was audited: the check checks nothing")
+		}
+	}()
 	for _, f := range files {
 		name := filepath.Base(f)
 		t.Run(name, func(t *testing.T) {
@@ -199,7 +230,7 @@ func TestWireRejectsBadTemplate(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "drrp.yaml"), []byte(bad), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Wire(context.Background(), slog.New(slog.DiscardHandler), func(k string) string {
+	_, err := Wire(context.Background(), aws.Config{}, slog.New(slog.DiscardHandler), func(k string) string {
 		if k == "POSLUHA_CONNECTORS_DIR" {
 			return dir
 		}
@@ -207,5 +238,114 @@ func TestWireRejectsBadTemplate(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "drrp.yaml:3:11: endpoint:") {
 		t.Errorf("Wire = %v, want drrp.yaml:3:11: endpoint: …", err)
+	}
+}
+
+// mustLocalConfig starts local/dynamodb on a loopback port with the
+// functions' tables and returns an SDK configuration for it.
+func mustLocalConfig(t *testing.T) aws.Config {
+	t.Helper()
+	srv, err := localddb.New(t.TempDir(), localddb.Options{TTLSweep: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { hs.Close(); srv.Close() })
+	cfg := aws.Config{
+		Region: "eu-central-1", BaseEndpoint: aws.String(hs.URL), HTTPClient: hs.Client(), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+	}
+	if err := dynamo.CreateTables(context.Background(), dynamo.NewClientFromConfig(cfg), dynamo.DefaultTables); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// TestDynamoAudit: through Wire, a read is recorded in the audit table with
+// who, what for, which registry, when and the outcome, and nothing of the
+// payload; when the record cannot be stored the data is not released and
+// the error is the retryable Registry.Unavailable.
+func TestDynamoAudit(t *testing.T) {
+	sim := registries.New(registries.Options{Seed: 1})
+	srv := httptest.NewServer(sim.Handler())
+	defer srv.Close()
+	cfg := mustLocalConfig(t)
+	auditTable := dynamo.DefaultTables.ReadAudit
+	getenv := func(k string) string {
+		switch k {
+		case "POSLUHA_USR_URL":
+			return srv.URL + "/rest/usr"
+		case "POSLUHA_REGISTRY_URL":
+			return srv.URL
+		case "READ_AUDIT_TABLE":
+			return auditTable
+		case "READ_AUDIT_RETENTION_DAYS":
+			return "1095"
+		case "AWS_LAMBDA_FUNCTION_NAME":
+			return "posluha-registryread"
+		}
+		return ""
+	}
+	data, err := os.ReadFile("../../events/registryread/realty-rights.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req posluha.TaskRequest
+	if err := json.Unmarshal(data, &req); err != nil {
+		t.Fatal(err)
+	}
+	h, err := Wire(context.Background(), cfg, slog.New(slog.DiscardHandler), getenv)
+	if err != nil {
+		t.Fatalf("Wire: %v", err)
+	}
+	before := time.Now().UTC()
+	out, err := h.Handle(context.Background(), req)
+	if err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	db := dynamo.NewClientFromConfig(cfg)
+	rs, err := dynamo.NewReadAudit(db, auditTable).List(context.Background(), req.ApplicationID)
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("audit records = %+v, %v; want one", rs, err)
+	}
+	r := rs[0]
+	if r.Principal != "posluha-registryread" || r.Service != req.Service || r.Step != req.Step || r.Attempt != req.Attempt ||
+		r.Connector != req.Connector || r.Registry != "drrp" || r.Outcome != "ok" || r.Time.Before(before.Add(-time.Second)) {
+		t.Errorf("audit record = %+v, want the read of %+v by posluha-registryread, outcome ok", r, req)
+	}
+	scan, err := db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(auditTable)})
+	if err != nil || len(scan.Items) != 1 {
+		t.Fatalf("scan audit = %v, %v", scan, err)
+	}
+	for name, v := range scan.Items[0] {
+		if s, ok := v.(*types.AttributeValueMemberS); ok && len(s.Value) > 3 && strings.Contains(string(out), s.Value) {
+			t.Errorf("audit attribute %s holds %q, which is in the read's data", name, s.Value)
+		}
+	}
+	if scan.Items[0]["expiresAt"] == nil {
+		t.Error("audit record has no expiresAt although a retention is set")
+	}
+
+	// The audit table is gone: the data read must not leave.
+	auditTable = "no-such-table"
+	h, err = Wire(context.Background(), cfg, slog.New(slog.DiscardHandler), getenv)
+	if err != nil {
+		t.Fatalf("Wire: %v", err)
+	}
+	out, err = h.Handle(context.Background(), req)
+	if out != nil || posluha.ErrorName(err) != posluha.ErrRegistryUnavailable {
+		t.Errorf("Handle without an audit table = %s, %v; want no data and Registry.Unavailable", out, err)
+	}
+
+	for _, bad := range []string{"0", "three years"} {
+		_, err := Wire(context.Background(), cfg, nil, func(k string) string {
+			if k == "READ_AUDIT_RETENTION_DAYS" {
+				return bad
+			}
+			return getenv(k)
+		})
+		if err == nil || !strings.Contains(err.Error(), "READ_AUDIT_RETENTION_DAYS") {
+			t.Errorf("Wire with READ_AUDIT_RETENTION_DAYS=%q = %v, want an error naming it", bad, err)
+		}
 	}
 }

@@ -78,7 +78,7 @@ func (s *Stack) registerFunctions(ctx context.Context) error {
 		return fmt.Errorf("create tables: %w", err)
 	}
 
-	rr, err := registryread.Wire(ctx, s.log, s.functionEnv)
+	rr, err := registryread.Wire(ctx, ac, s.log, s.functionEnv)
 	if err != nil {
 		return fmt.Errorf("registryread: %w", err)
 	}

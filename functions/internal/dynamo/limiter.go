@@ -587,3 +587,18 @@ func (u *update) input(table, registry string) *dynamodb.UpdateItemInput {
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}
 }
+
+// LimiterFromEnv returns the limiter the functions run with: the shared
+// one over LIMITS_TABLE (see TablesFromEnv), or connector.LocalLimiter when
+// POSLUHA_LIMITER is "local" (one process alone calls the registries, so no
+// table is needed).
+func LimiterFromEnv(c LimiterClient, getenv func(string) string, log *slog.Logger) (connector.Limiter, error) {
+	switch v := getenv("POSLUHA_LIMITER"); v {
+	case "local":
+		return connector.NewLocalLimiter(), nil
+	case "", "dynamodb":
+		return NewLimiter(c, TablesFromEnv(getenv).Limits, LimiterOptions{Log: log}), nil
+	default:
+		return nil, fmt.Errorf("POSLUHA_LIMITER: %q is neither dynamodb nor local", v)
+	}
+}

@@ -8,13 +8,20 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/posluha/posluha/functions/registryread"
 )
 
 func main() {
 	log := slog.New(lambdacontext.NewLogHandler())
-	h, err := registryread.Wire(context.Background(), log, os.Getenv)
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		log.Error("load AWS config", "err", err)
+		os.Exit(1)
+	}
+	h, err := registryread.Wire(ctx, cfg, log, os.Getenv)
 	if err != nil {
 		log.Error("start registryread", "err", err)
 		os.Exit(1)
