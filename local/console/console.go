@@ -233,10 +233,20 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
+// stepFunctionsStatus answers the Step Functions error codes the AWS
+// adapter (functions/internal/executions) names its *posluha.Error values
+// with; other names are internal errors.
+var stepFunctionsStatus = map[string]int{
+	"ExecutionDoesNotExist": http.StatusNotFound, "ExecutionNotRedrivable": http.StatusConflict,
+	"InvalidArn": http.StatusBadRequest, "ExecutionLimitExceeded": http.StatusTooManyRequests,
+	"ThrottlingException": http.StatusTooManyRequests, "NotSupported": http.StatusNotImplemented,
+}
+
 // fail answers an error: engine API errors by their code, the rest 500
 // without detail (logged).
 func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *engine.APIError
+	var pe *posluha.Error
 	switch {
 	case errors.As(err, &ae):
 		status := map[string]int{
@@ -249,6 +259,8 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
 		problem(w, status, ae.Code, ae.Message)
 	case errors.Is(err, ErrNotFound):
 		problem(w, http.StatusNotFound, "Application.NotFound", err.Error())
+	case errors.As(err, &pe) && stepFunctionsStatus[pe.Name] != 0:
+		problem(w, stepFunctionsStatus[pe.Name], pe.Name, pe.Message)
 	default:
 		c.d.Log.ErrorContext(r.Context(), "console", "path", r.URL.Path, "err", err)
 		problem(w, http.StatusInternalServerError, "Internal", "")
