@@ -23,6 +23,12 @@ type Applications interface {
 	// Version, retried a few times). A final status releases the
 	// one-open-application lock. Errors: Application.NotFound, f's error.
 	Update(ctx context.Context, id string, f func(*Application) error) (*Application, error)
+	// ListSubmitted returns applications still in status submitted that
+	// were created before `before`, oldest first, at most limit (default
+	// 100). An application the API stored but could not hand to the queue
+	// stays submitted; the dispatcher's sweeper finds it here. The query
+	// costs the number of such applications, not the table's size.
+	ListSubmitted(ctx context.Context, before time.Time, limit int) ([]*Application, error)
 }
 
 // Move changes a's status, appending to its history. A repeated move to the

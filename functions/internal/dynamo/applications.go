@@ -376,6 +376,7 @@ func (s *Applications) Update(ctx context.Context, id string, f func(*posluha.Ap
 var appAttrs = map[string]bool{
 	"applicationId": true, "service": true, "citizen": true, "status": true, "step": true, "form": true,
 	"created": true, "updated": true, "statusHistory": true, "documents": true, "version": true, "oneOpen": true,
+	attrSubmittedShard: true,
 }
 
 func encodeApp(a *posluha.Application, oneOpen bool) (map[string]types.AttributeValue, error) {
@@ -390,6 +391,9 @@ func encodeApp(a *posluha.Application, oneOpen bool) (map[string]types.Attribute
 	}
 	if a.Citizen != "" { // a GSI key must not be empty
 		m["citizen"] = str(a.Citizen)
+	}
+	if a.Status == posluha.StatusSubmitted {
+		m[attrSubmittedShard] = str(submittedShard(a.ID)) // in the sparse index while submitted
 	}
 	if a.Step != "" {
 		m["step"] = str(a.Step)

@@ -20,6 +20,11 @@
 //	               "lock#<service>#<citizen>", holder = the open application's
 //	               id. They have no citizen/created attributes, so the GSI
 //	               does not see them.
+//	               GSI submitted (sparse): hash submittedShard ("00".."15",
+//	               from the id), range created; only applications in
+//	               status submitted carry submittedShard, so the index holds
+//	               just those (the dispatcher's sweeper lists them with one
+//	               Query per shard).
 //	notifications  hash id (applicationId/step: one notification per step)
 //	               GSI byCitizen: hash citizen, range time (same format)
 //	awaits         hash key (the correlation key)

@@ -76,7 +76,10 @@ func TablesFromEnv(getenv func(string) string) Tables {
 
 // GSI names.
 const (
-	IndexAppsByCitizen          = "byCitizen"
+	IndexAppsByCitizen = "byCitizen"
+	// IndexAppsSubmitted is sparse: only applications in status submitted
+	// carry its hash key (see ListSubmitted).
+	IndexAppsSubmitted          = "submitted"
 	IndexNotificationsByCitizen = "byCitizen"
 )
 
@@ -117,9 +120,10 @@ func TableDefinitions(names Tables) []*dynamodb.CreateTableInput {
 	all := []*dynamodb.CreateTableInput{
 		{
 			TableName: aws.String(names.Applications), BillingMode: types.BillingModePayPerRequest,
-			AttributeDefinitions:   attrDefs("applicationId", "citizen", "created"),
-			KeySchema:              keySchema("applicationId", ""),
-			GlobalSecondaryIndexes: gsi(IndexAppsByCitizen, "citizen", "created"),
+			AttributeDefinitions: attrDefs("applicationId", "citizen", "created", attrSubmittedShard),
+			KeySchema:            keySchema("applicationId", ""),
+			GlobalSecondaryIndexes: append(gsi(IndexAppsByCitizen, "citizen", "created"),
+				gsi(IndexAppsSubmitted, attrSubmittedShard, "created")...),
 		},
 		{
 			TableName: aws.String(names.Notifications), BillingMode: types.BillingModePayPerRequest,
