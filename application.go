@@ -63,7 +63,8 @@ type StatusChange struct {
 type Application struct {
 	ID            string         `json:"applicationId"`
 	Service       string         `json:"service"`
-	Citizen       string         `json:"citizen"` // subject of the citizen's token (tax number)
+	Citizen       string         `json:"citizen"`               // subject of the citizen's token (tax number)
+	SubmittedBy   string         `json:"submittedBy,omitempty"` // a partner's client id when it submitted for the citizen; empty when they did
 	Status        Status         `json:"status"`
 	Step          string         `json:"step,omitempty"`
 	Form          map[string]any `json:"form,omitempty"`

@@ -375,18 +375,34 @@ func TestPartnerOnBehalf(t *testing.T) {
 	senior := map[string]any{"taxNumber": "1234567890", "name": "Петренко Петро Петрович", "birthDate": "1950-02-03"}
 	r := s.do("POST", "/applications", pt, map[string]any{"service": "senior-card", "form": map[string]any{}, "onBehalfOf": senior})
 	wantStatus(t, r, 202)
-	if r.json(t)["citizen"] != "1234567890" {
+	if m := r.json(t); m["citizen"] != "1234567890" || m["submittedBy"] != "bank" {
 		t.Fatalf("application %s", r.body)
+	}
+	// The citizen sees it as theirs, and who submitted it for them.
+	ctok, _ := s.idp.TokenFor("1234567890", "Петренко Петро Петрович", "1950-02-03")
+	got := s.do("GET", "/applications/"+r.json(t)["applicationId"].(string), ctok, nil)
+	wantStatus(t, got, 200)
+	if m := got.json(t); m["citizen"] != "1234567890" || m["submittedBy"] != "bank" {
+		t.Fatalf("GET of the partner's submission: %s", got.body)
 	}
 	// The partner's key never lands on an application the citizen made
 	// with the same key.
-	ctok, _ := s.idp.TokenFor("1234567890", "Петренко Петро Петрович", "1950-02-03")
 	own := s.do("POST", "/applications", ctok, map[string]any{"service": "senior-card", "form": map[string]any{"x": 1}}, "Idempotency-Key", "shared-key-1")
 	wantStatus(t, own, 202)
 	viaPartner := s.do("POST", "/applications", pt, map[string]any{"service": "senior-card", "form": map[string]any{}, "onBehalfOf": senior}, "Idempotency-Key", "shared-key-1")
 	wantStatus(t, viaPartner, 202)
 	if viaPartner.json(t)["applicationId"] == own.json(t)["applicationId"] || strings.Contains(string(viaPartner.body), `"x"`) {
 		t.Fatalf("partner replay reached the citizen's application: %s", viaPartner.body)
+	}
+	// A citizen's own submission names no submitter, in the answer and
+	// in the stored record.
+	if _, ok := own.json(t)["submittedBy"]; ok {
+		t.Fatalf("citizen's own submission: %s", own.body)
+	}
+	mine := s.do("GET", "/applications/"+own.json(t)["applicationId"].(string), ctok, nil)
+	wantStatus(t, mine, 200)
+	if _, ok := mine.json(t)["submittedBy"]; ok {
+		t.Fatalf("citizen's own application: %s", mine.body)
 	}
 	young := map[string]any{"taxNumber": "1234567891", "name": "Петренко Іван", "birthDate": "2010-02-03"}
 	wantStatus(t, s.do("POST", "/applications", pt, map[string]any{"service": "senior-card", "form": map[string]any{}, "onBehalfOf": young}), 422)

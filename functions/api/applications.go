@@ -116,8 +116,8 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request, who Identity) {
 		id = derivedID(who.Role+":"+who.Subject, c.TaxNumber, key)
 	}
 	app := &posluha.Application{
-		ID: id, Service: e.svc.ID, Citizen: c.TaxNumber, Status: posluha.StatusSubmitted, Form: in.Form,
-		Created: now, Updated: now,
+		ID: id, Service: e.svc.ID, Citizen: c.TaxNumber, SubmittedBy: submittedBy(who),
+		Status: posluha.StatusSubmitted, Form: in.Form, Created: now, Updated: now,
 		StatusHistory: []posluha.StatusChange{{Status: posluha.StatusSubmitted, Time: now}},
 	}
 	msg, err := json.Marshal(Message{ApplicationID: id, Service: e.svc.ID, Citizen: c, Form: in.Form})
@@ -163,6 +163,16 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request, who Identity) {
 	}
 	h.d.Log.InfoContext(ctx, "application accepted", "applicationId", id, "service", e.svc.ID)
 	h.accepted(w, app)
+}
+
+// submittedBy is whom the record names as having submitted: a partner's
+// client id, so the citizen and support can see who acted for them; a
+// citizen's own submission names nobody.
+func submittedBy(who Identity) string {
+	if who.Role == RolePartner {
+		return who.Subject
+	}
+	return ""
 }
 
 func (h *Handler) accepted(w http.ResponseWriter, app *posluha.Application) {
