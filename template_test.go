@@ -160,3 +160,76 @@ func rawResource(t *testing.T, name string) string {
 	}
 	return rest[:next[0]+1]
 }
+
+// TestTemplateRegistryTables checks the tables the registry functions share:
+// keys as functions/internal/dynamo creates them locally, on-demand billing,
+// encryption, TTL where items expire, the table names in the functions'
+// environment, and the reader's append-only access to its audit table.
+func TestTemplateRegistryTables(t *testing.T) {
+	raw, err := os.ReadFile("template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As above: goformation's model has no AutoPublishAlias.
+	tmpl, err := goformation.ParseYAMLWithOptions(regexp.MustCompile(`(?m)^\s+AutoPublishAlias:.*\n`).ReplaceAll(raw, nil),
+		&intrinsics.ProcessorOptions{IntrinsicHandlerOverrides: map[string]intrinsics.IntrinsicHandler{
+			"Ref": func(_ string, input interface{}, _ interface{}) interface{} { return fmt.Sprint("!Ref ", input) },
+		}})
+	if err != nil {
+		t.Fatalf("parse template.yaml: %v", err)
+	}
+	for _, tc := range []struct {
+		name string
+		keys string // hash[,range]
+		ttl  string
+	}{
+		{"RegistryLimitsTable", "registry", ""},
+		{"ReadAuditTable", "applicationId,at", "expiresAt"},
+	} {
+		tbl, err := tmpl.GetDynamoDBTableWithName(tc.name)
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		var keys []string
+		for _, k := range tbl.KeySchema {
+			keys = append(keys, k.AttributeName)
+		}
+		if got := strings.Join(keys, ","); got != tc.keys {
+			t.Errorf("%s: keys %s, want %s", tc.name, got, tc.keys)
+		}
+		if tbl.BillingMode == nil || *tbl.BillingMode != "PAY_PER_REQUEST" {
+			t.Errorf("%s: billing %v, want PAY_PER_REQUEST", tc.name, tbl.BillingMode)
+		}
+		if tbl.SSESpecification == nil || !tbl.SSESpecification.SSEEnabled {
+			t.Errorf("%s: SSE is not enabled", tc.name)
+		}
+		ttl := ""
+		if tbl.TimeToLiveSpecification != nil && tbl.TimeToLiveSpecification.Enabled {
+			ttl = *tbl.TimeToLiveSpecification.AttributeName
+		}
+		if ttl != tc.ttl {
+			t.Errorf("%s: TTL attribute %q, want %q", tc.name, ttl, tc.ttl)
+		}
+	}
+	globals := string(raw)[strings.Index(string(raw), "\nGlobals:"):strings.Index(string(raw), "\nResources:")]
+	for _, env := range []string{"LIMITS_TABLE: !Ref RegistryLimitsTable", "READ_AUDIT_TABLE: !Ref ReadAuditTable"} {
+		if !strings.Contains(globals, env) {
+			t.Errorf("Globals environment lacks %s", env)
+		}
+	}
+	for fn, want := range map[string][]string{
+		"RegistryReadFunction": {"Action: [dynamodb:PutItem]\n              Resource: !GetAtt ReadAuditTable.Arn", "Resource: !GetAtt RegistryLimitsTable.Arn"},
+		"EventWriteFunction":   {"Resource: !GetAtt RegistryLimitsTable.Arn"},
+	} {
+		res := rawResource(t, fn)
+		for _, w := range want {
+			if !strings.Contains(res, w) {
+				t.Errorf("%s: policies lack %q", fn, w)
+			}
+		}
+		if strings.Contains(res, "ReadAuditTable}") || (fn == "RegistryReadFunction" && strings.Count(res, "ReadAuditTable") != 1) {
+			t.Errorf("%s: wider access to the audit table than PutItem", fn)
+		}
+	}
+}
