@@ -93,8 +93,8 @@ func TestPutEventsIntegration(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	want := map[string]string{
-		out.Put.Entries[0].EventID:             `{"applicationId":"app-7"}`,
-		out.Sdk.Entries[0].EventID:             `{"n":1}`,
+		out.Put.Entries[0].EventID:            `{"applicationId":"app-7"}`,
+		out.Sdk.Entries[0].EventID:            `{"n":1}`,
 		aws.ToString(resp.Entries[0].EventId): `{"via":"sdk"}`,
 	}
 	if len(got) != len(want) {

@@ -147,8 +147,12 @@ func (s *Stack) mountConsole() error {
 	})
 	return errors.Join(
 		// A scrape has no context of its own; the counts are local reads.
-		s.Metrics.Executions(func() (map[string]map[string]int64, error) { return s.Console.Projection.StatusCounts(context.Background()) }),
-		s.Metrics.Steps(func() (map[string]map[string]int64, error) { return s.Console.Projection.StepCounts(context.Background()) }),
+		s.Metrics.Executions(func() (map[string]map[string]int64, error) {
+			return s.Console.Projection.StatusCounts(context.Background())
+		}),
+		s.Metrics.Steps(func() (map[string]map[string]int64, error) {
+			return s.Console.Projection.StepCounts(context.Background())
+		}),
 		s.Metrics.BusPending(s.Console.Bus.Pending),
 	)
 }
