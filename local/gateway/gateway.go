@@ -15,12 +15,14 @@ package gateway
 import (
 	"context"
 	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/big"
 	"net"
 	"net/http"
@@ -56,9 +58,16 @@ type Options struct {
 	Leeway time.Duration
 	// MaxBody is API Gateway's payload limit, default 10 MiB.
 	MaxBody int64
-	Now     func() time.Time
-	Client  *http.Client
-	Log     *slog.Logger
+	// CacheTokens is how many verified tokens are remembered until they
+	// expire, as the HttpApi JWT authorizer caches them: a portal that
+	// polls with one token pays the RSA check once. Default 10,000;
+	// negative: no cache. A token is found by its SHA-256, so only the
+	// exact bytes once verified hit; a key removed from the JWKS stops new
+	// tokens at once and cached ones at their exp.
+	CacheTokens int
+	Now         func() time.Time
+	Client      *http.Client
+	Log         *slog.Logger
 }
 
 // Gateway is an http.Handler.
@@ -70,7 +79,17 @@ type Gateway struct {
 		m       map[string]*rsa.PublicKey
 		fetched time.Time
 	}
-	seq atomic.Uint64
+	seq   atomic.Uint64
+	cache struct {
+		sync.Mutex
+		m    map[[sha256.Size]byte]cachedToken
+		hits atomic.Uint64
+	}
+}
+
+type cachedToken struct {
+	claims jwt.MapClaims
+	exp    time.Time
 }
 
 // New returns a gateway in front of h.
@@ -92,6 +111,9 @@ func New(h Handler, o Options) *Gateway {
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.CacheTokens == 0 {
+		o.CacheTokens = 10000
 	}
 	return &Gateway{o: o, h: h}
 }
@@ -275,6 +297,11 @@ func (g *Gateway) Verify(ctx context.Context, authorization string) (jwt.MapClai
 	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
 		return nil, fmt.Errorf("%w: no bearer token", ErrUnauthorized)
 	}
+	tok = strings.TrimSpace(tok)
+	sum := sha256.Sum256([]byte(tok))
+	if c, ok := g.cached(sum); ok {
+		return c, nil
+	}
 	p := jwt.NewParser(
 		jwt.WithValidMethods(g.o.Algorithms),
 		jwt.WithIssuer(g.o.Issuer),
@@ -285,7 +312,7 @@ func (g *Gateway) Verify(ctx context.Context, authorization string) (jwt.MapClai
 		jwt.WithTimeFunc(g.o.Now),
 	)
 	claims := jwt.MapClaims{}
-	_, err := p.ParseWithClaims(strings.TrimSpace(tok), claims, func(t *jwt.Token) (any, error) {
+	_, err := p.ParseWithClaims(tok, claims, func(t *jwt.Token) (any, error) {
 		if _, ok := t.Method.(*jwt.SigningMethodRSA); !ok {
 			return nil, fmt.Errorf("algorithm %s is not allowed", t.Method.Alg())
 		}
@@ -295,7 +322,56 @@ func (g *Gateway) Verify(ctx context.Context, authorization string) (jwt.MapClai
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnauthorized, err)
 	}
+	g.remember(sum, claims)
 	return claims, nil
+}
+
+// cached returns a copy of a verified token's claims while it has not
+// expired (by the same clock and leeway as the parser).
+func (g *Gateway) cached(sum [sha256.Size]byte) (jwt.MapClaims, bool) {
+	if g.o.CacheTokens < 0 {
+		return nil, false
+	}
+	g.cache.Lock()
+	c, ok := g.cache.m[sum]
+	g.cache.Unlock()
+	if !ok || !g.o.Now().Before(c.exp.Add(g.o.Leeway)) {
+		return nil, false
+	}
+	g.cache.hits.Add(1)
+	return maps.Clone(c.claims), true
+}
+
+func (g *Gateway) remember(sum [sha256.Size]byte, claims jwt.MapClaims) {
+	if g.o.CacheTokens < 0 {
+		return
+	}
+	exp, err := claims.GetExpirationTime()
+	if err != nil || exp == nil {
+		return
+	}
+	now := g.o.Now()
+	g.cache.Lock()
+	defer g.cache.Unlock()
+	if g.cache.m == nil {
+		g.cache.m = map[[sha256.Size]byte]cachedToken{}
+	}
+	if len(g.cache.m) >= g.o.CacheTokens {
+		// Expired tokens first; if the cache is still full, forget an
+		// arbitrary half (map order): a miss only costs a verification.
+		for k, c := range g.cache.m {
+			if !now.Before(c.exp.Add(g.o.Leeway)) {
+				delete(g.cache.m, k)
+			}
+		}
+		for k := range g.cache.m {
+			if len(g.cache.m) < g.o.CacheTokens/2 {
+				break
+			}
+			delete(g.cache.m, k)
+		}
+	}
+	g.cache.m[sum] = cachedToken{claims: maps.Clone(claims), exp: exp.Time}
 }
 
 // key finds the verification key by kid, fetching the JWKS when it is
