@@ -3,6 +3,7 @@ package stack
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"time"
 
@@ -55,7 +56,8 @@ func (s *Stack) functionEnv(name string) string {
 }
 
 // AWSConfig is the SDK configuration the in-process functions use: every
-// service at this stack's edge endpoint, with fixed local credentials.
+// service at this stack's edge endpoint, with fixed local credentials,
+// served in-process (see inProcess).
 // The region is a real one although ARNs here say "local": the SDK's
 // endpoint rules compile every partition's region regexp on each call for
 // a region they do not know (a quarter of all allocations under a burst),
@@ -65,7 +67,7 @@ func (s *Stack) AWSConfig() aws.Config {
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
 		BaseEndpoint: aws.String("http://" + s.edgeAddr),
-		HTTPClient:   s.httpClient,
+		HTTPClient:   &http.Client{Transport: &inProcess{host: s.edgeAddr, handler: func() http.Handler { return s.edge.Handler }, next: s.httpClient.Transport}},
 	}
 }
 
