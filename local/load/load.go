@@ -91,7 +91,12 @@ type Result struct {
 	Late     int           // arrivals delayed by MaxInFlight
 	Errors   int           // transport errors
 	Elapsed  time.Duration // first arrival to last answer
-	Latency  map[string]time.Duration
+	// CPU is the process's CPU time over the burst, the stack's and the
+	// generator's (they share the process); CPUPerAccepted divides it by
+	// the 202s.
+	CPU            time.Duration
+	CPUPerAccepted time.Duration
+	Latency        map[string]time.Duration
 	// Applications are the 202s: id and applicant, in arrival order.
 	Applications []Accepted      `json:"-"`
 	Reconcile    *Reconciliation `json:",omitempty"`
@@ -183,6 +188,7 @@ func Run(ctx context.Context, o Options, out io.Writer) (*Result, error) {
 	var wg sync.WaitGroup
 	var late atomic.Int64
 	interval := time.Duration(float64(time.Second) / o.RPS)
+	cpu0 := processCPU()
 	start := time.Now()
 	for i := 0; i < total; i++ {
 		due := start.Add(time.Duration(i) * interval)
@@ -224,6 +230,7 @@ func Run(ctx context.Context, o Options, out io.Writer) (*Result, error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu := processCPU() - cpu0
 	if err := stopProfile(); err != nil {
 		return nil, err
 	}
@@ -232,7 +239,7 @@ func Run(ctx context.Context, o Options, out io.Writer) (*Result, error) {
 		fmt.Fprintln(out)
 	}
 	answers = answers[:total]
-	res := &Result{Statuses: map[int]int{}, Late: int(late.Load()), Elapsed: elapsed}
+	res := &Result{Statuses: map[int]int{}, Late: int(late.Load()), Elapsed: elapsed, CPU: cpu}
 	var lats []time.Duration
 	for _, a := range answers {
 		res.Retries += a.retries
@@ -249,10 +256,15 @@ func Run(ctx context.Context, o Options, out io.Writer) (*Result, error) {
 		}
 	}
 	res.Latency = percentiles(lats)
+	if res.Accepted > 0 {
+		res.CPUPerAccepted = cpu / time.Duration(res.Accepted)
+	}
 	fmt.Fprintf(out, "%d applicants in %s: %.0f accepted/s; statuses %v; retries %d; late arrivals %d; errors %d\n",
 		total, elapsed.Round(time.Millisecond), float64(res.Accepted)/elapsed.Seconds(), res.Statuses, res.Retries, res.Late, res.Errors)
 	fmt.Fprintf(out, "latency p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n",
 		res.Latency["p50"], res.Latency["p90"], res.Latency["p99"], res.Latency["p99.9"], res.Latency["max"])
+	fmt.Fprintf(out, "process CPU %s over the burst: %s per accepted submission (stack, drain and generator together)\n",
+		cpu.Round(10*time.Millisecond), res.CPUPerAccepted.Round(time.Microsecond))
 	if o.AfterBurst != nil {
 		o.AfterBurst()
 	}
