@@ -253,7 +253,8 @@ func Replay(ctx context.Context, c SQS, dlqURL, queueURL string) (int, error) {
 }
 
 // Wire builds the handler from the environment: STATE_MACHINE_ARN_PREFIX
-// (the service id is appended), STARTEXECUTION_RATE and
+// (the service id is appended), STARTEXECUTION_RATE (or
+// START_EXECUTION_RATE) and
 // STARTEXECUTION_BURST (this function's share of the account quota:
 // quota / reserved concurrency), and the applications table
 // (dynamo.TablesFromEnv) to skip cancelled applications.
@@ -269,7 +270,11 @@ func Wire(ctx context.Context, cfg aws.Config, log *slog.Logger, getenv func(str
 		Log:          log,
 	}
 	var err error
-	if v := getenv("STARTEXECUTION_RATE"); v != "" {
+	rate := getenv("STARTEXECUTION_RATE")
+	if rate == "" {
+		rate = getenv("START_EXECUTION_RATE") // the name template.yaml sets
+	}
+	if v := rate; v != "" {
 		if d.Rate, err = strconv.ParseFloat(v, 64); err != nil {
 			return nil, fmt.Errorf("STARTEXECUTION_RATE: %w", err)
 		}

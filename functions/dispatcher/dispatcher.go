@@ -193,20 +193,30 @@ func (h *Handler) dispatch(ctx context.Context, rec events.SQSMessage) error {
 			log.WarnContext(ctx, "read application", "err", err) // start anyway
 		}
 	}
-	machine := h.d.MachineARN(m.Service)
 	if t := rec.Attributes["AWSTraceHeader"]; t != "" {
 		ctx = context.WithValue(ctx, traceKey{}, t) // the API's trace continues in the execution
 	}
+	err := h.start(ctx, m.ApplicationID, m.Service, rec.Body)
+	if errors.Is(err, ErrExists) {
+		log.ErrorContext(ctx, "execution exists with another input")
+	}
+	return err
+}
+
+// start starts the named execution at the bucket's pace, backing off on
+// throttling; the queue's messages and the sweeper share it.
+func (h *Handler) start(ctx context.Context, id, service, input string) error {
+	log := h.d.Log.With("applicationId", id, "service", service)
+	machine := h.d.MachineARN(service)
 	for attempt := 0; ; attempt++ {
 		if err := h.bucket.Wait(ctx); err != nil {
 			return err
 		}
-		err := h.d.SFN.StartExecution(ctx, machine, m.ApplicationID, rec.Body)
+		err := h.d.SFN.StartExecution(ctx, machine, id, input)
 		switch {
 		case err == nil:
 			return nil
 		case errors.Is(err, ErrExists):
-			log.ErrorContext(ctx, "execution exists with another input")
 			return err
 		case errors.Is(err, ErrThrottled):
 			if attempt+1 >= h.d.Attempts {

@@ -20,7 +20,7 @@ func main() {
 	if err == nil {
 		var h *dispatcher.Handler
 		if h, err = dispatcher.Wire(ctx, cfg, log, os.Getenv); err == nil {
-			lambda.Start(h.Lambda())
+			lambda.Start(h.Invoke) // SQS batches, and the sweep schedule
 		}
 	}
 	log.Error("start dispatcher", "err", err)
