@@ -1,17 +1,26 @@
 package posluha_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dynamotypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/awslabs/goformation/v7"
+	"github.com/awslabs/goformation/v7/cloudformation"
+	"github.com/awslabs/goformation/v7/cloudformation/events"
 	"github.com/awslabs/goformation/v7/intrinsics"
+
+	"github.com/posluha/posluha/local/console"
 )
 
 // TestTemplateReferences checks template.yaml the way `sam deploy` would
@@ -232,4 +241,144 @@ func TestTemplateRegistryTables(t *testing.T) {
 			t.Errorf("%s: wider access to the audit table than PutItem", fn)
 		}
 	}
+}
+
+// captureTable records the CreateTable call of a local store's table
+// constructor (the other methods are never called).
+type captureTable struct {
+	console.DynamoClient
+	in *dynamodb.CreateTableInput
+}
+
+func (c *captureTable) CreateTable(_ context.Context, in *dynamodb.CreateTableInput, _ ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error) {
+	c.in = in
+	return &dynamodb.CreateTableOutput{}, nil
+}
+
+// TestTemplateConsole checks the support console's AWS deployment: its
+// tables have the keys and GSIs the stores create locally (so the code
+// tested against local DynamoDB meets the same schema), encryption and
+// point-in-time recovery; the audit table is append-only for every
+// function; both EventBridge rules target the projection function; the
+// console's routes are under /console.
+func TestTemplateConsole(t *testing.T) {
+	raw, err := os.ReadFile("template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := goformation.ParseYAMLWithOptions(regexp.MustCompile(`(?m)^\s+AutoPublishAlias:.*\n`).ReplaceAll(raw, nil),
+		&intrinsics.ProcessorOptions{IntrinsicHandlerOverrides: map[string]intrinsics.IntrinsicHandler{
+			"Ref":        func(_ string, input interface{}, _ interface{}) interface{} { return fmt.Sprint("!Ref ", input) },
+			"Fn::GetAtt": func(_ string, input interface{}, _ interface{}) interface{} { return fmt.Sprint("!GetAtt ", input) },
+			"Fn::Sub":    func(_ string, input interface{}, _ interface{}) interface{} { return fmt.Sprint("!Sub ", input) },
+		}})
+	if err != nil {
+		t.Fatalf("parse template.yaml: %v", err)
+	}
+	schema := func(keys []dynamotypes.KeySchemaElement) string {
+		var s []string
+		for _, k := range keys {
+			s = append(s, aws.ToString(k.AttributeName)+" "+string(k.KeyType))
+		}
+		return strings.Join(s, ",")
+	}
+	for _, tc := range []struct {
+		name   string
+		create func(context.Context, console.DynamoClient, string) error
+	}{
+		{"ProjectionTable", console.CreateProjectionTable},
+		{"ConsoleAuditTable", console.CreateAuditTable},
+	} {
+		c := &captureTable{}
+		if err := tc.create(context.Background(), c, "t"); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"keys " + schema(c.in.KeySchema)}
+		for _, g := range c.in.GlobalSecondaryIndexes {
+			want = append(want, "gsi "+aws.ToString(g.IndexName)+" "+schema(g.KeySchema)+" "+string(g.Projection.ProjectionType))
+		}
+		for _, a := range c.in.AttributeDefinitions {
+			want = append(want, "attr "+aws.ToString(a.AttributeName)+" "+string(a.AttributeType))
+		}
+		tbl, err := tmpl.GetDynamoDBTableWithName(tc.name)
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		var ks []string
+		for _, k := range tbl.KeySchema {
+			ks = append(ks, k.AttributeName+" "+k.KeyType)
+		}
+		got := []string{"keys " + strings.Join(ks, ",")}
+		for _, g := range tbl.GlobalSecondaryIndexes {
+			var gk []string
+			for _, k := range g.KeySchema {
+				gk = append(gk, k.AttributeName+" "+k.KeyType)
+			}
+			got = append(got, "gsi "+g.IndexName+" "+strings.Join(gk, ",")+" "+aws.ToString(g.Projection.ProjectionType))
+		}
+		for _, a := range tbl.AttributeDefinitions {
+			got = append(got, "attr "+a.AttributeName+" "+a.AttributeType)
+		}
+		sort.Strings(got)
+		sort.Strings(want)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\n got %v\nwant %v (as the store creates it locally)", tc.name, got, want)
+		}
+		if tbl.BillingMode == nil || *tbl.BillingMode != "PAY_PER_REQUEST" || tbl.SSESpecification == nil || !tbl.SSESpecification.SSEEnabled ||
+			tbl.PointInTimeRecoverySpecification == nil || tbl.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled == nil || !*tbl.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled {
+			t.Errorf("%s: want PAY_PER_REQUEST, SSE and point-in-time recovery", tc.name)
+		}
+	}
+
+	// Append-only: the audit table's ARN appears in one statement, with
+	// PutItem and Query only.
+	text := string(raw)
+	if n := strings.Count(text, "ConsoleAuditTable.Arn"); n != 2 { // the table and its indexes, in one Resource list
+		t.Errorf("ConsoleAuditTable.Arn is used %d times, want the console's one statement", n)
+	}
+	console := rawResource(t, "ConsoleFunction")
+	if !strings.Contains(console, "Action: [dynamodb:PutItem, dynamodb:Query]\n              Resource: [!GetAtt ConsoleAuditTable.Arn") {
+		t.Errorf("ConsoleFunction: the audit table statement is not PutItem+Query only")
+	}
+	if strings.Contains(console, "Crud") || strings.Contains(text, "TableName: !Ref ConsoleAuditTable") {
+		t.Errorf("a function has managed-policy access to a console table")
+	}
+	for _, route := range []string{"Path: /console\n", "Path: /console/{proxy+}\n"} {
+		if !strings.Contains(console, route) {
+			t.Errorf("ConsoleFunction: no route %s", strings.TrimSpace(route))
+		}
+	}
+
+	for _, rule := range []string{"ExecutionStatusRule", "StepEventsRule"} {
+		r, err := tmpl.GetEventsRuleWithName(rule)
+		if err != nil {
+			t.Errorf("%s: %v", rule, err)
+			continue
+		}
+		if len(r.Targets) != 1 || r.Targets[0].Arn != "!GetAtt ProjectionFunction.Arn" || r.Targets[0].DeadLetterConfig == nil {
+			t.Errorf("%s: targets %+v, want ProjectionFunction with a dead-letter queue", rule, r.Targets)
+		}
+		if !strings.Contains(text, "SourceArn: !GetAtt "+rule+".Arn") {
+			t.Errorf("%s: no permission to invoke ProjectionFunction", rule)
+		}
+	}
+	pattern := fmt.Sprint(mustRule(t, tmpl, "ExecutionStatusRule").EventPattern)
+	for _, w := range []string{"aws.states", "Step Functions Execution Status Change", "stateMachine:e-propyska", "stateMachine:fop-registration", "stateMachine:lockdown-payout"} {
+		if !strings.Contains(pattern, w) {
+			t.Errorf("ExecutionStatusRule pattern %s lacks %s", pattern, w)
+		}
+	}
+	if p := fmt.Sprint(mustRule(t, tmpl, "StepEventsRule").EventPattern); !strings.Contains(p, "posluha") || !strings.Contains(p, "Posluha Step Changed") {
+		t.Errorf("StepEventsRule pattern %s", p)
+	}
+}
+
+func mustRule(t *testing.T, tmpl *cloudformation.Template, name string) *events.Rule {
+	t.Helper()
+	r, err := tmpl.GetEventsRuleWithName(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
