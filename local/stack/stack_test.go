@@ -10,6 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/posluha/posluha"
 	"github.com/posluha/posluha/local/engine"
 	"github.com/posluha/posluha/local/registries"
@@ -203,5 +207,25 @@ func TestRegistryReadThroughTheSimulator(t *testing.T) {
 	x = run(t, s, "fop-check", `{"applicationId":"app-10","citizen":{"taxNumber":"`+citizen.TaxNumber+`"}}`)
 	if x.Status != engine.StatusFailed || x.Error != "Registry.Unavailable" {
 		t.Fatalf("outage: %s %s %s", x.Status, x.Error, x.Cause)
+	}
+
+	// Both reads are audited in the stack's DynamoDB, and the registry's
+	// limits are kept there too (shared with eventwrite).
+	db := dynamodb.NewFromConfig(s.AWSConfig())
+	for app, outcome := range map[string]string{"app-9": "ok", "app-10": "Registry.Unavailable"} {
+		out, err := db.Query(context.Background(), &dynamodb.QueryInput{TableName: aws.String("posluha-read-audit"),
+			KeyConditionExpression:    aws.String("applicationId = :a"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":a": &types.AttributeValueMemberS{Value: app}}})
+		if err != nil || len(out.Items) != 1 {
+			t.Fatalf("read audit of %s = %v, %v; want one record", app, out, err)
+		}
+		if got, _ := out.Items[0]["outcome"].(*types.AttributeValueMemberS); got == nil || got.Value != outcome {
+			t.Errorf("read audit of %s: outcome %v, want %s", app, out.Items[0]["outcome"], outcome)
+		}
+	}
+	lim, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String("posluha-registry-limits"),
+		Key: map[string]types.AttributeValue{"registry": &types.AttributeValueMemberS{Value: "tax"}}})
+	if err != nil || lim.Item["tat"] == nil {
+		t.Errorf("limits of tax = %v, %v; want the shared bucket", lim, err)
 	}
 }
