@@ -456,9 +456,22 @@ func (f *Feed) Replay(ctx context.Context, h Handler, batch int) (int, error) {
 	if batch <= 0 {
 		batch = 500
 	}
-	xs, err := f.Store.ListExecutions(ctx, "")
-	if err != nil {
-		return 0, fmt.Errorf("replay: list executions: %w", err)
+	// Oldest first, so that when two executions carry the same application
+	// the newer one's state is applied last. Only the ARNs are kept while
+	// paging: records are read one at a time below.
+	var arns []string
+	for after := ""; ; {
+		xs, next, err := f.Store.ListExecutions(ctx, "", after, 1000)
+		if err != nil {
+			return 0, fmt.Errorf("replay: list executions: %w", err)
+		}
+		for _, x := range xs {
+			arns = append(arns, x.ARN)
+		}
+		if next == "" {
+			break
+		}
+		after = next
 	}
 	var evs []Event
 	n := 0
@@ -472,8 +485,8 @@ func (f *Feed) Replay(ctx context.Context, h Handler, batch int) (int, error) {
 		evs = evs[:0]
 		return nil
 	}
-	for i := len(xs) - 1; i >= 0; i-- { // oldest first
-		x, err := f.Store.GetExecution(ctx, xs[i].ARN)
+	for i := len(arns) - 1; i >= 0; i-- {
+		x, err := f.Store.GetExecution(ctx, arns[i])
 		if errors.Is(err, engine.ErrNotFound) {
 			continue
 		}

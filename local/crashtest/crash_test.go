@@ -340,7 +340,7 @@ func checkStore(t *testing.T, dir string, acked map[string]bool) map[string]bool
 		t.Fatal(err)
 	}
 	defer db.Close()
-	all, err := db.ListExecutions(ctx, "")
+	all, _, err := db.ListExecutions(ctx, "", "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

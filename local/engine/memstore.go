@@ -140,19 +140,33 @@ func (s *MemStore) GetExecution(_ context.Context, arn string) (*Execution, erro
 }
 
 // ListExecutions implements Store.
-func (s *MemStore) ListExecutions(_ context.Context, machineARN string) ([]*Execution, error) {
+func (s *MemStore) ListExecutions(_ context.Context, machineARN, after string, limit int) ([]*Execution, string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []*Execution
-	for i := len(s.order) - 1; i >= 0; i-- {
-		x := s.execs[s.order[i]].x
-		if machineARN == "" || x.MachineARN == machineARN {
-			c := *x
-			c.Root = nil
-			out = append(out, &c)
+	i := len(s.order) - 1
+	if after != "" {
+		for i >= 0 && s.order[i] != after {
+			i--
 		}
+		if i < 0 || (machineARN != "" && s.execs[after].x.MachineARN != machineARN) {
+			return nil, "", ErrNotFound
+		}
+		i--
 	}
-	return out, nil
+	var out []*Execution
+	for ; i >= 0; i-- {
+		x := s.execs[s.order[i]].x
+		if machineARN != "" && x.MachineARN != machineARN {
+			continue
+		}
+		if limit > 0 && len(out) == limit {
+			return out, out[len(out)-1].ARN, nil
+		}
+		c := *x
+		c.Root = nil
+		out = append(out, &c)
+	}
+	return out, "", nil
 }
 
 // ListRunning implements Store.

@@ -188,6 +188,30 @@ func DecodeExecution(b []byte) (*Execution, error) {
 	return &x, nil
 }
 
+// DecodeExecutionSummary reads what EncodeExecution wrote, without the
+// thread tree (Root is nil): listings need the status, not the position,
+// and the tree is most of a record's size.
+func DecodeExecutionSummary(b []byte) (*Execution, error) {
+	var s struct {
+		*execNoRoot
+		Root skipJSON // shadows the embedded Root
+	}
+	var x Execution
+	s.execNoRoot = (*execNoRoot)(&x)
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, err
+	}
+	x.Root = nil
+	return &x, nil
+}
+
+type execNoRoot Execution
+
+// skipJSON decodes any value to nothing.
+type skipJSON struct{}
+
+func (*skipJSON) UnmarshalJSON([]byte) error { return nil }
+
 // clone copies the record's structure (values are immutable and shared).
 func (x *Execution) clone() *Execution {
 	c := *x

@@ -190,15 +190,17 @@ func (e *Engine) DeleteMachine(ctx context.Context, arn string) error {
 	if err != nil {
 		return err
 	}
-	xs, err := e.store.ListExecutions(ctx, m.ARN)
+	running := false
+	err = e.eachExecution(ctx, m.ARN, func(x *Execution) bool {
+		running = x.Status == StatusRunning
+		return !running
+	})
 	if err != nil {
 		return err
 	}
-	for _, x := range xs {
-		if x.Status == StatusRunning {
-			m.Deleted = true
-			return e.store.PutMachine(ctx, m)
-		}
+	if running {
+		m.Deleted = true
+		return e.store.PutMachine(ctx, m)
 	}
 	if err := e.store.DeleteMachine(ctx, m.ARN); errors.Is(err, ErrNotFound) {
 		return apiErr("StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'", arn)
@@ -329,27 +331,76 @@ func (e *Engine) DescribeExecution(ctx context.Context, arn string) (*Execution,
 	return x, err
 }
 
+// listPage is how many records a listing reads from the store at a time.
+const listPage = 500
+
+// eachExecution calls f for a machine's executions, newest first, a page
+// at a time, until f returns false.
+func (e *Engine) eachExecution(ctx context.Context, machineARN string, f func(*Execution) bool) error {
+	after := ""
+	for {
+		xs, next, err := e.store.ListExecutions(ctx, machineARN, after, listPage)
+		if err != nil {
+			return fmt.Errorf("list executions of %s: %w", machineARN, err)
+		}
+		for _, x := range xs {
+			if !f(x) {
+				return nil
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		after = next
+	}
+}
+
 // ListExecutions lists a machine's executions, newest first, optionally
 // filtered by status. Errors: StateMachineDoesNotExist.
 func (e *Engine) ListExecutions(ctx context.Context, machineARN, status string) ([]*Execution, error) {
+	xs, _, err := e.ListExecutionsPage(ctx, machineARN, status, "", 0)
+	return xs, err
+}
+
+// ListExecutionsPage lists up to limit (every one for limit <= 0) of a
+// machine's executions with the status (any for ""), newest first, after
+// the execution whose ARN is after ("" from the newest); next is the ARN
+// to continue after, "" when there are no more. It reads the store a page
+// at a time, so a page costs its size, not the number of executions kept
+// (plus those a status filter skips). Errors: StateMachineDoesNotExist,
+// InvalidToken (after is not one of the machine's executions).
+func (e *Engine) ListExecutionsPage(ctx context.Context, machineARN, status, after string, limit int) ([]*Execution, string, error) {
 	base, _ := splitVersion(machineARN)
 	if _, err := e.getMachine(ctx, base); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	all, err := e.store.ListExecutions(ctx, base)
-	if err != nil {
-		return nil, err
-	}
-	if status == "" {
-		return all, nil
-	}
-	out := all[:0]
-	for _, x := range all {
-		if x.Status == status {
+	var out []*Execution
+	for {
+		want := listPage
+		if limit > 0 && status == "" {
+			want = limit - len(out) + 1 // one more tells whether a next page exists
+		}
+		xs, more, err := e.store.ListExecutions(ctx, base, after, want)
+		if errors.Is(err, ErrNotFound) {
+			return nil, "", apiErr("InvalidToken", "Invalid Token: '%s'", after)
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		for _, x := range xs {
+			if status != "" && x.Status != status {
+				continue
+			}
+			if limit > 0 && len(out) == limit {
+				return out, out[len(out)-1].ARN, nil
+			}
 			out = append(out, x)
 		}
+		if more == "" {
+			return out, "", nil
+		}
+		after = more
 	}
-	return out, nil
 }
 
 // History returns an execution's events. Errors: ExecutionDoesNotExist.

@@ -67,9 +67,14 @@ type Store interface {
 	SaveExecution(ctx context.Context, x *Execution, events []Event) error
 	// GetExecution returns ErrNotFound for an unknown ARN.
 	GetExecution(ctx context.Context, arn string) (*Execution, error)
-	// ListExecutions returns the executions of a machine (all machines for
-	// ""), newest first. Root may be nil in the returned records.
-	ListExecutions(ctx context.Context, machineARN string) ([]*Execution, error)
+	// ListExecutions returns one page of the executions of a machine (of
+	// all machines for ""), newest first: up to limit of them (every one
+	// for limit <= 0) that come after the execution whose ARN is after (""
+	// starts at the newest). next is the ARN to pass as after for the
+	// following page, "" after the last. A store reads only the page, not
+	// every record; Root may be nil in the returned records. ErrNotFound
+	// if after is not in the list.
+	ListExecutions(ctx context.Context, machineARN, after string, limit int) (xs []*Execution, next string, err error)
 	// ListRunning returns the ARNs of RUNNING executions (restart recovery).
 	// It may leave out those saved with Parked set: their timers come back
 	// through DueExecutions and their tokens through TokenOwner, so with 1M

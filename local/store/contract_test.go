@@ -151,13 +151,28 @@ func TestStoreContract(t *testing.T) {
 					}
 					return out
 				}
-				all, _ := s.ListExecutions(ctx, "")
-				if got := fmt.Sprint(arns(all)); got != "[arn:ex:3 arn:ex:2 arn:ex:1 arn:ex:0]" {
-					t.Errorf("ListExecutions(all) = %s, want newest first", got)
+				pages := []struct {
+					machine, after string
+					limit          int
+					want, next     string
+					err            error
+				}{
+					{"", "", 0, "[arn:ex:3 arn:ex:2 arn:ex:1 arn:ex:0]", "", nil}, // all, newest first
+					{"", "", 2, "[arn:ex:3 arn:ex:2]", "arn:ex:2", nil},
+					{"", "arn:ex:2", 2, "[arn:ex:1 arn:ex:0]", "", nil}, // exactly the rest: no next page
+					{"", "arn:ex:3", 1, "[arn:ex:2]", "arn:ex:2", nil},
+					{"", "arn:ex:0", 5, "[]", "", nil},
+					{"arn:sm:a", "", 0, "[arn:ex:2 arn:ex:0]", "", nil}, // a prefix of another machine must not match
+					{"arn:sm:a", "", 1, "[arn:ex:2]", "arn:ex:2", nil},
+					{"arn:sm:a", "arn:ex:2", 1, "[arn:ex:0]", "", nil},
+					{"arn:sm:a", "arn:ex:1", 1, "[]", "", engine.ErrNotFound}, // not this machine's
+					{"", "arn:ex:nope", 1, "[]", "", engine.ErrNotFound},
 				}
-				a, _ := s.ListExecutions(ctx, "arn:sm:a")
-				if got := fmt.Sprint(arns(a)); got != "[arn:ex:2 arn:ex:0]" {
-					t.Errorf("ListExecutions(a) = %s (a prefix of another machine must not match)", got)
+				for _, p := range pages {
+					xs, next, err := s.ListExecutions(ctx, p.machine, p.after, p.limit)
+					if got := fmt.Sprint(arns(xs)); got != p.want || next != p.next || !errors.Is(err, p.err) {
+						t.Errorf("ListExecutions(%q, %q, %d) = %s, %q, %v; want %s, %q, %v", p.machine, p.after, p.limit, got, next, err, p.want, p.next, p.err)
+					}
 				}
 				due, _ := s.DueExecutions(ctx, t0.Add(8*time.Minute), 10)
 				sort.Strings(due)

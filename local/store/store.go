@@ -329,47 +329,62 @@ func (db *DB) GetExecution(_ context.Context, arn string) (*engine.Execution, er
 	return x, err
 }
 
-// ListExecutions implements engine.Store.
-func (db *DB) ListExecutions(_ context.Context, machineARN string) ([]*engine.Execution, error) {
+// ListExecutions implements engine.Store. It walks the order (or
+// bymachine) index backwards from the cursor and decodes only the page's
+// records, without their thread trees.
+func (db *DB) ListExecutions(_ context.Context, machineARN, after string, limit int) ([]*engine.Execution, string, error) {
 	var out []*engine.Execution
+	next := ""
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		execs := tx.Bucket(bucketExecs)
-		add := func(arn []byte) error {
-			x, err := engine.DecodeExecution(execs.Get(arn))
-			if err != nil {
-				return fmt.Errorf("decode execution %s: %w", arn, err)
-			}
-			x.Root = nil
-			out = append(out, x)
-			return nil
-		}
+		var prefix []byte // of the index keys walked
+		var c *bolt.Cursor
 		if machineARN == "" {
-			c := tx.Bucket(bucketOrder).Cursor()
-			for k, v := c.Last(); k != nil; k, v = c.Prev() {
-				if err := add(v); err != nil {
-					return err
-				}
-			}
-			return nil
+			c = tx.Bucket(bucketOrder).Cursor()
+		} else {
+			prefix = append([]byte(machineARN), 0)
+			c = tx.Bucket(bucketByMachine).Cursor()
 		}
-		prefix := append([]byte(machineARN), 0)
-		c := tx.Bucket(bucketByMachine).Cursor()
-		// Seek past the prefix, then walk back: newest first.
-		k, _ := c.Seek(append(append([]byte(nil), prefix...), bytes.Repeat([]byte{0xff}, 9)...))
-		var v []byte
+		var k, v []byte
+		if after == "" {
+			// Seek past the prefix, then walk back: newest first.
+			k, _ = c.Seek(append(append([]byte(nil), prefix...), bytes.Repeat([]byte{0xff}, 9)...))
+		} else {
+			raw := tx.Bucket(bucketMeta).Get([]byte(after))
+			if raw == nil {
+				return engine.ErrNotFound
+			}
+			var m meta
+			if err := json.Unmarshal(raw, &m); err != nil {
+				return fmt.Errorf("decode index entry of %s: %w", after, err)
+			}
+			if machineARN != "" && m.Machine != machineARN {
+				return engine.ErrNotFound
+			}
+			k, _ = c.Seek(append(append([]byte(nil), prefix...), u64(m.Seq)...))
+		}
 		if k == nil {
 			k, v = c.Last()
 		} else {
 			k, v = c.Prev()
 		}
 		for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
-			if err := add(v); err != nil {
-				return err
+			if limit > 0 && len(out) == limit {
+				next = out[len(out)-1].ARN
+				return nil
 			}
+			x, err := engine.DecodeExecutionSummary(execs.Get(v))
+			if err != nil {
+				return fmt.Errorf("decode execution %s: %w", v, err)
+			}
+			out = append(out, x)
 		}
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, "", err
+	}
+	return out, next, nil
 }
 
 // ListRunning implements engine.Store.
