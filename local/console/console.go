@@ -29,6 +29,17 @@
 // sessions must send X-Console: 1 on POSTs, which cross-site forms
 // cannot). No token: 401; another role (a citizen): 403.
 //
+// # Stores and AWS
+//
+// The handler reads a Store and writes an AuditLog. Locally these are the
+// bbolt Projection fed by the bus and the JSON-lines Audit file; in AWS
+// (functions/console, functions/projection) DynamoProjection and
+// DynamoAudit, fed by EventBridge. Both stores fold events through the
+// same code and pass the same tests. In AWS, Step Functions publishes the
+// status changes itself and the task Lambdas publish the step events
+// (functions/internal/stepevents); the local bus publishes both, and
+// accepts PutEvents too.
+//
 // # Engine
 //
 // Resend is the engine's RedriveExecution with WithFailedStepData
