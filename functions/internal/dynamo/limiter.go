@@ -84,7 +84,12 @@ type LimiterOptions struct {
 // the bucket is full, "SET tat = tat + T IF :now < tat <= :max" otherwise;
 // the last tat seen picks which one to try, and a failed condition returns
 // the item (ReturnValuesOnConditionCheckFailure), so a wrong guess or a
-// race costs one more call, never a read. A call that must wait reserves
+// race costs one more call, never a read; each lost race means another
+// instance was admitted, and a caller that loses 32 in a row gets
+// Registry.Unavailable (Step Functions retries it) rather than spinning.
+// One item takes about 1,000 writes a second in DynamoDB, far above the
+// registries' own limits (20–200 calls a second, two writes a call at
+// most). A call that must wait reserves
 // its place (tat moves up to MaxWait beyond the burst) and sleeps; if its
 // context ends while it sleeps the place is lost, which only lowers the
 // rate. Instances read their own clocks: skew between them shifts the
@@ -98,7 +103,9 @@ type LimiterOptions struct {
 // wait bound plus Limits.Hold, the longest connector timeout, so a crashed
 // instance's slot frees itself: the next acquirer that finds it expired
 // removes it in its own update, the condition then asserting that entry's
-// deadline (so two reapers cannot both count it). Nothing accumulates
+// deadline (so two reapers cannot both count it). Deadlines are read on
+// the reaper's clock: skew between instances (milliseconds) matters only
+// to a call that runs to within that much of its hold. Nothing accumulates
 // beyond one item per registry, so no TTL is needed. While the registry is
 // at its cap, Acquire polls with a backoff from 5 ms to 200 ms, each poll
 // one call, until MaxWait or ctx's deadline.
@@ -240,7 +247,7 @@ func (l *Limiter) Acquire(ctx context.Context, registry string, lim connector.Li
 	if hold <= 0 {
 		hold = l.o.Hold
 	}
-	r, err := l.reserve(ctx, registry, st, p, cells, lim.Concurrency, hold)
+	r, err := l.reserve(ctx, registry, st, p, func(int64, int64) int { return cells }, lim.Concurrency, hold)
 	if err != nil {
 		return nil, err
 	}
@@ -301,13 +308,14 @@ func (l *Limiter) acquireBatch(ctx context.Context, registry string, st *limitSt
 		st.k = max(st.k/2, 1)
 	}
 	st.tokens = 0
-	// A batch larger than what the bucket holds now would wait for
-	// tokens it does not need yet: take what is there (at least one).
-	st.mu.Lock()
-	free := (now + int64(p.burst)*p.interval - max(st.tat, now)) / p.interval
-	st.mu.Unlock()
-	st.k = max(min(st.k, int(free)), 1)
-	r, err := l.reserve(ctx, registry, st, p, st.k, 0, 0)
+	// A batch larger than what the bucket holds would wait for tokens it
+	// does not need yet: take what is there (at least one), judged on the
+	// tat of each attempt, since other instances move it.
+	want := func(tat, now int64) int {
+		free := (now + int64(p.burst)*p.interval - max(tat, now)) / p.interval
+		return int(max(min(int64(st.k), free), 1))
+	}
+	r, err := l.reserve(ctx, registry, st, p, want, 0, 0)
 	if err != nil {
 		st.k = 1
 		return nil, err
@@ -315,21 +323,24 @@ func (l *Limiter) acquireBatch(ctx context.Context, registry string, st *limitSt
 	if err := l.waitUntil(ctx, registry, r.at); err != nil {
 		return nil, err
 	}
-	st.tokens = st.k - 1
+	st.k = r.cells
+	st.tokens = r.cells - 1
 	st.until = r.at + l.o.BatchWindow.Microseconds()
 	return noop, nil
 }
 
 // reservation is what one successful update bought: the time the tokens
-// may be used from and the lease taken ("" without one).
+// may be used from, how many, and the lease taken ("" without one).
 type reservation struct {
 	at    int64
+	cells int
 	lease string
 }
 
-// reserve runs the conditional update that takes cells tokens and, with a
-// cap > 0, a lease; see the Limiter documentation for the expressions.
-func (l *Limiter) reserve(ctx context.Context, registry string, st *limitState, p plan, cells, capacity int, hold time.Duration) (reservation, error) {
+// reserve runs the conditional update that takes want(tat, now) tokens (0:
+// none) and, with a cap > 0, a lease; see the Limiter documentation for
+// the expressions.
+func (l *Limiter) reserve(ctx context.Context, registry string, st *limitState, p plan, want func(tat, now int64) int, capacity int, hold time.Duration) (reservation, error) {
 	start := micros(l.o.Now())
 	waitLimit := start + l.o.MaxWait.Microseconds()
 	if dl, ok := ctx.Deadline(); ok {
@@ -372,6 +383,7 @@ func (l *Limiter) reserve(ctx context.Context, registry string, st *limitState, 
 		}
 		st.mu.Unlock()
 
+		cells := want(tat, now)
 		u := update{names: map[string]string{}, values: map[string]types.AttributeValue{}}
 		if cells > 0 {
 			inc := int64(cells) * p.interval
@@ -427,7 +439,7 @@ func (l *Limiter) reserve(ctx context.Context, registry string, st *limitState, 
 			if cells > 0 {
 				at = max(now, newTat-int64(p.burst)*p.interval)
 			}
-			return reservation{at: at, lease: lease}, nil
+			return reservation{at: at, cells: cells, lease: lease}, nil
 		}
 		var ccf *types.ConditionalCheckFailedException
 		if !errors.As(err, &ccf) {
