@@ -43,6 +43,11 @@ type Engine struct {
 	defs    map[string]*Definition // "machineARN#version" → parsed definition
 	active  map[string]*activeRun  // executions being advanced right now
 	changed chan struct{}          // closed and replaced whenever a run ends
+	// ended holds, per execution someone Awaits, a channel closed when a
+	// run or an action on that execution ends: a finished execution wakes
+	// its own waiters, not every waiter (each of which would re-read its
+	// record from the store).
+	ended map[string]*waiters
 	wake    chan struct{}          // pokes the timer loop
 	stop    context.CancelFunc
 	loop    sync.WaitGroup
@@ -69,7 +74,7 @@ func New(cfg Config) *Engine {
 		store: cfg.Store, clock: cfg.Clock, invoker: cfg.Invoker, s3: cfg.S3,
 		region: cfg.Region, account: cfg.Account, log: cfg.Logger, auto: cfg.AutoAdvance,
 		defs: map[string]*Definition{}, active: map[string]*activeRun{}, backoff: map[string]time.Time{}, pending: map[string]string{}, early: map[string][]func(*TaskRun){},
-		changed: make(chan struct{}), wake: make(chan struct{}, 1),
+		changed: make(chan struct{}), wake: make(chan struct{}, 1), ended: map[string]*waiters{},
 	}
 	e.observer, _ = cfg.Store.(Observer)
 	if e.clock == nil {
@@ -231,8 +236,7 @@ func (e *Engine) drive(ctx context.Context, arn string, a *activeRun) {
 		if !a.dirty || ctx.Err() != nil {
 			delete(e.active, arn)
 			close(a.done)
-			close(e.changed)
-			e.changed = make(chan struct{})
+			e.endedLocked(arn)
 			e.mu.Unlock()
 			a.cancel()
 			e.poke()
@@ -243,11 +247,42 @@ func (e *Engine) drive(ctx context.Context, arn string, a *activeRun) {
 	}
 }
 
+type waiters struct {
+	ch chan struct{}
+	n  int // Awaits holding ch
+}
+
+// endedLocked wakes whoever waits for arn and everything waiting for any
+// change (AwaitSettled); e.mu is held.
+func (e *Engine) endedLocked(arn string) {
+	close(e.changed)
+	e.changed = make(chan struct{})
+	if w := e.ended[arn]; w != nil {
+		close(w.ch)
+		w.ch = make(chan struct{})
+	}
+}
+
 // Await blocks until the execution is no longer RUNNING (or ctx ends).
 func (e *Engine) Await(ctx context.Context, arn string) (*Execution, error) {
+	e.mu.Lock()
+	w := e.ended[arn]
+	if w == nil {
+		w = &waiters{ch: make(chan struct{})}
+		e.ended[arn] = w
+	}
+	w.n++
+	e.mu.Unlock()
+	defer func() {
+		e.mu.Lock()
+		if w.n--; w.n == 0 {
+			delete(e.ended, arn)
+		}
+		e.mu.Unlock()
+	}()
 	for {
 		e.mu.Lock()
-		ch := e.changed
+		ch := w.ch
 		e.mu.Unlock()
 		x, err := e.store.GetExecution(ctx, arn)
 		if err != nil {

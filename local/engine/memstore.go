@@ -9,6 +9,8 @@ import (
 
 // MemStore is an in-memory Store for tests and `posluha exec`. Records are
 // copied on the way in and out; values inside them are immutable and shared.
+// The events slices passed to CreateExecution and SaveExecution are kept as
+// they are: the caller must not change them afterwards.
 type MemStore struct {
 	mu       sync.Mutex
 	machines map[string]*Machine
@@ -21,8 +23,12 @@ type MemStore struct {
 }
 
 type memExec struct {
-	x      *Execution
-	events []Event
+	x *Execution
+	// events are the slices of events each save brought, kept as they
+	// came (the engine hands them over and never touches them again):
+	// appending them to one slice copied a long pass's events twice over.
+	events [][]Event
+	n      int // events in all
 }
 
 // NewMemStore returns an empty store.
@@ -87,7 +93,7 @@ func (s *MemStore) CreateExecution(_ context.Context, x *Execution, events []Eve
 	if _, ok := s.execs[x.ARN]; ok {
 		return ErrExists
 	}
-	s.execs[x.ARN] = &memExec{x: x.clone(), events: append([]Event(nil), events...)}
+	s.execs[x.ARN] = &memExec{x: x.clone(), events: [][]Event{events}, n: len(events)}
 	s.order = append(s.order, x.ARN)
 	s.indexTokens(nil, x)
 	s.indexWake(x)
@@ -124,7 +130,10 @@ func (s *MemStore) SaveExecution(_ context.Context, x *Execution, events []Event
 	s.indexTokens(e.x, x)
 	s.indexWake(x)
 	e.x = x.clone()
-	e.events = append(e.events, events...)
+	if len(events) > 0 {
+		e.events = append(e.events, events)
+		e.n += len(events)
+	}
 	return nil
 }
 
@@ -190,7 +199,11 @@ func (s *MemStore) History(_ context.Context, arn string) ([]Event, error) {
 	if !ok {
 		return nil, ErrNotFound
 	}
-	return append([]Event(nil), e.events...), nil
+	out := make([]Event, 0, e.n)
+	for _, evs := range e.events {
+		out = append(out, evs...)
+	}
+	return out, nil
 }
 
 // TokenOwner implements Store.

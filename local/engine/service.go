@@ -437,8 +437,7 @@ func (e *Engine) mutate(ctx context.Context, arn string, f func(x *Execution) ([
 		a := e.active[arn]
 		delete(e.active, arn)
 		close(a.done)
-		close(e.changed)
-		e.changed = make(chan struct{})
+		e.endedLocked(arn)
 		dirty := a.dirty
 		e.mu.Unlock()
 		if dirty {
