@@ -47,8 +47,8 @@ type Engine struct {
 	// run or an action on that execution ends: a finished execution wakes
 	// its own waiters, not every waiter (each of which would re-read its
 	// record from the store).
-	ended map[string]*waiters
-	wake    chan struct{}          // pokes the timer loop
+	ended   map[string]*waiters
+	wake    chan struct{} // pokes the timer loop
 	stop    context.CancelFunc
 	loop    sync.WaitGroup
 	backoff map[string]time.Time // executions whose last pass failed: not before this
