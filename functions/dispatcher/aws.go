@@ -256,8 +256,9 @@ func Replay(ctx context.Context, c SQS, dlqURL, queueURL string) (int, error) {
 // (the service id is appended), STARTEXECUTION_RATE (or
 // START_EXECUTION_RATE) and
 // STARTEXECUTION_BURST (this function's share of the account quota:
-// quota / reserved concurrency), and the applications table
-// (dynamo.TablesFromEnv) to skip cancelled applications.
+// quota / reserved concurrency), the applications table
+// (dynamo.TablesFromEnv) to skip cancelled applications and to sweep, and
+// APPLICATIONS_QUEUE_URL, when set, whose backlog holds the sweep back.
 func Wire(ctx context.Context, cfg aws.Config, log *slog.Logger, getenv func(string) string) (*Handler, error) {
 	prefix := getenv("STATE_MACHINE_ARN_PREFIX")
 	if prefix == "" {
@@ -284,7 +285,33 @@ func Wire(ctx context.Context, cfg aws.Config, log *slog.Logger, getenv func(str
 			return nil, fmt.Errorf("STARTEXECUTION_BURST: %w", err)
 		}
 	}
+	if url := getenv("APPLICATIONS_QUEUE_URL"); url != "" {
+		d.Backlog = QueueBacklog(sqs.NewFromConfig(cfg), url)
+	}
 	return New(d), nil
+}
+
+// QueueBacklog counts the messages of the queue at url, visible and in
+// flight (SQS's approximate counts).
+func QueueBacklog(c interface {
+	GetQueueAttributes(ctx context.Context, in *sqs.GetQueueAttributesInput, opts ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
+}, url string) func(context.Context) (int, error) {
+	return func(ctx context.Context) (int, error) {
+		out, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url), AttributeNames: []sqstypes.QueueAttributeName{
+			sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
+		if err != nil {
+			return 0, err
+		}
+		n := 0
+		for _, a := range []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible} {
+			v, err := strconv.Atoi(out.Attributes[string(a)])
+			if err != nil {
+				return 0, fmt.Errorf("queue attribute %s: %q", a, out.Attributes[string(a)])
+			}
+			n += v
+		}
+		return n, nil
+	}
 }
 
 // WirePoller builds the local stack's poller: the handler from Wire and the

@@ -63,6 +63,12 @@ type Deps struct {
 	// Applications, when set, is read to skip applications cancelled
 	// before their execution started.
 	Applications posluha.Applications
+	// Backlog, when set, tells how many messages the queue holds (visible
+	// and in flight). Sweep does nothing while it is not zero: during a
+	// burst's backlog an application waits in the queue, submitted and
+	// old, and the sweep would only start it out of turn under a second
+	// input.
+	Backlog func(ctx context.Context) (int, error)
 	// Rate and Burst pace StartExecution (this instance's share of the
 	// account's quota); defaults 300/s and 300.
 	Rate  float64

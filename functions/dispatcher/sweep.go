@@ -35,6 +35,7 @@ type SweepOptions struct {
 
 // SweepResult is what a sweep did.
 type SweepResult struct {
+	Backlog int `json:"backlog"` // messages in the queue: when not zero nothing else was done
 	Found   int `json:"found"`   // submitted applications older than Age
 	Started int `json:"started"` // executions started (or found already started with the same input)
 	Running int `json:"running"` // an execution of that name exists with another input: the queue's message got there first
@@ -54,6 +55,18 @@ func (h *Handler) Sweep(ctx context.Context, o SweepOptions) (SweepResult, error
 	}
 	if o.Limit <= 0 {
 		o.Limit = 500
+	}
+	if h.d.Backlog != nil {
+		n, err := h.d.Backlog(ctx)
+		switch {
+		case err != nil:
+			// The queue unreachable is when applications go unqueued:
+			// sweep anyway.
+			h.d.Log.WarnContext(ctx, "queue backlog unknown, sweeping anyway", "step", "sweep", "err", err)
+		case n > 0:
+			r.Backlog = n
+			return r, nil
+		}
 	}
 	apps, err := h.d.Applications.ListSubmitted(ctx, h.d.Now().Add(-o.Age), o.Limit)
 	if err != nil {
@@ -136,7 +149,7 @@ func (h *Handler) Invoke(ctx context.Context, raw json.RawMessage) (any, error) 
 		}
 		r, err := h.Sweep(ctx, o)
 		if err == nil {
-			h.d.Log.InfoContext(ctx, "sweep", "found", r.Found, "started", r.Started, "running", r.Running, "failed", r.Failed)
+			h.d.Log.InfoContext(ctx, "sweep", "backlog", r.Backlog, "found", r.Found, "started", r.Started, "running", r.Running, "failed", r.Failed)
 		}
 		return r, err
 	}

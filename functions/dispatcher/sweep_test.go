@@ -151,6 +151,29 @@ func TestSweepStartsWhatTheQueueNeverGot(t *testing.T) {
 	if n := len(s.executions(t)); n != 2 {
 		t.Errorf("%d executions, want 2", n)
 	}
+	// While the queue has a backlog, old submitted applications are in it:
+	// no sweep. A queue that cannot say is swept anyway.
+	backlog, backlogErr := 3, error(nil)
+	held := dispatcher.New(dispatcher.Deps{
+		SFN: &SFN{StartExecutionFunc: func(context.Context, string, string, string) error {
+			t.Error("a sweep held back by the backlog started an execution")
+			return nil
+		}},
+		MachineARN: func(string) string { return s.machine }, Applications: mem.Applications,
+		Backlog: func(context.Context) (int, error) { return backlog, backlogErr },
+	})
+	if r, err := held.Sweep(ctx, dispatcher.SweepOptions{}); err != nil || r != (dispatcher.SweepResult{Backlog: 3}) {
+		t.Errorf("sweep with a backlog = %+v, %v; want only the backlog", r, err)
+	}
+	backlog, backlogErr = 0, errors.New("sqs down")
+	d2 := dispatcher.New(dispatcher.Deps{
+		SFN: dispatcher.NewStepFunctions(s.client), MachineARN: func(string) string { return s.machine }, Applications: mem.Applications,
+		Backlog: func(context.Context) (int, error) { return backlog, backlogErr },
+	})
+	if r, err := d2.Sweep(ctx, dispatcher.SweepOptions{}); err != nil || r != (dispatcher.SweepResult{Found: 1, Running: 1}) {
+		t.Errorf("sweep with the queue unreachable = %+v, %v; want late-1 found (running)", r, err)
+	}
+
 	// Once it moves on, the application leaves the sweep.
 	if _, err := mem.Applications.Update(ctx, app.ID, func(a *posluha.Application) error {
 		return a.Move(posluha.StatusChange{Status: posluha.StatusProcessing, Time: time.Now()})

@@ -119,6 +119,8 @@ func (s *Stack) startWeb(ctx context.Context, lctx context.Context) error {
 			s.log.Error("dispatcher stopped", "err", err)
 		}
 	}()
+	s.wg.Add(1)
+	go s.sweep(lctx, d)
 	return nil
 }
 
