@@ -392,3 +392,54 @@ func TestLimiterStoreErrors(t *testing.T) {
 type roundTrip func(*http.Request) (*http.Response, error)
 
 func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestLimiterWaitsForItsTurn: callers beyond the burst reserve their turn
+// and sleep until it (on a clock that sleeping moves), alternating between
+// two instances; every call gets through, spaced by the rate, and a turn
+// beyond the wait bound is refused at once.
+func TestLimiterWaitsForItsTurn(t *testing.T) {
+	newClient := mustLocalEndpoint(t)
+	clock := &fakeClock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
+	sleep := func(ctx context.Context, d time.Duration) error {
+		clock.Set(clock.Now().Add(d))
+		return ctx.Err()
+	}
+	lim := connector.Limits{PerSecond: 20, Burst: 2, Concurrency: 4}
+	var lims []*Limiter
+	for i := range 2 {
+		lims = append(lims, NewLimiter(newClient(), DefaultTables.Limits, LimiterOptions{
+			MaxWait: 200 * time.Millisecond, Now: clock.Now, Sleep: sleep, Instance: fmt.Sprintf("i%d", i)}))
+	}
+	var at []time.Time
+	for i := range 8 {
+		release, err := lims[i%2].Acquire(context.Background(), "tax", lim)
+		if err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+		at = append(at, clock.Now())
+		release()
+	}
+	for i := int(lim.Burst); i < len(at); i++ {
+		if gap := at[i].Sub(at[i-1]); gap < 50*time.Millisecond-time.Microsecond {
+			t.Errorf("call %d came %s after the one before, want ≥ 50ms at 20/s", i, gap)
+		}
+	}
+	// Eight reservations in a row, nobody sleeping them off: after the
+	// burst, the wait bound of 200 ms holds 4 turns at 20/s, and the rest
+	// are refused at once.
+	clock.Set(clock.Now().Add(time.Second))
+	refused := 0
+	for range 8 {
+		_, err := lims[0].reserve(context.Background(), "tax", lims[0].state("tax"), lims[0].plan(lim),
+			func(int64, int64) int { return 1 }, 0, 0)
+		if err != nil {
+			if posluha.ErrorName(err) != posluha.ErrRegistryUnavailable || !strings.Contains(err.Error(), "beyond the wait bound") {
+				t.Fatalf("reserve = %v, want Registry.Unavailable beyond the wait bound", err)
+			}
+			refused++
+		}
+	}
+	if refused != 8-int(lim.Burst)-4 {
+		t.Errorf("%d of 8 reservations refused, want %d (burst %d + 4 turns within 200 ms)", refused, 8-lim.Burst-4, lim.Burst)
+	}
+}
