@@ -28,18 +28,26 @@ func (t *inProcess) RoundTrip(req *http.Request) (resp *http.Response, err error
 	if req.URL.Host != t.host || h == nil {
 		return t.next.RoundTrip(req)
 	}
-	sr := req.Clone(req.Context())
+	// A shallow copy: the handler gets the server's view of the request
+	// (RequestURI, RemoteAddr) and the caller's stays untouched, without
+	// cloning every header for each call.
+	sr := new(http.Request)
+	*sr = *req
 	sr.RequestURI = req.URL.RequestURI()
 	sr.RemoteAddr = "127.0.0.1:0"
 	sr.Host = req.URL.Host
 	if sr.Body == nil {
 		sr.Body = http.NoBody
 	}
-	// The wire would carry the length as a header, which some handlers
-	// (S3's) read rather than Request.ContentLength.
+	// The wire would carry the length as a header, which S3's handler
+	// reads rather than Request.ContentLength; the JSON protocols (with an
+	// X-Amz-Target) read the body, and are spared a header copy per call.
 	switch {
 	case req.ContentLength > 0 || (req.ContentLength == 0 && (req.Method == http.MethodPost || req.Method == http.MethodPut || req.Method == http.MethodPatch)):
-		sr.Header.Set("Content-Length", strconv.FormatInt(req.ContentLength, 10))
+		if req.Header.Get("Content-Length") == "" && req.Header.Get("X-Amz-Target") == "" {
+			sr.Header = req.Header.Clone()
+			sr.Header.Set("Content-Length", strconv.FormatInt(req.ContentLength, 10))
+		}
 	case req.ContentLength < 0:
 		sr.TransferEncoding = []string{"chunked"}
 	}

@@ -24,7 +24,6 @@ func TestInProcessTransport(t *testing.T) {
 	c := &http.Client{Transport: &inProcess{host: "127.0.0.1:4566", handler: func() http.Handler { return edge }, next: http.DefaultTransport}}
 
 	req, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1:4566/q?x=1", strings.NewReader("body"))
-	req.Header.Set("X-Amz-Target", "DynamoDB_20120810.PutItem")
 	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -32,8 +31,20 @@ func TestInProcessTransport(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusTeapot || string(b) != "POST /q?x=1 127.0.0.1:4566 body" ||
-		resp.Header.Get("X-Target") != "DynamoDB_20120810.PutItem" || resp.Header.Get("X-Length") != "4" || resp.ContentLength != int64(len(b)) {
+		resp.Header.Get("X-Length") != "4" || req.Header.Get("Content-Length") != "" || resp.ContentLength != int64(len(b)) {
 		t.Fatalf("in-process answer: %d %q %v", resp.StatusCode, b, resp.Header)
+	}
+
+	// A JSON-protocol call reaches the handler with its headers.
+	req, _ = http.NewRequest(http.MethodPost, "http://127.0.0.1:4566/", strings.NewReader("{}"))
+	req.Header.Set("X-Amz-Target", "DynamoDB_20120810.PutItem")
+	resp, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("X-Target") != "DynamoDB_20120810.PutItem" {
+		t.Fatalf("target header: %v", resp.Header)
 	}
 
 	// Another host takes the network.
