@@ -98,3 +98,32 @@ func TestPutEventsHandler(t *testing.T) {
 		})
 	}
 }
+
+// FuzzPutEventsHandler: any body gets a JSON answer, 200 or 400, never a
+// panic; a 200 accounts for every entry.
+func FuzzPutEventsHandler(f *testing.F) {
+	f.Add(`{"Entries":[{"Source":"posluha","DetailType":"x","Detail":"{}"}]}`)
+	f.Add(`{"Entries":[{"Source":"aws.states","DetailType":"x","Detail":"{\"a\":[1,2]}","Time":1.5e9,"Resources":["r"]}]}`)
+	f.Add(`{"Entries":null}`)
+	f.Add(`[]`)
+	b := mustOpen(f, filepath.Join(f.TempDir(), "bus.db"))
+	defer b.Close()
+	h := b.Handler()
+	f.Fuzz(func(t *testing.T, body string) {
+		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewBufferString(body))
+		req.Header.Set("X-Amz-Target", "AWSEvents.PutEvents")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 && rec.Code != 400 || !json.Valid(rec.Body.Bytes()) {
+			t.Fatalf("%d %s", rec.Code, rec.Body)
+		}
+		if rec.Code == 200 {
+			var in PutEventsInput
+			var out PutEventsOutput
+			json.Unmarshal([]byte(body), &in)
+			if json.Unmarshal(rec.Body.Bytes(), &out) != nil || len(out.Entries) != len(in.Entries) {
+				t.Fatalf("answer %s for %d entries", rec.Body, len(in.Entries))
+			}
+		}
+	})
+}
