@@ -322,6 +322,10 @@ func jsonDepth(b []byte) int {
 // log sequence number to wait for (0 when nothing was logged). The response
 // is encoded under the lock because it may share values with stored items.
 func (s *Server) apply(op string, body []byte) ([]byte, uint64, *apiErr) {
+	run, aerr := s.db.decodeOp(op, body)
+	if aerr != nil {
+		return nil, 0, aerr
+	}
 	if mutating[op] || op == "Scan" { // Scan may re-sort an index's partition order
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -332,7 +336,7 @@ func (s *Server) apply(op string, body []byte) ([]byte, uint64, *apiErr) {
 	if s.closed {
 		return nil, 0, &apiErr{status: http.StatusServiceUnavailable, typ: "ServiceUnavailable", msg: "the server is shutting down"}
 	}
-	res, aerr := s.db.call(op, body)
+	res, aerr := run()
 	if aerr != nil {
 		return nil, 0, aerr
 	}
