@@ -374,7 +374,7 @@ func (s *Applications) Update(ctx context.Context, id string, f func(*posluha.Ap
 
 // appAttrs are the attributes encodeApp owns; Update keeps any other.
 var appAttrs = map[string]bool{
-	"applicationId": true, "service": true, "citizen": true, "status": true, "step": true, "form": true,
+	"applicationId": true, "service": true, "citizen": true, "submittedBy": true, "status": true, "step": true, "form": true,
 	"created": true, "updated": true, "statusHistory": true, "documents": true, "version": true, "oneOpen": true,
 	attrSubmittedShard: true,
 }
@@ -391,6 +391,9 @@ func encodeApp(a *posluha.Application, oneOpen bool) (map[string]types.Attribute
 	}
 	if a.Citizen != "" { // a GSI key must not be empty
 		m["citizen"] = str(a.Citizen)
+	}
+	if a.SubmittedBy != "" {
+		m["submittedBy"] = str(a.SubmittedBy)
 	}
 	if a.Status == posluha.StatusSubmitted {
 		m[attrSubmittedShard] = str(submittedShard(a.ID)) // in the sparse index while submitted
@@ -434,14 +437,15 @@ func encodeApp(a *posluha.Application, oneOpen bool) (map[string]types.Attribute
 func decodeApp(m map[string]types.AttributeValue) (*posluha.Application, bool, error) {
 	it := &item{m: m}
 	a := &posluha.Application{
-		ID:      it.str("applicationId"),
-		Service: it.str("service"),
-		Citizen: it.str("citizen"),
-		Status:  posluha.Status(it.str("status")),
-		Step:    it.str("step"),
-		Created: it.time("created"),
-		Updated: it.time("updated"),
-		Version: it.int("version"),
+		ID:          it.str("applicationId"),
+		Service:     it.str("service"),
+		Citizen:     it.str("citizen"),
+		SubmittedBy: it.str("submittedBy"),
+		Status:      posluha.Status(it.str("status")),
+		Step:        it.str("step"),
+		Created:     it.time("created"),
+		Updated:     it.time("updated"),
+		Version:     it.int("version"),
 	}
 	if f, ok := it.value("form").(map[string]any); ok {
 		a.Form = f

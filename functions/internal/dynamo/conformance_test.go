@@ -103,6 +103,7 @@ func TestApplicationsConformance(t *testing.T) {
 		a.Form = map[string]any{"reestrNum": "123", "area": 54.5, "rooms": float64(2), "flags": []any{true, nil, "x"},
 			"address": map[string]any{"city": "Київ", "flat": float64(7)}}
 		a.Documents = []posluha.Document{{Number: "D-1", Key: "docs/app-1.pdf", SHA256: "ab", Signatures: []string{"docs/app-1.p7s"}}}
+		a.SubmittedBy = "partner-bank" // a partner submitted it: kept like every other field
 		if err := s.apps.Create(ctx, a, true); err != nil {
 			t.Fatal(err)
 		}
