@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"encoding/json"
 	"time"
 
 	"github.com/posluha/posluha/query/value"
@@ -147,70 +146,18 @@ type Event struct {
 	Details    *value.Object
 }
 
-// eventJSON is Event's persisted form.
-type eventJSON struct {
-	ID         int64     `json:"id"`
-	PreviousID int64     `json:"previousEventId"`
-	Time       time.Time `json:"timestamp"`
-	Type       string    `json:"type"`
-	Details    Value     `json:"details"`
-}
+// MarshalJSON encodes the event for a store (AppendEvent).
+func (e Event) MarshalJSON() ([]byte, error) { return AppendEvent(nil, &e), nil }
 
-// MarshalJSON encodes the event for a store.
-func (e Event) MarshalJSON() ([]byte, error) {
-	var d any
-	if e.Details != nil {
-		d = e.Details
-	}
-	return json.Marshal(eventJSON{e.ID, e.PreviousID, e.Time, e.Type, Value{d}})
-}
-
-// UnmarshalJSON decodes a stored event.
+// UnmarshalJSON decodes a stored event (DecodeEvent).
 func (e *Event) UnmarshalJSON(b []byte) error {
-	var j eventJSON
-	if err := json.Unmarshal(b, &j); err != nil {
+	d, err := DecodeEvent(b)
+	if err != nil {
 		return err
 	}
-	e.ID, e.PreviousID, e.Time, e.Type = j.ID, j.PreviousID, j.Time, j.Type
-	e.Details, _ = j.Details.V.(*value.Object)
+	*e = d
 	return nil
 }
-
-// EncodeExecution and DecodeExecution give stores a stable byte form.
-func EncodeExecution(x *Execution) ([]byte, error) { return json.Marshal(x) }
-
-// DecodeExecution reads what EncodeExecution wrote.
-func DecodeExecution(b []byte) (*Execution, error) {
-	var x Execution
-	if err := json.Unmarshal(b, &x); err != nil {
-		return nil, err
-	}
-	return &x, nil
-}
-
-// DecodeExecutionSummary reads what EncodeExecution wrote, without the
-// thread tree (Root is nil): listings need the status, not the position,
-// and the tree is most of a record's size.
-func DecodeExecutionSummary(b []byte) (*Execution, error) {
-	var s struct {
-		*execNoRoot
-		Root skipJSON // shadows the embedded Root
-	}
-	var x Execution
-	s.execNoRoot = (*execNoRoot)(&x)
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, err
-	}
-	x.Root = nil
-	return &x, nil
-}
-
-type execNoRoot Execution
-
-// skipJSON decodes any value to nothing.
-type skipJSON struct{}
-
-func (*skipJSON) UnmarshalJSON([]byte) error { return nil }
 
 // clone copies the record's structure (values are immutable and shared).
 func (x *Execution) clone() *Execution {

@@ -6,7 +6,10 @@
 // Layout (one bucket each):
 //
 //	machines  arn → Machine JSON
-//	execs     arn → Execution JSON (the checkpoint the engine resumes from)
+//	execs     arn → Execution JSON without its zero fields
+//	          (engine.EncodeExecution; the checkpoint the engine resumes
+//	          from; records of earlier versions, with every field, read
+//	          the same)
 //	meta      arn → index entries derived from the record (seq, status,
 //	          wakeAt, tokens), so a save updates indexes without decoding
 //	          the previous record
@@ -247,12 +250,8 @@ func encode(x *engine.Execution, events []engine.Event) ([]byte, []encodedEvent,
 		return nil, nil, fmt.Errorf("encode execution %s: %w", x.ARN, err)
 	}
 	evs := make([]encodedEvent, len(events))
-	for i, e := range events {
-		b, err := json.Marshal(e)
-		if err != nil {
-			return nil, nil, fmt.Errorf("encode event %d of %s: %w", e.ID, x.ARN, err)
-		}
-		evs[i] = encodedEvent{e.ID, b}
+	for i := range events {
+		evs[i] = encodedEvent{events[i].ID, engine.AppendEvent(nil, &events[i])}
 	}
 	return rec, evs, nil
 }
@@ -409,8 +408,8 @@ func (db *DB) History(_ context.Context, arn string) ([]engine.Event, error) {
 		prefix := append([]byte(arn), 0)
 		c := tx.Bucket(bucketEvents).Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+8; k, v = c.Next() {
-			var e engine.Event
-			if err := json.Unmarshal(v, &e); err != nil {
+			e, err := engine.DecodeEvent(v)
+			if err != nil {
 				return fmt.Errorf("decode event of %s: %w", arn, err)
 			}
 			out = append(out, e)

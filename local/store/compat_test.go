@@ -1,0 +1,73 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/posluha/posluha/local/engine"
+	"github.com/posluha/posluha/query/value"
+)
+
+// TestEarlierRecordsStillServe: a data directory written before the
+// compact codec (records and events as encoding/json wrote them) opens,
+// reads and takes new saves.
+func TestEarlierRecordsStillServe(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "engine.db")
+	db := MustOpen(t, path)
+	x := execution("arn:ex:old", "arn:sm:m", value.ObjectOf("applicationId", "a-1"))
+	x.Tokens = []string{"tok-old"}
+	if err := db.CreateExecution(ctx, x, []engine.Event{event(1, "ExecutionStarted")}); err != nil {
+		t.Fatal(err)
+	}
+	// Overwrite with what the earlier version stored.
+	oldRec, err := json.Marshal(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := event(1, "ExecutionStarted")
+	oldEv, err := json.Marshal(struct {
+		ID         int64        `json:"id"`
+		PreviousID int64        `json:"previousEventId"`
+		Time       time.Time    `json:"timestamp"`
+		Type       string       `json:"type"`
+		Details    engine.Value `json:"details"`
+	}{ev.ID, ev.PreviousID, ev.Time, ev.Type, engine.Value{V: ev.Details}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketExecs).Put([]byte(x.ARN), oldRec); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketEvents).Put(eventKey(x.ARN, 1), oldEv)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.GetExecution(ctx, x.ARN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Root == nil || got.Root.State != "First" || value.String(got.Input.V) != `{"applicationId":"a-1"}` || got.Tokens[0] != "tok-old" {
+		t.Fatalf("earlier record read as %+v", got)
+	}
+	got.LastEventID = 2
+	got.Tokens = nil
+	got.Status = engine.StatusSucceeded
+	if err := db.SaveExecution(ctx, got, []engine.Event{event(2, "ExecutionSucceeded")}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := db.History(ctx, x.ARN)
+	if err != nil || len(h) != 2 || h[0].Type != "ExecutionStarted" || value.String(h[0].Details) != `{"input":"{}"}` || h[1].Type != "ExecutionSucceeded" {
+		t.Fatalf("history across the formats: %+v, %v", h, err)
+	}
+	if _, err := db.TokenOwner(ctx, "tok-old"); err == nil {
+		t.Error("the earlier record's token is still indexed after the save")
+	}
+}
