@@ -1,16 +1,21 @@
 package console_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rsa"
 	"encoding/json"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -282,4 +287,78 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestEvents runs events/console/*.json (API Gateway payload 2.0 as the
+// HttpApi sends it; authorizer claims where a token was verified) through
+// the Lambda runtime's handler path, against a failed application APP-1.
+func TestEvents(t *testing.T) {
+	want := map[string]int{
+		"failed-list.json":        200,
+		"application-detail.json": 200,
+		"resend.json":             501,
+		"redrive.json":            200,
+		"citizen-forbidden.json":  403,
+		"page-signed-out.json":    401,
+	}
+	w := newWorld(t)
+	w.run(t, "lockdown-payout", failing, "APP-1")
+	h := lambda.NewHandler(w.lambda)
+	files, _ := filepath.Glob("../../events/console/*.json")
+	if len(files) == 0 {
+		t.Fatal("no sample events")
+	}
+	// Redrive last: it changes APP-1.
+	redrive := func(f string) bool { return strings.HasSuffix(f, "redrive.json") }
+	sort.SliceStable(files, func(i, j int) bool { return !redrive(files[i]) && redrive(files[j]) })
+	for _, f := range files {
+		name := filepath.Base(f)
+		t.Run(name, func(t *testing.T) {
+			code, ok := want[name]
+			if !ok {
+				t.Fatalf("no expectation for %s", name)
+			}
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			strictRoundTrip(t, data)
+			out, err := h.Invoke(context.Background(), data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var resp events.APIGatewayV2HTTPResponse
+			if err := json.Unmarshal(out, &resp); err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != code {
+				t.Fatalf("status %d %s, want %d", resp.StatusCode, resp.Body, code)
+			}
+		})
+	}
+}
+
+// strictRoundTrip decodes a sample strictly as payload 2.0 and checks that
+// encoding it gives the sample back, except requestContext.authentication:
+// aws-lambda-go always encodes it, API Gateway sends it only with mutual
+// TLS, which the HttpApi does not use.
+func strictRoundTrip(t *testing.T, data []byte) {
+	t.Helper()
+	var ev events.APIGatewayV2HTTPRequest
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ev); err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	again, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want, got map[string]any
+	json.Unmarshal(data, &want)
+	json.Unmarshal(again, &got)
+	delete(got["requestContext"].(map[string]any), "authentication")
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("round trip:\n%s\nwant\n%s", again, data)
+	}
 }
