@@ -130,7 +130,7 @@ func (e *SFNExecutions) Resend(ctx context.Context, arn string, _ *support.StepD
 // folder per id, as statemachines.FS).
 func Diagrams(fsys fs.FS) func(ctx context.Context, service string) ([]byte, error) {
 	return func(_ context.Context, service string) ([]byte, error) {
-		if !fs.ValidPath(service) || path.Base(service) != service {
+		if service == "." || !fs.ValidPath(service) || path.Base(service) != service {
 			return nil, fs.ErrNotExist
 		}
 		return fs.ReadFile(fsys, service+"/process.bpmn")

@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/rsa"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -360,5 +363,18 @@ func strictRoundTrip(t *testing.T, data []byte) {
 	delete(got["requestContext"].(map[string]any), "authentication")
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("round trip:\n%s\nwant\n%s", again, data)
+	}
+}
+
+func TestDiagrams(t *testing.T) {
+	d := console.Diagrams(fstest.MapFS{"lockdown-payout/process.bpmn": {Data: []byte("<definitions/>")}})
+	for _, tc := range []struct {
+		service string
+		ok      bool
+	}{{"lockdown-payout", true}, {"../lockdown-payout", false}, {"lockdown-payout/..", false}, {"", false}, {".", false}, {"nope", false}} {
+		b, err := d(context.Background(), tc.service)
+		if tc.ok != (err == nil) || (!tc.ok && !errors.Is(err, fs.ErrNotExist)) || (tc.ok && string(b) != "<definitions/>") {
+			t.Errorf("Diagram(%q) = %q, %v", tc.service, b, err)
+		}
 	}
 }
