@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,9 +41,9 @@ type Engine struct {
 	auto     bool
 
 	mu      sync.Mutex
-	defs    map[string]*Definition // "machineARN#version" → parsed definition
-	active  map[string]*activeRun  // executions being advanced right now
-	changed chan struct{}          // closed and replaced whenever a run ends
+	defs    map[string]*machineVersion // "machineARN#version" → parsed definition
+	active  map[string]*activeRun      // executions being advanced right now
+	changed chan struct{}              // closed and replaced whenever a run ends
 	// ended holds, per execution someone Awaits, a channel closed when a
 	// run or an action on that execution ends: a finished execution wakes
 	// its own waiters, not every waiter (each of which would re-read its
@@ -73,7 +74,7 @@ func New(cfg Config) *Engine {
 	e := &Engine{
 		store: cfg.Store, clock: cfg.Clock, invoker: cfg.Invoker, s3: cfg.S3,
 		region: cfg.Region, account: cfg.Account, log: cfg.Logger, auto: cfg.AutoAdvance,
-		defs: map[string]*Definition{}, active: map[string]*activeRun{}, backoff: map[string]time.Time{}, pending: map[string]string{}, early: map[string][]func(*TaskRun){},
+		defs: map[string]*machineVersion{}, active: map[string]*activeRun{}, backoff: map[string]time.Time{}, pending: map[string]string{}, early: map[string][]func(*TaskRun){},
 		changed: make(chan struct{}), wake: make(chan struct{}, 1), ended: map[string]*waiters{},
 	}
 	e.observer, _ = cfg.Store.(Observer)
@@ -299,30 +300,53 @@ func (e *Engine) Await(ctx context.Context, arn string) (*Execution, error) {
 	}
 }
 
-// definition returns the parsed definition of a machine version (cached).
-func (e *Engine) definition(ctx context.Context, machineARN string, version int) (*Definition, *Machine, error) {
+// machineVersion is what a pass needs of a machine version: it never
+// changes once published, so it is cached and a pass does not read (and
+// decode) the machine record from the store.
+type machineVersion struct {
+	def  *Definition
+	name string // the machine's name
+	role string // the version's role ARN
+}
+
+// definition returns the parsed definition of a machine version (cached
+// until the machine is deleted).
+func (e *Engine) definition(ctx context.Context, machineARN string, version int) (*Definition, *machineVersion, error) {
 	key := machineARN + "#" + strconv.Itoa(version)
+	e.mu.Lock()
+	mv, ok := e.defs[key]
+	e.mu.Unlock()
+	if ok {
+		return mv.def, mv, nil
+	}
 	m, err := e.store.GetMachine(ctx, machineARN)
 	if err != nil {
 		return nil, nil, fmt.Errorf("state machine %s: %w", machineARN, err)
 	}
-	e.mu.Lock()
-	d, ok := e.defs[key]
-	e.mu.Unlock()
-	if ok {
-		return d, m, nil
-	}
 	if version < 1 || version > len(m.Versions) {
 		return nil, nil, fmt.Errorf("state machine %s has no version %d: %w", machineARN, version, ErrNotFound)
 	}
-	d, err = Parse([]byte(m.Versions[version-1].Definition))
+	d, err := Parse([]byte(m.Versions[version-1].Definition))
 	if err != nil {
 		return nil, nil, fmt.Errorf("state machine %s version %d: %w", machineARN, version, err)
 	}
+	mv = &machineVersion{def: d, name: m.Name, role: m.Versions[version-1].RoleARN}
 	e.mu.Lock()
-	e.defs[key] = d
+	e.defs[key] = mv
 	e.mu.Unlock()
-	return d, m, nil
+	return d, mv, nil
+}
+
+// forgetMachine drops the cached versions of a deleted machine: one
+// created later under the same name numbers its versions from 1 again.
+func (e *Engine) forgetMachine(machineARN string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for k := range e.defs {
+		if strings.HasPrefix(k, machineARN+"#") {
+			delete(e.defs, k)
+		}
+	}
 }
 
 // advance runs one interpreter pass over an execution.
@@ -342,10 +366,10 @@ func (e *Engine) advance(ctx context.Context, arn string) error {
 	if err != nil {
 		return err
 	}
-	r := &run{eng: e, x: x, def: def, machine: m.Name, ctx: ctx}
+	r := &run{eng: e, x: x, def: def, machine: m.name, ctx: ctx}
 	r.execObj = value.ObjectOf("Id", x.ARN, "Input", x.Input.V, "StartTime", formatTime(x.StartTime),
-		"Name", x.Name, "RoleArn", m.Versions[x.Version-1].RoleARN, "RedriveCount", float64(x.RedriveCount))
-	r.smObj = value.ObjectOf("Id", x.MachineARN, "Name", m.Name)
+		"Name", x.Name, "RoleArn", m.role, "RedriveCount", float64(x.RedriveCount))
+	r.smObj = value.ObjectOf("Id", x.MachineARN, "Name", m.name)
 	saveCtx := context.WithoutCancel(ctx)
 	r.ctx = ctx
 	r.startID = x.LastEventID

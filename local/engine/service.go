@@ -202,6 +202,7 @@ func (e *Engine) DeleteMachine(ctx context.Context, arn string) error {
 		m.Deleted = true
 		return e.store.PutMachine(ctx, m)
 	}
+	e.forgetMachine(m.ARN)
 	if err := e.store.DeleteMachine(ctx, m.ARN); errors.Is(err, ErrNotFound) {
 		return apiErr("StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'", arn)
 	} else if err != nil {

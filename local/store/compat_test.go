@@ -41,8 +41,15 @@ func TestEarlierRecordsStillServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	oldMeta, err := json.Marshal(meta{Seq: 1, Machine: x.MachineARN, Running: true, Tokens: x.Tokens})
+	if err != nil {
+		t.Fatal(err)
+	}
 	err = db.bolt.Update(func(tx *bolt.Tx) error {
 		if err := tx.Bucket(bucketExecs).Put([]byte(x.ARN), oldRec); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketMeta).Put([]byte(x.ARN), oldMeta); err != nil {
 			return err
 		}
 		return tx.Bucket(bucketEvents).Put(eventKey(x.ARN, 1), oldEv)
@@ -69,5 +76,27 @@ func TestEarlierRecordsStillServe(t *testing.T) {
 	}
 	if _, err := db.TokenOwner(ctx, "tok-old"); err == nil {
 		t.Error("the earlier record's token is still indexed after the save")
+	}
+}
+
+func TestMetaCodec(t *testing.T) {
+	at := time.Date(2026, 11, 26, 10, 0, 0, 7, time.UTC)
+	for _, m := range []meta{
+		{},
+		{Seq: 1 << 40, Machine: "arn:sm:m", Running: true, WakeAt: at, Tokens: []string{"a", "", "ccc"}},
+	} {
+		b := m.encode()
+		got, err := decodeMeta(b)
+		if err != nil || got.Seq != m.Seq || got.Machine != m.Machine || got.Running != m.Running || !got.WakeAt.Equal(m.WakeAt) || len(got.Tokens) != len(m.Tokens) {
+			t.Errorf("decodeMeta(encode(%+v)) = %+v, %v", m, got, err)
+		}
+		for i := 1; i < len(b); i++ {
+			if _, err := decodeMeta(b[:i]); err == nil && len(m.Tokens) > 0 {
+				t.Errorf("truncated at %d of %d: no error", i, len(b))
+			}
+		}
+	}
+	if _, err := decodeMeta([]byte{metaBinary, 1, 0, 0, 0xff, 0xff, 0xff}); err == nil {
+		t.Error("a machine name longer than the entry decoded")
 	}
 }

@@ -12,7 +12,8 @@
 //	          the same)
 //	meta      arn → index entries derived from the record (seq, status,
 //	          wakeAt, tokens), so a save updates indexes without decoding
-//	          the previous record
+//	          the previous record; binary (meta.encode), or JSON as
+//	          earlier versions wrote it
 //	events    arn 0x00 id(8, big-endian) → Event JSON
 //	order     seq(8) → arn                    (all executions, by start)
 //	bymachine machineARN 0x00 seq(8) → arn    (per machine, by start)
@@ -31,6 +32,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -119,6 +121,96 @@ type meta struct {
 	Running bool      `json:"r,omitempty"`
 	WakeAt  time.Time `json:"w,omitempty"`
 	Tokens  []string  `json:"t,omitempty"`
+}
+
+// metaBinary marks the binary form of a meta entry; entries written by
+// earlier versions are JSON and start with '{'.
+const metaBinary = 0x01
+
+// encode writes m in the binary form: a save decodes and writes one inside
+// bbolt's single writer, where encoding/json's reflection was measurable.
+func (m *meta) encode() []byte {
+	b := make([]byte, 0, 32+len(m.Machine)+len(m.Tokens)*48)
+	b = append(b, metaBinary)
+	b = binary.AppendUvarint(b, m.Seq)
+	var flags byte
+	if m.Running {
+		flags = 1
+	}
+	b = append(b, flags)
+	var wake int64
+	if !m.WakeAt.IsZero() {
+		wake = m.WakeAt.UnixNano()
+	}
+	b = binary.AppendVarint(b, wake)
+	b = binary.AppendUvarint(b, uint64(len(m.Machine)))
+	b = append(b, m.Machine...)
+	b = binary.AppendUvarint(b, uint64(len(m.Tokens)))
+	for _, t := range m.Tokens {
+		b = binary.AppendUvarint(b, uint64(len(t)))
+		b = append(b, t...)
+	}
+	return b
+}
+
+var errBadMeta = errors.New("truncated or corrupt index entry")
+
+// decodeMeta reads either form of a meta entry.
+func decodeMeta(raw []byte) (meta, error) {
+	var m meta
+	if len(raw) == 0 || raw[0] != metaBinary {
+		err := json.Unmarshal(raw, &m)
+		return m, err
+	}
+	p := raw[1:]
+	uv := func() uint64 {
+		v, n := binary.Uvarint(p)
+		if n <= 0 {
+			p = nil
+			return 0
+		}
+		p = p[n:]
+		return v
+	}
+	str := func() (string, bool) {
+		n := uv()
+		if p == nil || uint64(len(p)) < n {
+			return "", false
+		}
+		s := string(p[:n])
+		p = p[n:]
+		return s, true
+	}
+	m.Seq = uv()
+	if len(p) < 1 {
+		return m, errBadMeta
+	}
+	m.Running = p[0]&1 != 0
+	p = p[1:]
+	wake, n := binary.Varint(p)
+	if n <= 0 {
+		return m, errBadMeta
+	}
+	p = p[n:]
+	if wake != 0 {
+		m.WakeAt = time.Unix(0, wake).UTC()
+	}
+	var ok bool
+	if m.Machine, ok = str(); !ok {
+		return m, errBadMeta
+	}
+	count := uv()
+	if p == nil || count > uint64(len(p)) {
+		return m, errBadMeta
+	}
+	for range count {
+		t, ok := str()
+		if !ok {
+			return m, errBadMeta
+		}
+		m.Tokens = append(m.Tokens, t)
+	}
+	return m, nil
 }
 
 func u64(n uint64) []byte {
@@ -229,8 +321,8 @@ func (db *DB) SaveExecution(_ context.Context, x *engine.Execution, events []eng
 		if raw == nil {
 			return engine.ErrNotFound
 		}
-		var old meta
-		if err := json.Unmarshal(raw, &old); err != nil {
+		old, err := decodeMeta(raw)
+		if err != nil {
 			return fmt.Errorf("decode index entry of %s: %w", x.ARN, err)
 		}
 		return write(tx, x, rec, evs, &old)
@@ -306,11 +398,7 @@ func write(tx *bolt.Tx, x *engine.Execution, rec []byte, evs []encodedEvent, old
 			return err
 		}
 	}
-	mb, err := json.Marshal(nm)
-	if err != nil {
-		return err
-	}
-	return tx.Bucket(bucketMeta).Put(key, mb)
+	return tx.Bucket(bucketMeta).Put(key, nm.encode())
 }
 
 // GetExecution implements engine.Store.
@@ -353,8 +441,8 @@ func (db *DB) ListExecutions(_ context.Context, machineARN, after string, limit 
 			if raw == nil {
 				return engine.ErrNotFound
 			}
-			var m meta
-			if err := json.Unmarshal(raw, &m); err != nil {
+			m, err := decodeMeta(raw)
+			if err != nil {
 				return fmt.Errorf("decode index entry of %s: %w", after, err)
 			}
 			if machineARN != "" && m.Machine != machineARN {
