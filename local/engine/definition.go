@@ -34,6 +34,11 @@ type Definition struct {
 
 // State is one parsed state. Fields not used by its Type are zero.
 type State struct {
+	// Made once at parse time: every transition's two events need them,
+	// and boxing the name or joining the type names allocated each time.
+	nameV                   any // Name as a value
+	enteredType, exitedType string
+
 	Name    string
 	Type    string // Task, Pass, Choice, Wait, Succeed, Fail, Parallel, Map
 	Lang    string // effective query language
@@ -397,6 +402,7 @@ func (p *parser) state(name string, obj *value.Object, loc, inherit string) *Sta
 		return nil
 	}
 	st.Type = typ
+	st.nameV, st.enteredType, st.exitedType = name, typ+"StateEntered", typ+"StateExited"
 	p.fields(obj, loc, allowed)
 	st.Comment, _ = p.str(obj, "Comment", loc, false)
 	if ql, ok := p.str(obj, "QueryLanguage", loc, false); ok {

@@ -74,6 +74,9 @@ func (r *run) emitAfter(t *Thread, prev int64, advance bool, typ string, details
 	if t != nil && advance {
 		t.Last = id
 	}
+	if r.events == nil {
+		r.events = make([]Event, 0, 32) // a pass between checkpoints often runs several states
+	}
 	r.events = append(r.events, Event{ID: id, PreviousID: prev, Time: r.now(), Type: typ, Details: details})
 	return id
 }
@@ -181,7 +184,7 @@ func hasEffects(st *State) bool {
 func (r *run) enter(t *Thread, st *State) {
 	t.Steps++
 	t.EnteredTime = r.now()
-	t.Entered = r.emit(t, st.Type+"StateEntered", details("name", st.Name, "input", t.Input.V))
+	t.Entered = r.emit(t, st.enteredType, details("name", st.nameV, "input", t.Input.V))
 	t.Phase = phaseEntered
 }
 
@@ -210,11 +213,11 @@ func (r *run) step(t *Thread, st *State, sc *scope) (outcome, string, any) {
 	if st.Type == "Fail" {
 		return oFailed, "", nil
 	}
-	d := details("name", st.Name, "output", out)
+	d := details("name", st.nameV, "output", out)
 	if assigned != nil {
 		d.Set("assignedVariables", assigned)
 	}
-	r.emit(t, st.Type+"StateExited", d)
+	r.emit(t, st.exitedType, d)
 	if st.Type == "Succeed" {
 		return oDone, "", out
 	}
@@ -296,11 +299,11 @@ func (r *run) recover(t *Thread, st *State, sc *scope, f *Failure) (outcome, str
 				}
 				assigned = r.commit(sc, vals)
 			}
-			d := details("name", st.Name, "output", out)
+			d := details("name", st.nameV, "output", out)
 			if assigned != nil {
 				d.Set("assignedVariables", assigned)
 			}
-			r.emit(t, st.Type+"StateExited", d)
+			r.emit(t, st.exitedType, d)
 			return oDone, c.Next, out
 		}
 	} else {
