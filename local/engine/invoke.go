@@ -198,37 +198,51 @@ func LambdaFailure(err error) *Failure {
 	return &Failure{Name: "Lambda.ServiceException", Cause: err.Error()}
 }
 
+// The parts of the lambda:invoke response that never change are built once
+// and shared (values are immutable); only Content-Length and the objects
+// holding it are made per call.
+var (
+	invokeHeadersAll = invokeHeaders(true)
+	invokeHeaders1   = invokeHeaders(false)
+	invokeSdkMeta    = value.ObjectOf("RequestId", "RequestId")
+)
+
+func invokeHeaders(all bool) *value.Object {
+	o := value.NewObject(8)
+	one := func(v string) any {
+		if all {
+			return []any{v}
+		}
+		return v
+	}
+	o.Set("Connection", one("keep-alive"))
+	o.Set("Content-Length", nil) // set per response
+	o.Set("Content-Type", one("application/json"))
+	o.Set("Date", "date")
+	o.Set("X-Amz-Executed-Version", one("$LATEST"))
+	o.Set("x-amzn-Remapped-Content-Length", one("0"))
+	o.Set("x-amzn-RequestId", "x-amzn-RequestId")
+	o.Set("X-Amzn-Trace-Id", "X-Amzn-Trace-Id")
+	return o
+}
+
 // LambdaInvokeResponse wraps a function's payload the way the optimised
 // arn:aws:states:::lambda:invoke integration returns it.
 func LambdaInvokeResponse(payload any) *value.Object {
-	n := float64(len(value.Marshal(payload)))
-	hdr := func(all bool) *value.Object {
-		o := value.NewObject(8)
-		one := func(v string) any {
-			if all {
-				return []any{v}
-			}
-			return v
-		}
-		o.Set("Connection", one("keep-alive"))
-		o.Set("Content-Length", one(value.FormatNumber(n)))
-		o.Set("Content-Type", one("application/json"))
-		o.Set("Date", "date")
-		o.Set("X-Amz-Executed-Version", one("$LATEST"))
-		o.Set("x-amzn-Remapped-Content-Length", one("0"))
-		o.Set("x-amzn-RequestId", "x-amzn-RequestId")
-		o.Set("X-Amzn-Trace-Id", "X-Amzn-Trace-Id")
-		return o
-	}
+	n := value.FormatNumber(float64(len(value.Marshal(payload))))
+	all := invokeHeadersAll.Clone()
+	all.Set("Content-Length", []any{n})
+	one := invokeHeaders1.Clone()
+	one.Set("Content-Length", n)
 	meta := value.NewObject(3)
-	meta.Set("AllHttpHeaders", hdr(true))
-	meta.Set("HttpHeaders", hdr(false))
+	meta.Set("AllHttpHeaders", all)
+	meta.Set("HttpHeaders", one)
 	meta.Set("HttpStatusCode", 200.0)
 	resp := value.NewObject(5)
 	resp.Set("ExecutedVersion", "$LATEST")
 	resp.Set("Payload", payload)
 	resp.Set("SdkHttpMetadata", meta)
-	resp.Set("SdkResponseMetadata", value.ObjectOf("RequestId", "RequestId"))
+	resp.Set("SdkResponseMetadata", invokeSdkMeta)
 	resp.Set("StatusCode", 200.0)
 	return resp
 }
