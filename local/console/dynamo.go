@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -431,19 +432,29 @@ func (p *DynamoProjection) Failed(ctx context.Context, service string, limit int
 			parts = append(parts, svc+"#FAILED", svc+"#TIMED_OUT")
 		}
 	}
+	// One query per run, at once: across services they are independent,
+	// and in AWS each costs a network round trip.
+	pages := make([]*Page, len(parts))
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, part := range parts {
+		wg.Go(func() {
+			in := &dynamodb.QueryInput{IndexName: aws.String(gsiFailed), ScanIndexForward: aws.Bool(false),
+				KeyConditionExpression: aws.String("fpk = :p"), ExpressionAttributeValues: map[string]types.AttributeValue{":p": avS(part)}}
+			if after != "" {
+				in.KeyConditionExpression = aws.String("fpk = :p AND fsk < :a")
+				in.ExpressionAttributeValues[":a"] = avS(after)
+			}
+			pages[i], errs[i] = p.page(ctx, in, limit, "fsk")
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("failed applications: %w", err)
+	}
 	var all []*App
 	more := false
-	for _, part := range parts {
-		in := &dynamodb.QueryInput{IndexName: aws.String(gsiFailed), ScanIndexForward: aws.Bool(false),
-			KeyConditionExpression: aws.String("fpk = :p"), ExpressionAttributeValues: map[string]types.AttributeValue{":p": avS(part)}}
-		if after != "" {
-			in.KeyConditionExpression = aws.String("fpk = :p AND fsk < :a")
-			in.ExpressionAttributeValues[":a"] = avS(after)
-		}
-		pg, err := p.page(ctx, in, limit, "fsk")
-		if err != nil {
-			return nil, fmt.Errorf("failed applications: %w", err)
-		}
+	for _, pg := range pages {
 		all = append(all, pg.Apps...)
 		more = more || pg.Next != ""
 	}
