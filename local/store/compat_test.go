@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -98,5 +100,47 @@ func TestMetaCodec(t *testing.T) {
 	}
 	if _, err := decodeMeta([]byte{metaBinary, 1, 0, 0, 0xff, 0xff, 0xff}); err == nil {
 		t.Error("a machine name longer than the entry decoded")
+	}
+}
+
+// TestGroupCommit: concurrent writes share transactions, a failing one
+// (ErrExists) fails alone, and writes after Close are refused.
+func TestGroupCommit(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(filepath.Join(t.TempDir(), "engine.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 64
+	errs := make(chan error, 2*n)
+	for i := range n {
+		go func() {
+			x := execution(fmt.Sprintf("arn:ex:%d", i%(n/2)), "arn:sm:m", nil) // every ARN twice
+			errs <- db.CreateExecution(ctx, x, []engine.Event{event(1, "ExecutionStarted")})
+		}()
+	}
+	created, exists := 0, 0
+	for range n {
+		switch err := <-errs; {
+		case err == nil:
+			created++
+		case errors.Is(err, engine.ErrExists):
+			exists++
+		default:
+			t.Errorf("create: %v", err)
+		}
+	}
+	if created != n/2 || exists != n/2 {
+		t.Errorf("created %d, already existing %d; want %d each", created, exists, n/2)
+	}
+	xs, _, err := db.ListExecutions(ctx, "", "", 0)
+	if err != nil || len(xs) != n/2 {
+		t.Errorf("listed %d executions, %v", len(xs), err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutMachine(ctx, &engine.Machine{ARN: "arn:sm:late"}); !errors.Is(err, ErrClosed) {
+		t.Errorf("write after Close: %v", err)
 	}
 }

@@ -21,8 +21,9 @@
 //	wake      wakeAt(8, unix ns) arn → ∅      (timers, earliest first)
 //	tokens    token → arn
 //
-// Writes go through bbolt's Batch, so concurrent executions share one
-// fsync (group commit) and each save is still durable before it returns.
+// Writes go through one committer (commit.go), so concurrent executions
+// share one fsync (group commit) and each save is still durable before it
+// returns.
 // Records live on disk only; nothing is cached, so a million parked
 // executions cost disk, not memory.
 package store
@@ -58,16 +59,19 @@ var (
 // DB is a bbolt-backed engine.Store.
 type DB struct {
 	bolt *bolt.DB
+	w    *committer
 }
 
 var _ engine.Store = (*DB)(nil)
 
 // Options tune the store.
 type Options struct {
-	// BatchDelay is how long a write waits for others to share its fsync
-	// (bbolt's MaxBatchDelay); 0 means 1 ms. bbolt's own 10 ms default
-	// capped a lone execution at ~85 checkpoints/s; 1 ms measured 6.6×
-	// that at one writer and 2.3× at 64 (local/enginebench).
+	// BatchDelay makes the committer wait that long for more writes
+	// before each transaction. 0 (the default) does not wait: writes that
+	// arrive while a transaction syncs share the next one anyway (see
+	// commit.go). bbolt's Batch, used before, waited 10 ms by default,
+	// which capped a lone execution at ~85 checkpoints/s; 1 ms measured
+	// 6.6× that at one writer.
 	BatchDelay time.Duration
 	// NoSync skips fsync: only for benchmarks and throwaway runs.
 	NoSync bool
@@ -79,10 +83,6 @@ func Open(path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	if opts.BatchDelay <= 0 {
-		opts.BatchDelay = time.Millisecond
-	}
-	b.MaxBatchDelay = opts.BatchDelay
 	b.NoSync = opts.NoSync
 	err = b.Update(func(tx *bolt.Tx) error {
 		for _, name := range allBuckets {
@@ -96,11 +96,14 @@ func Open(path string, opts Options) (*DB, error) {
 		b.Close()
 		return nil, fmt.Errorf("init store %s: %w", path, err)
 	}
-	return &DB{bolt: b}, nil
+	return &DB{bolt: b, w: newCommitter(b, max(opts.BatchDelay, 0))}, nil
 }
 
-// Close closes the file.
-func (db *DB) Close() error { return db.bolt.Close() }
+// Close commits the writes in progress and closes the file.
+func (db *DB) Close() error {
+	db.w.close()
+	return db.bolt.Close()
+}
 
 // Backup writes a consistent snapshot of the whole store to w while it
 // keeps serving.
@@ -236,7 +239,7 @@ func (db *DB) PutMachine(_ context.Context, m *engine.Machine) error {
 	if err != nil {
 		return fmt.Errorf("encode machine %s: %w", m.ARN, err)
 	}
-	return db.bolt.Batch(func(tx *bolt.Tx) error {
+	return db.w.write(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketMachines).Put([]byte(m.ARN), b)
 	})
 }
@@ -275,7 +278,7 @@ func (db *DB) ListMachines(_ context.Context) ([]*engine.Machine, error) {
 
 // DeleteMachine implements engine.Store.
 func (db *DB) DeleteMachine(_ context.Context, arn string) error {
-	return db.bolt.Batch(func(tx *bolt.Tx) error {
+	return db.w.write(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketMachines)
 		if b.Get([]byte(arn)) == nil {
 			return engine.ErrNotFound
@@ -290,7 +293,7 @@ func (db *DB) CreateExecution(_ context.Context, x *engine.Execution, events []e
 	if err != nil {
 		return err
 	}
-	return db.bolt.Batch(func(tx *bolt.Tx) error {
+	return db.w.write(func(tx *bolt.Tx) error {
 		key := []byte(x.ARN)
 		if tx.Bucket(bucketExecs).Get(key) != nil {
 			return engine.ErrExists
@@ -316,7 +319,7 @@ func (db *DB) SaveExecution(_ context.Context, x *engine.Execution, events []eng
 	if err != nil {
 		return err
 	}
-	return db.bolt.Batch(func(tx *bolt.Tx) error {
+	return db.w.write(func(tx *bolt.Tx) error {
 		raw := tx.Bucket(bucketMeta).Get([]byte(x.ARN))
 		if raw == nil {
 			return engine.ErrNotFound
