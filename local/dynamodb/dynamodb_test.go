@@ -824,7 +824,13 @@ type smithyAPIError = smithy.APIError
 // the general one.
 func TestFastScalar(t *testing.T) {
 	for _, in := range []string{`{"S":"abc"}`, `{"S":""}`, `{"N":"12"}`, `{"N":"-0"}`, `{"N":"007"}`, `{"N":"1.50"}`,
-		`{"S":"a\"b"}`, `{"S":"\u00e9"}`, `{"S":"é"}`, `{"B":"AQI="}`, `{ "S" : "x" }`, `{"N":"x"}`} {
+		`{"S":"a\"b"}`, `{"S":"\u00e9"}`, `{"S":"é"}`, `{"B":"AQI="}`, `{ "S" : "x" }`, `{"N":"x"}`,
+		// Composites (fastComposite), as an application's history is sent.
+		`{"M":{}}`, `{"L":[]}`, `{"M":{"a":{"S":"x"},"b":{"N":"1.0"}}}`,
+		`{"L":[{"M":{"status":{"S":"submitted"},"time":{"S":"2026-11-26T12:00:00Z"}}},{"M":{"step":{"S":"a\"b"}}}]}`,
+		`{"L":[{"L":[{"BOOL":true},{"SS":["a","b"]}]},{"NS":["1","01"]}]}`, `{"M":{"a":{"S":"x","N":"1"}}}`,
+		`{"L":[{"S":"x"},{}]}`, `{"M":{"a":{"SS":[]}}}`, `{"M":{"a":{"S":"x"}},"S":"y"}`, `{"M":{"a":null}}`,
+		`{"L":[null]}`, `{"M":{"a":{"NULL":false}}}`, `{"M":{"x\u0041":{"S":"é"}}}`} {
 		var fast, slow AV
 		ferr := json.Unmarshal([]byte(in), &fast)
 		var w wireAV

@@ -70,6 +70,9 @@ func (a *AV) UnmarshalJSON(b []byte) error {
 	if a.fastScalar(b) {
 		return nil
 	}
+	if ok, err := a.fastComposite(b); ok {
+		return err
+	}
 	var w wireAV
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
@@ -181,6 +184,57 @@ func (a *AV) fastScalar(b []byte) bool {
 		return true
 	}
 	return false
+}
+
+// fastComposite decodes the compact {"M":{…}} and {"L":[…]} shapes the
+// SDKs send by walking the bytes, as Item does, rather than through
+// wireAV: with reflection, each level of nesting re-validated everything
+// below it, and an application's status history is three levels deep.
+// Anything unusual (spaces, a second member, a null anywhere) takes the
+// general path, which also words the errors. The caller's decoder has
+// already validated the JSON. It reports whether it decoded b.
+func (a *AV) fastComposite(b []byte) (bool, error) {
+	if len(b) < 7 || b[len(b)-1] != '}' || bytes.Contains(b, []byte("null")) {
+		return false, nil
+	}
+	var kind byte
+	switch {
+	case bytes.HasPrefix(b, []byte(`{"M":{`)):
+		kind = 'M'
+	case bytes.HasPrefix(b, []byte(`{"L":[`)):
+		kind = 'L'
+	default:
+		return false, nil
+	}
+	inner := b[5 : len(b)-1]
+	if valueEnd(inner, 0) != len(inner) {
+		return false, nil
+	}
+	if kind == 'M' {
+		var it Item
+		if err := it.UnmarshalJSON(inner); err != nil {
+			return true, err
+		}
+		*a = AV{M: it, kind: kindM}
+		return true, nil
+	}
+	l := []*AV{}
+	for i := skipSpace(inner, 1); i < len(inner) && inner[i] != ']'; {
+		end := valueEnd(inner, i)
+		if end < 0 {
+			return false, nil
+		}
+		v := new(AV)
+		if err := v.UnmarshalJSON(inner[i:end]); err != nil {
+			return true, err
+		}
+		l = append(l, v)
+		if i = skipSpace(inner, end); i < len(inner) && inner[i] == ',' {
+			i = skipSpace(inner, i+1)
+		}
+	}
+	*a = AV{L: l, kind: kindL}
+	return true, nil
 }
 
 // MarshalJSON writes exactly the member that is set, including empty lists
