@@ -35,78 +35,39 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/posluha/posluha"
 )
 
 // Event is an EventBridge event (the aws-lambda-go type, so that a Lambda
 // subscribed through an EventBridge rule in AWS decodes the same bytes).
 type Event = events.CloudWatchEvent
 
-// Sources and detail types of the events the bus carries.
+// Sources and detail types of the events the bus carries (the contract
+// lives in the root package: the projection and the task Lambdas' emitter
+// use it without linking the bus).
 const (
-	SourceStates        = "aws.states"
-	DetailTypeExecution = "Step Functions Execution Status Change"
-	SourcePosluha       = "posluha"
-	DetailTypeStep      = "Posluha Step Changed"
+	SourceStates        = posluha.SourceStates
+	DetailTypeExecution = posluha.DetailTypeExecutionStatus
+	SourcePosluha       = posluha.SourcePosluha
+	DetailTypeStep      = posluha.DetailTypeStepChanged
 )
 
 // Step statuses of a StepDetail.
 const (
-	StepEntered = "ENTERED" // a thread of the execution is now at the step
-	StepFailed  = "FAILED"  // the execution failed (or timed out) at the step
+	StepEntered = posluha.StepEntered
+	StepFailed  = posluha.StepFailed
 )
 
 // IncludedDetails is AWS's inputDetails/outputDetails.
-type IncludedDetails struct {
-	Included bool `json:"included"`
-}
+type IncludedDetails = posluha.IncludedDetails
 
 // ExecutionDetail is the detail of "Step Functions Execution Status
-// Change", field for field as AWS sends it (dates in epoch milliseconds,
-// input and output as JSON text, absent values as null). Sequence is ours:
-// the execution's LastEventID at the save, so that consumers can order and
-// deduplicate; AWS consumers ignore it.
-type ExecutionDetail struct {
-	ExecutionARN        string           `json:"executionArn"`
-	StateMachineARN     string           `json:"stateMachineArn"`
-	Name                string           `json:"name"`
-	Status              string           `json:"status"`
-	StartDate           int64            `json:"startDate"`
-	StopDate            *int64           `json:"stopDate"`
-	Input               string           `json:"input"`
-	InputDetails        IncludedDetails  `json:"inputDetails"`
-	Output              *string          `json:"output"`
-	OutputDetails       *IncludedDetails `json:"outputDetails"`
-	Error               *string          `json:"error"`
-	Cause               *string          `json:"cause"`
-	RedriveCount        int              `json:"redriveCount"`
-	RedriveDate         *int64           `json:"redriveDate"`
-	RedriveStatus       string           `json:"redriveStatus"`
-	RedriveStatusReason string           `json:"redriveStatusReason"`
-	Sequence            int64            `json:"sequence"`
-}
+// Change"; Sequence is the execution's LastEventID at the save.
+type ExecutionDetail = posluha.ExecutionStatusDetail
 
-// StepDetail is the detail of "Posluha Step Changed": one thread of an
-// application's execution entered a step, or the execution failed at it.
-type StepDetail struct {
-	ApplicationID string `json:"applicationId"`
-	Service       string `json:"service"`
-	ExecutionARN  string `json:"executionArn"`
-	Step          string `json:"step"`   // BPMN element id
-	State         string `json:"state"`  // ASL state name
-	Status        string `json:"status"` // StepEntered or StepFailed
-	Thread        string `json:"thread"` // engine thread id ("0" root, "0.1" a branch…)
-	// Steps are all the steps the application is at after this change
-	// (Parallel branches and Map iterations may be at several), so that a
-	// consumer can replace its view instead of adding up deltas.
-	Steps []string `json:"steps"`
-	// Input, Error and Cause come with StepFailed: what support needs to
-	// fix and resend. Input is personal data.
-	Input    json.RawMessage `json:"input,omitempty"`
-	Error    string          `json:"error,omitempty"`
-	Cause    string          `json:"cause,omitempty"`
-	Time     time.Time       `json:"time"`
-	Sequence int64           `json:"sequence"`
-}
+// StepDetail is the detail of "Posluha Step Changed".
+type StepDetail = posluha.StepChangedDetail
 
 // eventID is stable for the same change, so a redelivered event keeps its
 // id (EventBridge ids are unique per put; ours are unique per change).
