@@ -120,3 +120,35 @@ func TestSubmittedIndexIsSparse(t *testing.T) {
 		t.Errorf("index query = %d items, %v; want none", len(out.Items), err)
 	}
 }
+
+// TestCreateTablesAddsTheIndex: a table made before the submitted index
+// existed (a local data directory of an older version) gets it at the
+// next start, with the applications already in it.
+func TestCreateTablesAddsTheIndex(t *testing.T) {
+	ctx := context.Background()
+	c := MustLocalClient(t)
+	old := Tables{Applications: "old-applications"}
+	in := TableDefinitions(old)[0]
+	in.GlobalSecondaryIndexes = in.GlobalSecondaryIndexes[:1] // byCitizen only
+	in.AttributeDefinitions = attrDefs("applicationId", "citizen", "created")
+	if _, err := c.CreateTable(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	apps := NewApplications(c, old.Applications)
+	if err := apps.Create(ctx, newApp("app-1", "citizen-1", "svc", t0), false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := apps.ListSubmitted(ctx, t0.Add(time.Hour), 10); err == nil {
+		t.Fatal("ListSubmitted on a table without the index: no error")
+	}
+	if err := CreateTables(ctx, c, old); err != nil {
+		t.Fatal(err)
+	}
+	got, err := apps.ListSubmitted(ctx, t0.Add(time.Hour), 10)
+	if err != nil || len(got) != 1 || got[0].ID != "app-1" {
+		t.Fatalf("after CreateTables: %v, %v; want app-1", got, err)
+	}
+	if err := CreateTables(ctx, c, old); err != nil {
+		t.Fatalf("CreateTables once more: %v", err)
+	}
+}

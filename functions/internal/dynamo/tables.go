@@ -170,6 +170,11 @@ func CreateTables(ctx context.Context, c Client, names Tables) error {
 		if err != nil && !errors.As(err, &inUse) {
 			return fmt.Errorf("create table %s: %w", aws.ToString(in.TableName), err)
 		}
+		if err != nil {
+			if err := addMissingIndexes(ctx, c, in); err != nil {
+				return err
+			}
+		}
 		attr, ok := ttlAttributes(names)[aws.ToString(in.TableName)]
 		tc, canTTL := c.(ttlClient)
 		if !ok || !canTTL || err != nil { // an existing table keeps its settings
