@@ -20,7 +20,7 @@ import (
 	"github.com/awslabs/goformation/v7/cloudformation/events"
 	"github.com/awslabs/goformation/v7/intrinsics"
 
-	"github.com/posluha/posluha/local/console"
+	"github.com/posluha/posluha/functions/console/support"
 )
 
 // TestTemplateReferences checks template.yaml the way `sam deploy` would
@@ -246,7 +246,7 @@ func TestTemplateRegistryTables(t *testing.T) {
 // captureTable records the CreateTable call of a local store's table
 // constructor (the other methods are never called).
 type captureTable struct {
-	console.DynamoClient
+	support.DynamoClient
 	in *dynamodb.CreateTableInput
 }
 
@@ -284,10 +284,10 @@ func TestTemplateConsole(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name   string
-		create func(context.Context, console.DynamoClient, string) error
+		create func(context.Context, support.DynamoClient, string) error
 	}{
-		{"ProjectionTable", console.CreateProjectionTable},
-		{"ConsoleAuditTable", console.CreateAuditTable},
+		{"ProjectionTable", support.CreateProjectionTable},
+		{"ConsoleAuditTable", support.CreateAuditTable},
 	} {
 		c := &captureTable{}
 		if err := tc.create(context.Background(), c, "t"); err != nil {

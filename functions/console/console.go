@@ -1,6 +1,6 @@
 // Package console is the support console as a Lambda behind the HttpApi
 // (payload 2.0, through aws-lambda-go-api-proxy): the same HTTP handler
-// the local stack serves (local/console), on the DynamoDB projection that
+// the local stack serves (functions/console/support), on the DynamoDB projection that
 // functions/projection fills, the DynamoDB audit log, and Step Functions
 // through functions/internal/executions.
 //
@@ -25,9 +25,11 @@
 //     the lists and counts read the projection only.
 //   - Writes show up when the projection Lambda has applied their events
 //     (usually within a second): there is no bus to wait for.
-//   - Diagrams are the services' process.bpmn as deployed (embedded);
-//     the bpmn-js assets are not in the function (NODE_MODULES unset), so
-//     the page shows counts without drawing the diagram.
+//   - Diagrams are the services' process.bpmn as deployed (embedded).
+//     bpmn-js, which draws them, is served from the bpmn-js folder next
+//     to the bootstrap (make lambdas copies node_modules/bpmn-js/dist
+//     there; Lambda unpacks the package in LAMBDA_TASK_ROOT). Without it
+//     the page shows the counts without the diagram.
 package console
 
 import (
@@ -36,7 +38,9 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 	"path"
+	"path/filepath"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -47,10 +51,10 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/posluha/posluha"
+	"github.com/posluha/posluha/functions/console/support"
 	"github.com/posluha/posluha/functions/internal/dynamo"
 	"github.com/posluha/posluha/functions/internal/executions"
-	support "github.com/posluha/posluha/local/console"
-	"github.com/posluha/posluha/local/gateway"
+	"github.com/posluha/posluha/functions/internal/jwks"
 	"github.com/posluha/posluha/statemachines"
 )
 
@@ -137,6 +141,22 @@ func Diagrams(fsys fs.FS) func(ctx context.Context, service string) ([]byte, err
 	}
 }
 
+// BPMNJS is the bpmn-js folder make lambdas puts next to the bootstrap
+// in taskRoot (LAMBDA_TASK_ROOT), or "" when it is not there (a package
+// built without it): the page then shows counts without the diagram,
+// which is logged once at start.
+func BPMNJS(taskRoot string, log *slog.Logger) string {
+	if taskRoot == "" {
+		return ""
+	}
+	dir := filepath.Join(taskRoot, "bpmn-js")
+	if _, err := os.Stat(filepath.Join(dir, "bpmn-viewer.production.min.js")); err != nil {
+		log.Warn("console: bpmn-js is not in the package; the page draws no diagram", "dir", dir, "err", err)
+		return ""
+	}
+	return dir
+}
+
 // Wire builds the handler from the environment: PROJECTION_TABLE,
 // AUDIT_TABLE, OIDC_ISSUER and OIDC_AUDIENCE (OIDC_JWKS_URL when the keys
 // are not at the issuer's /jwks), and the applications table
@@ -149,7 +169,7 @@ func Wire(_ context.Context, cfg aws.Config, log *slog.Logger, getenv func(strin
 		}
 	}
 	db := dynamodb.NewFromConfig(cfg)
-	tokens := gateway.New(nil, gateway.Options{Issuer: need["OIDC_ISSUER"], Audience: need["OIDC_AUDIENCE"], JWKSURL: getenv("OIDC_JWKS_URL"), Log: log})
+	tokens := &jwks.Verifier{Issuer: need["OIDC_ISSUER"], Audience: need["OIDC_AUDIENCE"], URL: getenv("OIDC_JWKS_URL")}
 	var apps posluha.Applications = dynamo.NewApplications(db, dynamo.TablesFromEnv(getenv).Applications)
 	return New(support.Deps{
 		Projection:   &support.DynamoProjection{Client: db, Table: need["PROJECTION_TABLE"]},
@@ -158,6 +178,7 @@ func Wire(_ context.Context, cfg aws.Config, log *slog.Logger, getenv func(strin
 		Verifier:     &Verifier{Tokens: tokens},
 		Issuer:       need["OIDC_ISSUER"],
 		Diagram:      Diagrams(statemachines.FS),
+		BPMNJS:       BPMNJS(getenv("LAMBDA_TASK_ROOT"), log),
 		Log:          log,
 		Applications: apps,
 	}), nil

@@ -25,10 +25,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/posluha/posluha/functions/console"
+	"github.com/posluha/posluha/functions/console/support"
 	"github.com/posluha/posluha/functions/internal/executions"
 	"github.com/posluha/posluha/functions/projection"
 	"github.com/posluha/posluha/local/bus"
-	support "github.com/posluha/posluha/local/console"
 	"github.com/posluha/posluha/local/dynamodb"
 	"github.com/posluha/posluha/local/engine"
 	"github.com/posluha/posluha/local/gateway"

@@ -19,8 +19,8 @@ import (
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/posluha/posluha/events/eventstest"
+	"github.com/posluha/posluha/functions/console/support"
 	"github.com/posluha/posluha/functions/projection"
-	"github.com/posluha/posluha/local/console"
 	"github.com/posluha/posluha/local/dynamodb"
 )
 
@@ -28,7 +28,7 @@ var tables int
 
 // newStore is a DynamoProjection on the local DynamoDB endpoint, started
 // in-process on 127.0.0.1:0.
-func newStore(t *testing.T) *console.DynamoProjection {
+func newStore(t *testing.T) *support.DynamoProjection {
 	t.Helper()
 	srv, err := dynamodb.New(filepath.Join(t.TempDir(), "dynamodb"), dynamodb.Options{})
 	if err != nil {
@@ -42,8 +42,8 @@ func newStore(t *testing.T) *console.DynamoProjection {
 	c := ddb.New(ddb.Options{Region: "eu-central-1", BaseEndpoint: aws.String(hs.URL),
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""), HTTPClient: hs.Client()})
 	tables++
-	p := &console.DynamoProjection{Client: c, Table: fmt.Sprintf("projection-%d", tables)}
-	if err := console.CreateProjectionTable(context.Background(), c, p.Table); err != nil {
+	p := &support.DynamoProjection{Client: c, Table: fmt.Sprintf("projection-%d", tables)}
+	if err := support.CreateProjectionTable(context.Background(), c, p.Table); err != nil {
 		t.Fatal(err)
 	}
 	return p

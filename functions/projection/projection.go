@@ -1,7 +1,7 @@
 // Package projection is the Lambda an EventBridge rule invokes with every
 // execution status change of our state machines (source aws.states) and
 // every step event the task Lambdas put (source posluha): it folds each
-// into the support console's projection table (console.DynamoProjection),
+// into the support console's projection table (support.DynamoProjection),
 // which the console Lambda reads instead of polling Step Functions.
 //
 // EventBridge invokes asynchronously, one event per invocation, at least
@@ -21,13 +21,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/posluha/posluha/local/bus"
-	"github.com/posluha/posluha/local/console"
+	"github.com/posluha/posluha/functions/console/support"
 )
 
 // Deps are the handler's collaborators.
 type Deps struct {
-	Store console.Store
+	Store support.Store
 	Log   *slog.Logger
 }
 
@@ -46,7 +45,7 @@ func New(d Deps) *Handler {
 func (h *Handler) Handle(ctx context.Context, e events.CloudWatchEvent) error {
 	id, step := identify(e)
 	log := h.d.Log.With("applicationId", id, "step", step, "eventId", e.ID, "detailType", e.DetailType)
-	if err := h.d.Store.Apply(ctx, []bus.Event{e}); err != nil {
+	if err := h.d.Store.Apply(ctx, []events.CloudWatchEvent{e}); err != nil {
 		log.ErrorContext(ctx, "projection: apply event", "err", err)
 		return fmt.Errorf("apply event %s: %w", e.ID, err)
 	}
@@ -77,5 +76,5 @@ func Wire(_ context.Context, cfg aws.Config, log *slog.Logger, getenv func(strin
 	if table == "" {
 		return nil, fmt.Errorf("PROJECTION_TABLE is not set")
 	}
-	return New(Deps{Store: &console.DynamoProjection{Client: dynamodb.NewFromConfig(cfg), Table: table}, Log: log}), nil
+	return New(Deps{Store: &support.DynamoProjection{Client: dynamodb.NewFromConfig(cfg), Table: table}, Log: log}), nil
 }

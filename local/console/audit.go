@@ -3,43 +3,16 @@ package console
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"sync"
-	"time"
+
+	"github.com/posluha/posluha/functions/console/support"
 )
 
-// Audit actions.
-const (
-	ActionView     = "view"     // opened an application's personal data
-	ActionRedrive  = "redrive"  // restarted from the failed step
-	ActionResend   = "resend"   // fixed the failed step's data and continued
-	ActionCancel   = "cancel"   // stopped the execution with a reason
-	ActionSignedIn = "signedIn" // a support session began
-)
-
-// Entry is one audit record: who did what to which application, when,
-// with the state before and after. Hash chains the entries (each covers
-// the previous one's), so an edited or removed line breaks the chain.
-type Entry struct {
-	Seq           int64           `json:"seq"`
-	Time          time.Time       `json:"time"`
-	Actor         string          `json:"actor"` // the support token's sub
-	ActorName     string          `json:"actorName,omitempty"`
-	Action        string          `json:"action"`
-	ApplicationID string          `json:"applicationId,omitempty"`
-	ExecutionARN  string          `json:"executionArn,omitempty"`
-	Reason        string          `json:"reason,omitempty"`
-	Before        json.RawMessage `json:"before,omitempty"`
-	After         json.RawMessage `json:"after,omitempty"`
-	Outcome       string          `json:"outcome"` // "ok" or the error
-	Prev          string          `json:"prev"`
-	Hash          string          `json:"hash"`
-}
+var _ support.AuditLog = (*Audit)(nil)
 
 // Audit is an append-only log file of JSON lines, each fsynced before the
 // action's answer: nothing it records can be changed through this type.
@@ -64,12 +37,12 @@ func OpenAudit(path string) (*Audit, error) {
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	for sc.Scan() {
-		var e Entry
+		var e support.Entry
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 			f.Close()
 			return nil, fmt.Errorf("audit log %s: entry %d is not JSON: %w", path, a.seq+1, err)
 		}
-		if e.Prev != a.last || e.Hash != hashOf(&e) {
+		if e.Prev != a.last || e.Hash != support.EntryHash(&e) {
 			f.Close()
 			return nil, fmt.Errorf("audit log %s: chain broken at entry %d", path, e.Seq)
 		}
@@ -82,21 +55,13 @@ func OpenAudit(path string) (*Audit, error) {
 	return a, nil
 }
 
-func hashOf(e *Entry) string {
-	c := *e
-	c.Hash = ""
-	b, _ := json.Marshal(c)
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
-
 // Append writes e (Seq, Prev and Hash are filled in) and syncs the file.
-func (a *Audit) Append(_ context.Context, e Entry) (Entry, error) {
+func (a *Audit) Append(_ context.Context, e support.Entry) (support.Entry, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	e.Seq, e.Prev = a.seq+1, a.last
 	e.Time = e.Time.UTC()
-	e.Hash = hashOf(&e)
+	e.Hash = support.EntryHash(&e)
 	b, err := json.Marshal(e)
 	if err != nil {
 		return e, fmt.Errorf("encode audit entry: %w", err)
@@ -113,7 +78,7 @@ func (a *Audit) Append(_ context.Context, e Entry) (Entry, error) {
 
 // List returns the entries for an application ("" for all), newest first,
 // at most limit.
-func (a *Audit) List(_ context.Context, applicationID string, limit int) ([]Entry, error) {
+func (a *Audit) List(_ context.Context, applicationID string, limit int) ([]support.Entry, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	f, err := os.Open(a.f.Name())
@@ -121,11 +86,11 @@ func (a *Audit) List(_ context.Context, applicationID string, limit int) ([]Entr
 		return nil, fmt.Errorf("read audit log: %w", err)
 	}
 	defer f.Close()
-	var out []Entry
+	var out []support.Entry
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	for sc.Scan() {
-		var e Entry
+		var e support.Entry
 		if json.Unmarshal(sc.Bytes(), &e) != nil {
 			continue
 		}

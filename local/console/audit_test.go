@@ -12,13 +12,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/posluha/posluha/functions/console/support"
 )
 
 var audits = []struct {
 	name string
-	open func(tb testing.TB) AuditLog
+	open func(tb testing.TB) support.AuditLog
 }{
-	{"file", func(tb testing.TB) AuditLog {
+	{"file", func(tb testing.TB) support.AuditLog {
 		a, err := OpenAudit(filepath.Join(tb.TempDir(), "audit.jsonl"))
 		if err != nil {
 			tb.Fatal(err)
@@ -26,13 +28,13 @@ var audits = []struct {
 		tb.Cleanup(func() { a.Close() })
 		return a
 	}},
-	{"dynamodb", func(tb testing.TB) AuditLog { return mustDynamoAudit(tb, localDynamo(tb)) }},
+	{"dynamodb", func(tb testing.TB) support.AuditLog { return mustDynamoAudit(tb, localDynamo(tb)) }},
 }
 
-func mustDynamoAudit(tb testing.TB, c *ddb.Client) *DynamoAudit {
+func mustDynamoAudit(tb testing.TB, c *ddb.Client) *support.DynamoAudit {
 	tb.Helper()
-	a := &DynamoAudit{Client: c, Table: fmt.Sprintf("audit-%d", tableSeq.Add(1))}
-	if err := CreateAuditTable(context.Background(), c, a.Table); err != nil {
+	a := &support.DynamoAudit{Client: c, Table: fmt.Sprintf("audit-%d", tableSeq.Add(1))}
+	if err := support.CreateAuditTable(context.Background(), c, a.Table); err != nil {
 		tb.Fatal(err)
 	}
 	return a
@@ -45,27 +47,27 @@ func TestAuditLogs(t *testing.T) {
 	for _, impl := range audits {
 		t.Run(impl.name, func(t *testing.T) {
 			a := impl.open(t)
-			var prev Entry
-			for i, act := range []string{ActionSignedIn, ActionView, ActionRedrive, ActionCancel} {
+			var prev support.Entry
+			for i, act := range []string{support.ActionSignedIn, support.ActionView, support.ActionRedrive, support.ActionCancel} {
 				app := ""
 				if i > 0 {
 					app = []string{"", "a1", "a2", "a1"}[i]
 				}
-				e, err := a.Append(ctx, Entry{Actor: "staff-7", Action: act, ApplicationID: app, Outcome: "ok"})
+				e, err := a.Append(ctx, support.Entry{Actor: "staff-7", Action: act, ApplicationID: app, Outcome: "ok"})
 				if err != nil {
 					t.Fatal(err)
 				}
-				if e.Seq != prev.Seq+1 || e.Prev != prev.Hash || e.Hash == "" || e.Hash != hashOf(&e) {
+				if e.Seq != prev.Seq+1 || e.Prev != prev.Hash || e.Hash == "" || e.Hash != support.EntryHash(&e) {
 					t.Fatalf("entry %d: %+v after %+v", i, e, prev)
 				}
 				prev = e
 			}
 			all, err := a.List(ctx, "", 0)
-			if err != nil || len(all) != 4 || all[0].Action != ActionCancel || all[3].Action != ActionSignedIn {
+			if err != nil || len(all) != 4 || all[0].Action != support.ActionCancel || all[3].Action != support.ActionSignedIn {
 				t.Fatalf("List all = %+v, %v", all, err)
 			}
 			a1, err := a.List(ctx, "a1", 0)
-			if err != nil || len(a1) != 2 || a1[0].Action != ActionCancel || a1[1].Action != ActionView {
+			if err != nil || len(a1) != 2 || a1[0].Action != support.ActionCancel || a1[1].Action != support.ActionView {
 				t.Fatalf("List a1 = %+v, %v", a1, err)
 			}
 			one, err := a.List(ctx, "", 1)
@@ -92,7 +94,7 @@ func TestDynamoAuditConcurrentAppends(t *testing.T) {
 	for w := range 4 {
 		wg.Go(func() {
 			for i := range 10 {
-				if _, err := a.Append(ctx, Entry{Actor: fmt.Sprintf("staff-%d", w), Action: ActionView, ApplicationID: fmt.Sprintf("a%d", i), Outcome: "ok"}); err != nil {
+				if _, err := a.Append(ctx, support.Entry{Actor: fmt.Sprintf("staff-%d", w), Action: support.ActionView, ApplicationID: fmt.Sprintf("a%d", i), Outcome: "ok"}); err != nil {
 					errs <- err
 				}
 			}
@@ -111,7 +113,8 @@ func TestDynamoAuditConcurrentAppends(t *testing.T) {
 	got := all[len(all)-7] // entry 7
 	doc := strings.Replace(mustMarshal(t, got), `"view"`, `"redrive"`, 1)
 	if _, err := c.PutItem(ctx, &ddb.PutItemInput{TableName: aws.String(a.Table), Item: map[string]types.AttributeValue{
-		"pk": avS(auditPK), "seq": avN(got.Seq), "doc": avS(doc)}}); err != nil {
+		"pk": &types.AttributeValueMemberS{Value: "log"}, "seq": &types.AttributeValueMemberN{Value: fmt.Sprint(got.Seq)},
+		"doc": &types.AttributeValueMemberS{Value: doc}}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := a.Verify(ctx); err == nil || !strings.Contains(err.Error(), "chain broken at entry 7") {

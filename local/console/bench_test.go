@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/posluha/posluha/functions/console/support"
 	"github.com/posluha/posluha/local/gateway"
 	"github.com/posluha/posluha/local/oidc"
 )
@@ -38,10 +39,10 @@ var benchSteps = []string{"submitted", "check_fop", "eligible", "pay", "notify_p
 // benchApp is application i of a synthetic burst: 80 % done, 10 %
 // running over six steps, 5 % failed, 5 % cancelled; three services;
 // some citizens with two applications.
-func benchApp(i int) *App {
+func benchApp(i int) *support.App {
 	svc := []string{"lockdown-payout", "fop-registration", "e-propyska"}[i%3]
 	at := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second)
-	a := &App{ID: fmt.Sprintf("APP-%08d", i), Service: svc, Citizen: fmt.Sprintf("%010d", 3_000_000_000+i%900_000),
+	a := &support.App{ID: fmt.Sprintf("APP-%08d", i), Service: svc, Citizen: fmt.Sprintf("%010d", 3_000_000_000+i%900_000),
 		ExecutionARN: "arn:aws:states:local:000000000000:execution:" + svc + ":" + fmt.Sprintf("APP-%08d", i),
 		Started:      at, Since: at.Add(time.Minute), Steps: []string{}}
 	switch r := i % 20; {
@@ -73,7 +74,7 @@ func loadBench(b *testing.B) *Projection {
 		start := time.Now()
 		n := benchApps()
 		const batch = 20_000
-		apps := make([]*App, 0, batch)
+		apps := make([]*support.App, 0, batch)
 		for i := 0; i < n; i++ {
 			apps = append(apps, benchApp(i))
 			if len(apps) == batch || i == n-1 {
@@ -127,7 +128,7 @@ func BenchmarkDynamoQueries(b *testing.B) {
 	p := mustDynamoProjection(b)
 	start := time.Now()
 	const batch = 5_000
-	apps := make([]*App, 0, batch)
+	apps := make([]*support.App, 0, batch)
 	for i := 0; i < n; i++ {
 		apps = append(apps, benchApp(i))
 		if len(apps) == batch || i == n-1 {
@@ -141,7 +142,7 @@ func BenchmarkDynamoQueries(b *testing.B) {
 	benchQueries(b, p, n)
 }
 
-func benchQueries(b *testing.B, p Store, n int) {
+func benchQueries(b *testing.B, p support.Store, n int) {
 	now := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(n) * time.Second)
 	mid := fmt.Sprintf("APP-%08d", n/2)
 	cases := []struct {
@@ -229,7 +230,7 @@ func BenchmarkHTTP(b *testing.B) {
 	defer audit.Close()
 	n := benchApps()
 	now := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(n) * time.Second)
-	h := New(Deps{Projection: p, Audit: audit, Verifier: verifier, Now: func() time.Time { return now }}).Handler()
+	h := support.New(support.Deps{Projection: p, Audit: audit, Verifier: verifier, Now: func() time.Time { return now }}).Handler()
 	token, _ := idp.SupportToken("staff-7")
 	for _, path := range []string{
 		"/console/api/services",

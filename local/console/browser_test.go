@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/posluha/posluha/functions/console/support"
 	"github.com/posluha/posluha/local/engine"
 	"github.com/posluha/posluha/local/scenario"
 	"github.com/posluha/posluha/query/value"
@@ -174,7 +175,7 @@ func TestConsoleInChromium(t *testing.T) {
 	entries, _ := e.audit.List(context.Background(), failing, 0)
 	var redrives int
 	for _, en := range entries {
-		if en.Action == ActionRedrive && en.Actor == "staff-7" && en.Outcome == "ok" {
+		if en.Action == support.ActionRedrive && en.Actor == "staff-7" && en.Outcome == "ok" {
 			redrives++
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/posluha/posluha"
+	"github.com/posluha/posluha/functions/console/support"
 	"github.com/posluha/posluha/local/bus"
 	"github.com/posluha/posluha/local/engine"
 	"github.com/posluha/posluha/local/gateway"
@@ -63,7 +64,7 @@ func newEnv(t *testing.T, pay func(in map[string]any) (any, error)) *env {
 
 // newEnvWith deploys definition as machine name; diagram, when set, serves
 // the BPMN diagrams.
-func newEnvWith(t *testing.T, name, definition string, inv engine.Invoker, diagram func(context.Context, string) ([]byte, error), opts ...func(*Deps)) *env {
+func newEnvWith(t *testing.T, name, definition string, inv engine.Invoker, diagram func(context.Context, string) ([]byte, error), opts ...func(*support.Deps)) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -107,15 +108,15 @@ func newEnvWith(t *testing.T, name, definition string, inv engine.Invoker, diagr
 			return map[string]*rsa.PublicKey{kid: pub}, nil
 		}})
 	mux := http.NewServeMux()
-	deps := Deps{
+	deps := support.Deps{
 		Projection: e.proj, Audit: e.audit, Verifier: verifier, Issuer: idpSrv.URL,
 		Executions: &EngineExecutions{Engine: e.eng, Store: feed}, Sync: b.Sync,
-		Diagram: diagram, NodeModules: scenario.NodeModules("."),
+		Diagram: diagram, BPMNJS: BPMNJS(scenario.NodeModules(".")),
 	}
 	for _, o := range opts {
 		o(&deps)
 	}
-	Mount(mux, deps)
+	support.Mount(mux, deps)
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
 	if e.support, err = e.idp.SupportToken("staff-7"); err != nil {
@@ -242,7 +243,7 @@ func TestSignIn(t *testing.T) {
 	resp := login("staff-7")
 	var session *http.Cookie
 	for _, c := range resp.Cookies() {
-		if c.Name == cookieName {
+		if c.Name == "posluha_console" {
 			session = c
 		}
 	}
@@ -276,7 +277,7 @@ func TestSignIn(t *testing.T) {
 		t.Errorf("citizen sign-in: %d, cookies %v", resp.StatusCode, resp.Cookies())
 	}
 	entries, _ := e.audit.List(context.Background(), "", 0)
-	if len(entries) != 1 || entries[0].Action != ActionSignedIn || entries[0].Actor != "staff-7" {
+	if len(entries) != 1 || entries[0].Action != support.ActionSignedIn || entries[0].Actor != "staff-7" {
 		t.Errorf("audit after sign-ins: %+v", entries)
 	}
 }
@@ -312,7 +313,7 @@ func TestRedriveThroughEngine(t *testing.T) {
 	if code, _ := e.do("GET", "/console/api/stuck?olderThan=soon", e.support, nil); code != http.StatusBadRequest {
 		t.Errorf("stuck with a bad duration: %d", code)
 	}
-	if all, _ := e.audit.List(context.Background(), "", 0); len(all) != 1 || all[0].Action != ActionView || all[0].Reason != "search by citizen" {
+	if all, _ := e.audit.List(context.Background(), "", 0); len(all) != 1 || all[0].Action != support.ActionView || all[0].Reason != "search by citizen" {
 		t.Errorf("search by citizen not audited: %+v", all)
 	}
 	code, d := e.do("GET", "/console/api/applications/app-1", e.support, nil)
@@ -332,7 +333,7 @@ func TestRedriveThroughEngine(t *testing.T) {
 		t.Errorf("projection after redrive: %s, %d redrives", a.Status, a.RedriveCount)
 	}
 	entries, _ := e.audit.List(context.Background(), "app-1", 0)
-	if len(entries) != 2 || entries[0].Action != ActionRedrive || entries[1].Action != ActionView {
+	if len(entries) != 2 || entries[0].Action != support.ActionRedrive || entries[1].Action != support.ActionView {
 		t.Fatalf("audit: %+v", entries)
 	}
 	r := entries[0]
@@ -389,7 +390,7 @@ func TestResend(t *testing.T) {
 	}
 	entries, _ := e.audit.List(context.Background(), "app-2", 1)
 	r := entries[0]
-	if r.Action != ActionResend || !strings.Contains(string(r.Before), `"UA00"`) || !strings.Contains(string(r.After), "UA2132231300") {
+	if r.Action != support.ActionResend || !strings.Contains(string(r.Before), `"UA00"`) || !strings.Contains(string(r.After), "UA2132231300") {
 		t.Errorf("resend entry: %+v (before %s after %s)", r, r.Before, r.After)
 	}
 }
@@ -401,7 +402,7 @@ func TestCancel(t *testing.T) {
 	}}
 	e := newEnvWith(t, "lockdown-payout", payDefinition, engine.InvokerFunc(func(context.Context, *engine.Call) (any, error) {
 		return nil, nil // a callback task: it parks until its token is answered
-	}), nil, func(d *Deps) { d.Applications = apps })
+	}), nil, func(d *support.Deps) { d.Applications = apps })
 	ctx := context.Background()
 	// A definition that parks on a token so the execution stays RUNNING.
 	sm, err := e.eng.CreateMachine(ctx, engine.CreateMachineInput{Name: "e-propyska", Definition: `{"QueryLanguage":"JSONata","StartAt":"Wait","States":{"Wait":{"Type":"Task","Comment":"bpmn:await_owner","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken","Arguments":{"FunctionName":"f","Payload":{}},"End":true}}}`})
@@ -428,7 +429,7 @@ func TestCancel(t *testing.T) {
 		t.Errorf("execution after cancel: %s %s %s", got.Status, got.Error, got.Cause)
 	}
 	entries, _ := e.audit.List(context.Background(), "app-3", 0)
-	if len(entries) != 2 || entries[0].Action != ActionCancel || entries[0].Outcome != "ok" || entries[1].Outcome == "ok" {
+	if len(entries) != 2 || entries[0].Action != support.ActionCancel || entries[0].Outcome != "ok" || entries[1].Outcome == "ok" {
 		t.Errorf("audit: %+v", entries)
 	}
 	a, _ := e.proj.Get(context.Background(), "app-3")
@@ -447,8 +448,8 @@ func TestAuditChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, act := range []string{ActionView, ActionRedrive, ActionCancel} {
-		if _, err := a.Append(context.Background(), Entry{Actor: "s", Action: act, ApplicationID: "x", Outcome: "ok"}); err != nil {
+	for _, act := range []string{support.ActionView, support.ActionRedrive, support.ActionCancel} {
+		if _, err := a.Append(context.Background(), support.Entry{Actor: "s", Action: act, ApplicationID: "x", Outcome: "ok"}); err != nil {
 			t.Fatal(err)
 		}
 	}

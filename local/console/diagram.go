@@ -53,3 +53,12 @@ func Diagrams(dir, nodeModules string) func(ctx context.Context, service string)
 		return xml, nil
 	}
 }
+
+// BPMNJS is bpmn-js's dist folder under nodeModules (support.Deps.BPMNJS);
+// "" when nodeModules is "" (npm ci has not run).
+func BPMNJS(nodeModules string) string {
+	if nodeModules == "" {
+		return ""
+	}
+	return filepath.Join(nodeModules, "bpmn-js", "dist")
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/posluha/posluha/functions/console/support"
 	"github.com/posluha/posluha/local/bus"
 )
 
@@ -19,11 +20,11 @@ import (
 type fakeExecutions struct {
 	RedriveFunc    func(ctx context.Context, arn string) error
 	StopFunc       func(ctx context.Context, arn, errName, cause string) error
-	FailedDataFunc func(ctx context.Context, arn string) (*StepData, error)
-	ResendFunc     func(ctx context.Context, arn string, d *StepData) error
+	FailedDataFunc func(ctx context.Context, arn string) (*support.StepData, error)
+	ResendFunc     func(ctx context.Context, arn string, d *support.StepData) error
 }
 
-var _ Executions = (*fakeExecutions)(nil)
+var _ support.Executions = (*fakeExecutions)(nil)
 
 func (f *fakeExecutions) Redrive(ctx context.Context, arn string) error {
 	return f.RedriveFunc(ctx, arn)
@@ -31,10 +32,10 @@ func (f *fakeExecutions) Redrive(ctx context.Context, arn string) error {
 func (f *fakeExecutions) Stop(ctx context.Context, arn, e, c string) error {
 	return f.StopFunc(ctx, arn, e, c)
 }
-func (f *fakeExecutions) FailedData(ctx context.Context, arn string) (*StepData, error) {
+func (f *fakeExecutions) FailedData(ctx context.Context, arn string) (*support.StepData, error) {
 	return f.FailedDataFunc(ctx, arn)
 }
-func (f *fakeExecutions) Resend(ctx context.Context, arn string, d *StepData) error {
+func (f *fakeExecutions) Resend(ctx context.Context, arn string, d *support.StepData) error {
 	return f.ResendFunc(ctx, arn, d)
 }
 
@@ -56,24 +57,24 @@ func FuzzActionBodies(f *testing.F) {
 		f.Fatal(err)
 	}
 	defer audit.Close()
-	p.Load([]*App{{ID: "a1", Service: "svc", Status: "FAILED", ExecutionARN: "arn:x", Steps: []string{}, Stopped: time.Unix(1, 0)}})
+	p.Load([]*support.App{{ID: "a1", Service: "svc", Status: "FAILED", ExecutionARN: "arn:x", Steps: []string{}, Stopped: time.Unix(1, 0)}})
 	ex := &fakeExecutions{
 		RedriveFunc: func(context.Context, string) error { return nil },
 		StopFunc:    func(context.Context, string, string, string) error { return nil },
-		FailedDataFunc: func(context.Context, string) (*StepData, error) {
-			return &StepData{Thread: "0", State: "S", Input: json.RawMessage(`{}`), Variables: json.RawMessage(`{}`)}, nil
+		FailedDataFunc: func(context.Context, string) (*support.StepData, error) {
+			return &support.StepData{Thread: "0", State: "S", Input: json.RawMessage(`{}`), Variables: json.RawMessage(`{}`)}, nil
 		},
 	}
-	ex.ResendFunc = func(_ context.Context, _ string, d *StepData) error {
+	ex.ResendFunc = func(_ context.Context, _ string, d *support.StepData) error {
 		if !json.Valid(d.Input) || !json.Valid(d.Variables) {
 			panic("invalid JSON reached Resend")
 		}
 		return nil
 	}
-	support := VerifierFunc(func(context.Context, string) (jwt.MapClaims, error) {
+	staff := support.VerifierFunc(func(context.Context, string) (jwt.MapClaims, error) {
 		return jwt.MapClaims{"sub": "s", "role": "support"}, nil
 	})
-	h := New(Deps{Projection: p, Audit: audit, Verifier: support, Executions: ex}).Handler()
+	h := support.New(support.Deps{Projection: p, Audit: audit, Verifier: staff, Executions: ex}).Handler()
 	f.Fuzz(func(t *testing.T, action, body string) {
 		if action != "resend" && action != "cancel" && action != "redrive" {
 			return

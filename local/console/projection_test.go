@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/posluha/posluha/functions/console/support"
 	"github.com/posluha/posluha/local/bus"
 )
 
@@ -80,7 +81,7 @@ func stream(tb testing.TB, id, citizen string, fail bool) []bus.Event {
 	)
 }
 
-func apply(tb testing.TB, p Store, evs []bus.Event) {
+func apply(tb testing.TB, p support.Store, evs []bus.Event) {
 	tb.Helper()
 	if err := p.Apply(context.Background(), evs); err != nil {
 		tb.Fatal(err)
@@ -88,7 +89,7 @@ func apply(tb testing.TB, p Store, evs []bus.Event) {
 }
 
 // snapshot is everything the console reads, for comparing projections.
-func snapshot(tb testing.TB, p Store) any {
+func snapshot(tb testing.TB, p support.Store) any {
 	tb.Helper()
 	st, err := p.Stats(context.Background(), "lockdown-payout", t0.Add(10*time.Minute))
 	if err != nil {
@@ -211,9 +212,9 @@ func TestProjectionQueries(t *testing.T) {
 
 func testQueries(t *testing.T, impl storeImpl) {
 	p := impl.open(t)
-	var apps []*App
+	var apps []*support.App
 	for i := range 30 {
-		a := &App{ID: fmt.Sprintf("app-%02d", i), Service: "svc", Citizen: fmt.Sprintf("c%d", i%3), Steps: []string{}, Started: t0}
+		a := &support.App{ID: fmt.Sprintf("app-%02d", i), Service: "svc", Citizen: fmt.Sprintf("c%d", i%3), Steps: []string{}, Started: t0}
 		switch i % 3 {
 		case 0:
 			a.Status, a.Stopped, a.FailedStep = "FAILED", t0.Add(time.Duration(i)*time.Minute), "pay"

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/posluha/posluha/functions/console/support"
 	"github.com/posluha/posluha/local/bus"
 	"github.com/posluha/posluha/local/dynamodb"
 )
@@ -23,19 +24,19 @@ import (
 // (TestProjectionLifecycle, TestProjectionReplay, TestProjectionQueries).
 type storeImpl struct {
 	name string
-	open func(tb testing.TB) Store
-	load func(tb testing.TB, s Store, apps []*App) error
+	open func(tb testing.TB) support.Store
+	load func(tb testing.TB, s support.Store, apps []*support.App) error
 	runs int // random replay runs (each a fresh store)
 }
 
 var stores = []storeImpl{
 	{name: "bbolt", runs: 20,
-		open: func(tb testing.TB) Store { return mustProjection(tb) },
-		load: func(_ testing.TB, s Store, apps []*App) error { return s.(*Projection).Load(apps) }},
+		open: func(tb testing.TB) support.Store { return mustProjection(tb) },
+		load: func(_ testing.TB, s support.Store, apps []*support.App) error { return s.(*Projection).Load(apps) }},
 	{name: "dynamodb", runs: 5,
-		open: func(tb testing.TB) Store { return mustDynamoProjection(tb) },
-		load: func(_ testing.TB, s Store, apps []*App) error {
-			return s.(*DynamoProjection).Load(context.Background(), apps)
+		open: func(tb testing.TB) support.Store { return mustDynamoProjection(tb) },
+		load: func(_ testing.TB, s support.Store, apps []*support.App) error {
+			return s.(*support.DynamoProjection).Load(context.Background(), apps)
 		}},
 }
 
@@ -58,11 +59,11 @@ func localDynamo(tb testing.TB) *ddb.Client {
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""), HTTPClient: hs.Client()})
 }
 
-func mustDynamoProjection(tb testing.TB) *DynamoProjection {
+func mustDynamoProjection(tb testing.TB) *support.DynamoProjection {
 	tb.Helper()
 	c := localDynamo(tb)
-	p := &DynamoProjection{Client: c, Table: fmt.Sprintf("projection-%d", tableSeq.Add(1))}
-	if err := CreateProjectionTable(context.Background(), c, p.Table); err != nil {
+	p := &support.DynamoProjection{Client: c, Table: fmt.Sprintf("projection-%d", tableSeq.Add(1))}
+	if err := support.CreateProjectionTable(context.Background(), c, p.Table); err != nil {
 		tb.Fatal(err)
 	}
 	return p
@@ -106,9 +107,11 @@ func TestProjectionConcurrentAppliers(t *testing.T) {
 					t.Errorf("%s = %+v, %v; want %+v", id, got, err, want)
 				}
 			}
-			for _, f := range []func(Store) (map[string]map[string]int64, error){
-				func(s Store) (map[string]map[string]int64, error) { return s.StatusCounts(context.Background()) },
-				func(s Store) (map[string]map[string]int64, error) { return s.StepCounts(context.Background()) },
+			for _, f := range []func(support.Store) (map[string]map[string]int64, error){
+				func(s support.Store) (map[string]map[string]int64, error) {
+					return s.StatusCounts(context.Background())
+				},
+				func(s support.Store) (map[string]map[string]int64, error) { return s.StepCounts(context.Background()) },
 			} {
 				want, _ := f(clean)
 				got, err := f(p)
@@ -124,10 +127,10 @@ func TestProjectionConcurrentAppliers(t *testing.T) {
 // compares with one big page: same order, nothing repeated or missed,
 // across services too.
 func TestProjectionPaging(t *testing.T) {
-	var apps []*App
+	var apps []*support.App
 	for i := range 40 {
 		svc := []string{"svc-a", "svc-b", "svc-c"}[i%3]
-		a := &App{ID: fmt.Sprintf("app-%02d", i), Service: svc, Citizen: fmt.Sprintf("c%d", i%2), Steps: []string{}, Started: t0}
+		a := &support.App{ID: fmt.Sprintf("app-%02d", i), Service: svc, Citizen: fmt.Sprintf("c%d", i%2), Steps: []string{}, Started: t0}
 		switch i % 4 {
 		case 0, 1:
 			a.Status, a.Stopped, a.FailedStep = "FAILED", t0.Add(time.Duration(i*7%40)*time.Minute), "pay"
@@ -140,12 +143,16 @@ func TestProjectionPaging(t *testing.T) {
 		apps = append(apps, a)
 	}
 	ctx := context.Background()
-	lists := map[string]func(s Store, limit int, after string) (*Page, error){
-		"failed all": func(s Store, l int, a string) (*Page, error) { return s.Failed(ctx, "", l, a) },
-		"failed svc": func(s Store, l int, a string) (*Page, error) { return s.Failed(ctx, "svc-b", l, a) },
-		"stuck":      func(s Store, l int, a string) (*Page, error) { return s.Stuck(ctx, "svc-c", t0.Add(time.Hour), l, a) },
-		"at step":    func(s Store, l int, a string) (*Page, error) { return s.AtStep(ctx, "svc-a", "notify", l, a) },
-		"citizen":    func(s Store, l int, a string) (*Page, error) { return s.ByCitizen(ctx, "c0", l, a) },
+	lists := map[string]func(s support.Store, limit int, after string) (*support.Page, error){
+		"failed all": func(s support.Store, l int, a string) (*support.Page, error) { return s.Failed(ctx, "", l, a) },
+		"failed svc": func(s support.Store, l int, a string) (*support.Page, error) { return s.Failed(ctx, "svc-b", l, a) },
+		"stuck": func(s support.Store, l int, a string) (*support.Page, error) {
+			return s.Stuck(ctx, "svc-c", t0.Add(time.Hour), l, a)
+		},
+		"at step": func(s support.Store, l int, a string) (*support.Page, error) {
+			return s.AtStep(ctx, "svc-a", "notify", l, a)
+		},
+		"citizen": func(s support.Store, l int, a string) (*support.Page, error) { return s.ByCitizen(ctx, "c0", l, a) },
 	}
 	for _, impl := range stores {
 		p := impl.open(t)
@@ -182,7 +189,7 @@ func TestProjectionPaging(t *testing.T) {
 	}
 }
 
-func ids(apps []*App) []string {
+func ids(apps []*support.App) []string {
 	out := []string{}
 	for _, a := range apps {
 		out = append(out, a.ID)

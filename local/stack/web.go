@@ -13,6 +13,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/posluha/posluha/functions/api"
+	"github.com/posluha/posluha/functions/console/support"
 	"github.com/posluha/posluha/functions/dispatcher"
 	"github.com/posluha/posluha/local/console"
 	"github.com/posluha/posluha/local/gateway"
@@ -128,11 +129,11 @@ func (s *Stack) startWeb(ctx context.Context, lctx context.Context) error {
 // the edge endpoint.
 func (s *Stack) mountConsole() error {
 	nm := scenario.NodeModules(".")
-	c := console.New(console.Deps{
+	c := support.New(support.Deps{
 		Projection: s.Console.Projection, Audit: s.Console.Audit, Sync: s.Console.Bus.Sync,
 		Verifier: gateway.New(nil, gateway.Options{Issuer: s.OIDC.Issuer(), Audience: oidc.DefaultAudience}),
 		Issuer:   s.OIDC.Issuer(), Executions: &console.EngineExecutions{Engine: s.Engine, Store: s.feed},
-		Diagram: console.Diagrams(s.cfg.StateMachines, nm), NodeModules: nm, Log: s.log,
+		Diagram: console.Diagrams(s.cfg.StateMachines, nm), BPMNJS: console.BPMNJS(nm), Log: s.log,
 		Applications: s.apps,
 	})
 	s.mux.Handle("/console/", s.Metrics.Instrument("console", c.Handler()))

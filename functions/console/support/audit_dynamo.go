@@ -1,4 +1,4 @@
-package console
+package support
 
 import (
 	"context"
@@ -94,7 +94,7 @@ func (a *DynamoAudit) Append(ctx context.Context, e Entry) (Entry, error) {
 			return e, err
 		}
 		e.Seq, e.Prev, e.Hash = last.Seq+1, last.Hash, ""
-		e.Hash = hashOf(&e)
+		e.Hash = EntryHash(&e)
 		doc, err := json.Marshal(e)
 		if err != nil {
 			return e, fmt.Errorf("encode audit entry: %w", err)
@@ -171,7 +171,7 @@ func (a *DynamoAudit) Verify(ctx context.Context) (int64, error) {
 			if err != nil {
 				return prev.Seq, err
 			}
-			if e.Seq != prev.Seq+1 || strconv.FormatInt(e.Seq, 10) != strconv.FormatInt(num(it, "seq"), 10) || e.Prev != prev.Hash || e.Hash != hashOf(e) {
+			if e.Seq != prev.Seq+1 || strconv.FormatInt(e.Seq, 10) != strconv.FormatInt(num(it, "seq"), 10) || e.Prev != prev.Hash || e.Hash != EntryHash(e) {
 				return prev.Seq, fmt.Errorf("audit log: chain broken at entry %d", prev.Seq+1)
 			}
 			prev = *e

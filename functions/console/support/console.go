@@ -1,8 +1,15 @@
-// Package console is the support console: a projection of the status bus
-// (see local/bus) into a bbolt read model, an HTTP API over it, actions on
-// executions (redrive, fix the data and resend, cancel), an append-only
-// audit log, and a web page that draws live counts on the service's BPMN
-// diagram with bpmn-js.
+// Package support is the support staff's console as the local stack and
+// the AWS deployment share it: the read model of where every application
+// is (App, folded from status events by ChangeOf, kept by a Store), its
+// DynamoDB store (DynamoProjection), the audit log (Entry, AuditLog,
+// DynamoAudit), the HTTP API with its actions on executions (redrive, fix
+// the data and resend, cancel), and the web page that draws live counts on
+// the service's BPMN diagram with bpmn-js.
+//
+// It imports nothing under local/, so that the console and projection
+// Lambdas link neither the engine nor the compiler: the local stack's parts
+// (the bbolt projection, the audit file, the engine's actions, the bus
+// wiring) are in local/console.
 //
 // # Routes (Mount puts them under /console)
 //
@@ -10,7 +17,7 @@
 //	POST /console/login                          start the QR / device-flow sign-in at the OIDC provider
 //	POST /console/login/token                    poll it; a support token becomes an HttpOnly session cookie
 //	POST /console/logout
-//	GET  /console/assets/…                       the page's script and style, bpmn-js from node_modules
+//	GET  /console/assets/…                       the page's script and style, bpmn-js's dist (Deps.BPMNJS)
 //	GET  /console/api/services                   per service: counts by status, per step, failures per step, throughput per minute
 //	GET  /console/api/services/{service}/diagram the BPMN with diagram interchange (laid out by bpmn-auto-layout when missing)
 //	GET  /console/api/services/{service}/steps/{step}  running applications at a step
@@ -32,7 +39,8 @@
 // # Stores and AWS
 //
 // The handler reads a Store and writes an AuditLog. Locally these are the
-// bbolt Projection fed by the bus and the JSON-lines Audit file; in AWS
+// bbolt local/console.Projection fed by the bus and the JSON-lines
+// local/console.Audit file; in AWS
 // (functions/console, functions/projection) DynamoProjection and
 // DynamoAudit, fed by EventBridge. Both stores fold events through the
 // same code and pass the same tests. In AWS, Step Functions publishes the
@@ -40,15 +48,14 @@
 // (functions/internal/stepevents); the local bus publishes both, and
 // accepts PutEvents too.
 //
-// # Engine
+// # Executions
 //
-// Resend is the engine's RedriveExecution with WithFailedStepData
-// (EngineExecutions): the engine replaces the failed thread's input and
-// variables and redrives in one step under its per-execution lock, refuses
-// if the failed thread is no longer the one support edited, and its
-// ExecutionRedriven history event notes "inputChanged": true with the
-// thread and state.
-package console
+// Actions go through Executions: the local engine (local/console
+// EngineExecutions, whose Resend replaces the failed thread's data and
+// redrives in one step) or Step Functions (functions/console, where Resend
+// is not offered). Their errors are *posluha.Error values named like Step
+// Functions' errors, answered by name.
+package support
 
 import (
 	"context"
@@ -58,11 +65,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
+	"path"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,7 +79,6 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/posluha/posluha"
-	"github.com/posluha/posluha/local/engine"
 )
 
 // Verifier checks a bearer token ("Bearer <jwt>") and returns its claims;
@@ -98,8 +105,10 @@ type Deps struct {
 	// Diagram returns a service's BPMN with diagram interchange; nil
 	// shows counts without a diagram.
 	Diagram func(ctx context.Context, service string) ([]byte, error)
-	// NodeModules is where bpmn-js is (its dist/ is served as assets).
-	NodeModules string
+	// BPMNJS is the directory of bpmn-js's dist files (node_modules/bpmn-js/dist
+	// locally, next to the bootstrap in the console Lambda), served under
+	// /console/assets/bpmn-js/; "" shows counts without the diagram.
+	BPMNJS string
 	// Sync, when set, waits until the bus delivered what was saved so far
 	// (an action's answer then shows its effect).
 	Sync func(ctx context.Context) error
@@ -244,30 +253,29 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-// stepFunctionsStatus answers the Step Functions error codes the AWS
-// adapter (functions/internal/executions) names its *posluha.Error values
-// with; other names are internal errors.
+// stepFunctionsStatus answers the Step Functions error names the
+// executions adapters (local/console.EngineExecutions,
+// functions/internal/executions) give their *posluha.Error values, and the
+// console's own InvalidExecutionInput; other names are internal errors.
 var stepFunctionsStatus = map[string]int{
-	"ExecutionDoesNotExist": http.StatusNotFound, "ExecutionNotRedrivable": http.StatusConflict,
-	"InvalidArn": http.StatusBadRequest, "ExecutionLimitExceeded": http.StatusTooManyRequests,
-	"ThrottlingException": http.StatusTooManyRequests, "NotSupported": http.StatusNotImplemented,
+	"ExecutionDoesNotExist": http.StatusNotFound, "StateMachineDoesNotExist": http.StatusNotFound,
+	"ExecutionNotRedrivable": http.StatusConflict, "ExecutionAlreadyExists": http.StatusConflict,
+	"InvalidExecutionInput": http.StatusBadRequest, "InvalidOutput": http.StatusBadRequest,
+	"InvalidArn": http.StatusBadRequest, "ValidationException": http.StatusBadRequest,
+	"ExecutionLimitExceeded": http.StatusTooManyRequests, "ThrottlingException": http.StatusTooManyRequests,
+	"NotSupported": http.StatusNotImplemented,
 }
 
-// fail answers an error: engine API errors by their code, the rest 500
-// without detail (logged).
+// invalidInput is a 400 for data support sent.
+func invalidInput(msg string) error {
+	return &posluha.Error{Name: "InvalidExecutionInput", Message: msg}
+}
+
+// fail answers an error: named Step Functions errors by their name, the
+// rest 500 without detail (logged).
 func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var ae *engine.APIError
 	var pe *posluha.Error
 	switch {
-	case errors.As(err, &ae):
-		status := map[string]int{
-			"ExecutionDoesNotExist": http.StatusNotFound, "ExecutionNotRedrivable": http.StatusConflict,
-			"InvalidExecutionInput": http.StatusBadRequest, "InvalidOutput": http.StatusBadRequest,
-		}[ae.Code]
-		if status == 0 {
-			status = http.StatusConflict
-		}
-		problem(w, status, ae.Code, ae.Message)
 	case errors.Is(err, ErrNotFound):
 		problem(w, http.StatusNotFound, "Application.NotFound", err.Error())
 	case errors.As(err, &pe) && stepFunctionsStatus[pe.Name] != 0:
@@ -303,16 +311,21 @@ func (c *Console) assets(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if lib, ok := strings.CutPrefix(rel, "bpmn-js/"); ok {
-		if c.d.NodeModules == "" {
-			problem(w, http.StatusNotFound, "Not Found", "bpmn-js is not installed (npm ci)")
+		if c.d.BPMNJS == "" {
+			problem(w, http.StatusNotFound, "Not Found", "bpmn-js is not installed (npm ci locally, make lambdas for AWS)")
+			return
+		}
+		// Files only (every one in dist has an extension): no listings.
+		if !fs.ValidPath(lib) || path.Ext(lib) == "" {
+			problem(w, http.StatusNotFound, "Not Found", "")
 			return
 		}
 		w.Header().Set("Cache-Control", "public, max-age=3600")
-		http.ServeFile(w, r, filepath.Join(c.d.NodeModules, "bpmn-js", "dist", filepath.FromSlash(lib)))
+		http.ServeFileFS(w, r, os.DirFS(c.d.BPMNJS), lib)
 		return
 	}
 	types := map[string]string{".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
-	ctype, ok := types[filepath.Ext(rel)]
+	ctype, ok := types[path.Ext(rel)]
 	if !ok {
 		problem(w, http.StatusNotFound, "Not Found", "")
 		return
@@ -521,7 +534,7 @@ func (c *Console) stuck(w http.ResponseWriter, r *http.Request, _ Staff) {
 		}
 	}
 	all := &Page{Apps: []*App{}}
-	limit := clampLimit(limitOf(r))
+	limit := ClampLimit(limitOf(r))
 	for _, n := range names {
 		p, err := c.d.Projection.Stuck(r.Context(), n, c.d.Now().Add(-age), limit-len(all.Apps), "")
 		if err != nil {
@@ -587,7 +600,7 @@ func (c *Console) application(w http.ResponseWriter, r *http.Request, who Staff)
 		return
 	}
 	d := detail{App: a}
-	if a.failed() || a.Status == "ABORTED" {
+	if a.Failed() || a.Status == "ABORTED" {
 		if sd, err := c.d.Executions.FailedData(r.Context(), a.ExecutionARN); err == nil {
 			d.StepData = sd
 		}
@@ -732,7 +745,7 @@ func (c *Console) redrive(w http.ResponseWriter, r *http.Request, who Staff) {
 func (c *Console) cancel(w http.ResponseWriter, r *http.Request, who Staff) {
 	c.act(w, r, who, ActionCancel, func(a *App, b *actionBody) (any, any, error) {
 		if strings.TrimSpace(b.Reason) == "" {
-			return nil, nil, &engine.APIError{Code: "InvalidExecutionInput", Message: "a reason is required to cancel"}
+			return nil, nil, invalidInput("a reason is required to cancel")
 		}
 		if err := c.d.Executions.Stop(r.Context(), a.ExecutionARN, "Support.Cancelled", b.Reason); err != nil {
 			return nil, nil, err
@@ -746,14 +759,14 @@ func (c *Console) cancel(w http.ResponseWriter, r *http.Request, who Staff) {
 func (c *Console) resend(w http.ResponseWriter, r *http.Request, who Staff) {
 	c.act(w, r, who, ActionResend, func(a *App, b *actionBody) (any, any, error) {
 		if !json.Valid(b.Input) {
-			return nil, nil, &engine.APIError{Code: "InvalidExecutionInput", Message: "input is not valid JSON"}
+			return nil, nil, invalidInput("input is not valid JSON")
 		}
 		if len(b.Variables) == 0 {
 			b.Variables = json.RawMessage(`{}`)
 		}
 		var obj map[string]json.RawMessage
 		if json.Unmarshal(b.Variables, &obj) != nil {
-			return nil, nil, &engine.APIError{Code: "InvalidExecutionInput", Message: "variables must be a JSON object"}
+			return nil, nil, invalidInput("variables must be a JSON object")
 		}
 		old, err := c.d.Executions.FailedData(r.Context(), a.ExecutionARN)
 		if err != nil {

@@ -1,4 +1,4 @@
-package console
+package support
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/posluha/posluha/local/bus"
+	"github.com/aws/aws-lambda-go/events"
 )
 
 // DynamoClient is the part of the DynamoDB API the console's stores use;
@@ -122,7 +122,7 @@ func appItem(a *App, ver int64) (map[string]types.AttributeValue, error) {
 	}
 	it := appKey(a.ID)
 	it["doc"], it["ver"] = avS(string(doc)), avN(ver)
-	if a.failed() {
+	if a.Failed() {
 		it["fpk"], it["fsk"] = avS(a.Service+"#"+a.Status), avS(tkey(a.Stopped)+"#"+a.ID)
 	}
 	if a.Status == "RUNNING" {
@@ -165,9 +165,9 @@ func (p *DynamoProjection) getApp(ctx context.Context, id string) (*App, int64, 
 const maxApplyAttempts = 8
 
 // Apply implements Store: each event in its own transaction, in order.
-func (p *DynamoProjection) Apply(ctx context.Context, events []bus.Event) error {
-	for _, e := range events {
-		ch, ok := changeOf(e)
+func (p *DynamoProjection) Apply(ctx context.Context, evs []events.CloudWatchEvent) error {
+	for _, e := range evs {
+		ch, ok := ChangeOf(e)
 		if !ok {
 			continue
 		}
@@ -178,13 +178,13 @@ func (p *DynamoProjection) Apply(ctx context.Context, events []bus.Event) error 
 	return nil
 }
 
-func (p *DynamoProjection) applyOne(ctx context.Context, ch change) error {
+func (p *DynamoProjection) applyOne(ctx context.Context, ch Change) error {
 	for attempt := 0; ; attempt++ {
-		prev, ver, err := p.getApp(ctx, ch.id)
+		prev, ver, err := p.getApp(ctx, ch.ID)
 		if err != nil {
 			return err
 		}
-		next, bumps := ch.fold(prev)
+		next, bumps := ch.Fold(prev)
 		if next == nil {
 			return nil
 		}
@@ -199,7 +199,7 @@ func (p *DynamoProjection) applyOne(ctx context.Context, ch change) error {
 			continue // another writer moved the record: fold again on what it wrote
 		}
 		if err != nil {
-			return fmt.Errorf("write application %s: %w", ch.id, err)
+			return fmt.Errorf("write application %s: %w", ch.ID, err)
 		}
 		return nil
 	}
@@ -208,7 +208,7 @@ func (p *DynamoProjection) applyOne(ctx context.Context, ch change) error {
 // writes are the transaction that moves prev to next: the record (only if
 // it is still at version ver), the step items and counters that changed,
 // the minute counts.
-func (p *DynamoProjection) writes(prev, next *App, ver int64, bumps []bump) ([]types.TransactWriteItem, error) {
+func (p *DynamoProjection) writes(prev, next *App, ver int64, bumps []Bump) ([]types.TransactWriteItem, error) {
 	it, err := appItem(next, ver+1)
 	if err != nil {
 		return nil, err
@@ -235,7 +235,7 @@ func (p *DynamoProjection) writes(prev, next *App, ver int64, bumps []bump) ([]t
 			out = append(out, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(p.Table), Item: itemKey(k, next.ID)}})
 		}
 	}
-	oldC, newC := counters(prev), counters(next)
+	oldC, newC := Counters(prev), Counters(next)
 	for _, c := range oldC {
 		if !slices.Contains(newC, c) {
 			out = append(out, p.add(c, -1))
@@ -248,9 +248,9 @@ func (p *DynamoProjection) writes(prev, next *App, ver int64, bumps []bump) ([]t
 	}
 	for _, b := range bumps {
 		out = append(out, types.TransactWriteItem{Update: &types.Update{TableName: aws.String(p.Table),
-			Key:                       itemKey("MIN#"+b.service, fmt.Sprintf("%012d", b.at.Unix()/60)),
+			Key:                       itemKey("MIN#"+b.Service, fmt.Sprintf("%012d", b.At.Unix()/60)),
 			UpdateExpression:          aws.String("ADD #k :one"),
-			ExpressionAttributeNames:  map[string]string{"#k": b.kind},
+			ExpressionAttributeNames:  map[string]string{"#k": b.Kind},
 			ExpressionAttributeValues: map[string]types.AttributeValue{":one": avN(1)}}})
 	}
 	return out, nil
@@ -269,7 +269,7 @@ func runningSteps(a *App) []string {
 	return out
 }
 
-// add is a counter delta; c is a counters() key (kind 0 service 0 name).
+// add is a counter delta; c is a Counters() key (kind 0 service 0 name).
 func (p *DynamoProjection) add(c string, d int64) types.TransactWriteItem {
 	pk, sk := counterKey(c)
 	return types.TransactWriteItem{Update: &types.Update{TableName: aws.String(p.Table), Key: itemKey(pk, sk),
@@ -373,7 +373,7 @@ func (p *DynamoProjection) Stats(ctx context.Context, service string, now time.T
 	}
 	for _, it := range items {
 		m, _ := strconv.ParseInt(str(it, "sk"), 10, 64)
-		st.Minutes = append(st.Minutes, Minute{Time: time.Unix(m*60, 0).UTC(), Started: num(it, kindStarted), Completed: num(it, kindCompleted), Failed: num(it, kindFailed)})
+		st.Minutes = append(st.Minutes, Minute{Time: time.Unix(m*60, 0).UTC(), Started: num(it, KindStarted), Completed: num(it, KindCompleted), Failed: num(it, KindFailed)})
 	}
 	return st, nil
 }
@@ -420,7 +420,7 @@ func sortKeyOf(a *App, sortKey string) string {
 // Failed implements Store. Across services it merges each service's
 // FAILED and TIMED_OUT runs of the failed index.
 func (p *DynamoProjection) Failed(ctx context.Context, service string, limit int, after string) (*Page, error) {
-	limit = clampLimit(limit)
+	limit = ClampLimit(limit)
 	parts := []string{service + "#FAILED"}
 	if service == "" {
 		names, err := p.Services(ctx)
@@ -471,7 +471,7 @@ func (p *DynamoProjection) Failed(ctx context.Context, service string, limit int
 
 // Stuck implements Store.
 func (p *DynamoProjection) Stuck(ctx context.Context, service string, cutoff time.Time, limit int, after string) (*Page, error) {
-	limit = clampLimit(limit)
+	limit = ClampLimit(limit)
 	hi := tkey(cutoff)
 	in := &dynamodb.QueryInput{IndexName: aws.String(gsiRunning), KeyConditionExpression: aws.String("rpk = :p AND rsk < :hi"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":p": avS(service), ":hi": avS(hi)}}
@@ -492,7 +492,7 @@ func (p *DynamoProjection) Stuck(ctx context.Context, service string, cutoff tim
 
 // ByCitizen implements Store.
 func (p *DynamoProjection) ByCitizen(ctx context.Context, citizen string, limit int, after string) (*Page, error) {
-	limit = clampLimit(limit)
+	limit = ClampLimit(limit)
 	if citizen == "" {
 		return &Page{Apps: []*App{}}, nil
 	}
@@ -512,7 +512,7 @@ func (p *DynamoProjection) ByCitizen(ctx context.Context, citizen string, limit 
 // AtStep implements Store: the step's items, then the records in one
 // BatchGetItem per 100.
 func (p *DynamoProjection) AtStep(ctx context.Context, service, step string, limit int, after string) (*Page, error) {
-	limit = clampLimit(limit)
+	limit = ClampLimit(limit)
 	in := &dynamodb.QueryInput{TableName: aws.String(p.Table), KeyConditionExpression: aws.String("pk = :p"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":p": avS(stepPK(service, step))}, Limit: aws.Int32(int32(limit + 1))}
 	if after != "" {
@@ -620,7 +620,7 @@ func (p *DynamoProjection) Load(ctx context.Context, apps []*App) error {
 		for _, k := range runningSteps(a) {
 			puts = append(puts, types.WriteRequest{PutRequest: &types.PutRequest{Item: itemKey(k, a.ID)}})
 		}
-		for _, c := range counters(a) {
+		for _, c := range Counters(a) {
 			counts[c]++
 		}
 		if !services[a.Service] {

@@ -1,16 +1,16 @@
-package console
+package support
 
 import (
 	"context"
 	"time"
 
-	"github.com/posluha/posluha/local/bus"
+	"github.com/aws/aws-lambda-go/events"
 )
 
 // Store is the projection the console reads: applications by id and the
-// indexed lists and counters its pages show. Projection (bbolt, the local
-// stack) and DynamoProjection (AWS) implement it; both run the same
-// conformance suite (storetest_test.go).
+// indexed lists and counters its pages show. local/console.Projection
+// (bbolt, the local stack) and DynamoProjection (AWS) implement it; both
+// run the same conformance suite (local/console/storetest_test.go).
 //
 // Lists return pages in a fixed order with an opaque cursor (Page.Next) to
 // pass back as after; limit is clamped to 1..500 (50 when out of range).
@@ -18,8 +18,9 @@ type Store interface {
 	// Apply folds status bus events in. It is idempotent and order-safe
 	// per application: an event whose Sequence the record has seen is
 	// skipped, so redelivery and replay change nothing. Unreadable events
-	// are skipped; only storage errors fail. It is a bus.Handler.
-	Apply(ctx context.Context, events []bus.Event) error
+	// are skipped; only storage errors fail. Its signature is the local
+	// bus's handler's.
+	Apply(ctx context.Context, events []events.CloudWatchEvent) error
 	// Get returns one application. Errors: ErrNotFound.
 	Get(ctx context.Context, id string) (*App, error)
 	// Services lists the services seen, sorted.
@@ -43,10 +44,8 @@ type Store interface {
 	StepCounts(ctx context.Context) (map[string]map[string]int64, error)
 }
 
-var _ Store = (*Projection)(nil)
-
 // AuditLog is the append-only record of what support saw and did: the
-// local file (Audit) or a DynamoDB table (DynamoAudit).
+// local file (local/console.Audit) or a DynamoDB table (DynamoAudit).
 type AuditLog interface {
 	// Append records e (Seq, Prev and Hash are filled in) durably before
 	// it returns.
@@ -55,5 +54,3 @@ type AuditLog interface {
 	// first, at most limit (limit <= 0: all).
 	List(ctx context.Context, applicationID string, limit int) ([]Entry, error)
 }
-
-var _ AuditLog = (*Audit)(nil)
