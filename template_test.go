@@ -20,6 +20,7 @@ import (
 	"github.com/awslabs/goformation/v7/cloudformation/events"
 	"github.com/awslabs/goformation/v7/intrinsics"
 
+	"github.com/posluha/posluha"
 	"github.com/posluha/posluha/functions/console/support"
 )
 
@@ -381,4 +382,49 @@ func mustRule(t *testing.T, tmpl *cloudformation.Template, name string) *events.
 		t.Fatal(err)
 	}
 	return r
+}
+
+// TestTemplateStepEvents checks that the four task functions put step
+// events in AWS: STEP_EVENTS set to the default bus (where the
+// StepEventsRule listens) and events:PutEvents on that bus only; no other
+// function puts them, and the rule matches what the emitter puts.
+func TestTemplateStepEvents(t *testing.T) {
+	const (
+		env    = "STEP_EVENTS: default\n"
+		policy = "Action: [events:PutEvents]\n              Resource: !Sub \"arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default\""
+	)
+	tasks := []string{"RegistryReadFunction", "EventWriteFunction", "SignFunction", "PdfGenFunction"}
+	for _, fn := range tasks {
+		res := rawResource(t, fn)
+		if res == "" {
+			t.Errorf("%s: not in the template", fn)
+			continue
+		}
+		if !strings.Contains(res, env) {
+			t.Errorf("%s: environment lacks %s", fn, strings.TrimSpace(env))
+		}
+		if strings.Count(res, policy) != 1 {
+			t.Errorf("%s: want one statement allowing events:PutEvents on the default bus", fn)
+		}
+	}
+	raw, err := os.ReadFile("template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(raw)
+	if n := strings.Count(text, "STEP_EVENTS:"); n != len(tasks) {
+		t.Errorf("STEP_EVENTS is set %d times, want once per task function (%d)", n, len(tasks))
+	}
+	if n := strings.Count(text, "events:PutEvents"); n != len(tasks) {
+		t.Errorf("events:PutEvents is granted %d times, want once per task function (%d)", n, len(tasks))
+	}
+	rule := rawResource(t, "StepEventsRule")
+	if strings.Contains(rule, "EventBusName") {
+		t.Errorf("StepEventsRule is not on the default bus the functions put to")
+	}
+	for _, w := range []string{"source: [" + posluha.SourcePosluha + "]", "detail-type: [" + posluha.DetailTypeStepChanged + "]"} {
+		if !strings.Contains(rule, w) {
+			t.Errorf("StepEventsRule lacks %s", w)
+		}
+	}
 }
