@@ -65,6 +65,7 @@ import (
 	"github.com/posluha/posluha/functions/internal/connector"
 	"github.com/posluha/posluha/functions/internal/dynamo"
 	"github.com/posluha/posluha/functions/internal/lambdaerr"
+	"github.com/posluha/posluha/functions/internal/stepevents"
 	"github.com/posluha/posluha/query/value"
 )
 
@@ -144,6 +145,9 @@ type Deps struct {
 	// Now is the clock of status changes and notifications; time.Now when
 	// nil.
 	Now func() time.Time
+	// Steps reports the step of each task to the console's projection
+	// (stepevents.FromEnv: STEP_EVENTS, AWS only); nil: off.
+	Steps stepevents.Notifier
 }
 
 // Handler handles event.write tasks.
@@ -197,6 +201,7 @@ func (h *Handler) Handle(ctx context.Context, req posluha.TaskRequest) (json.Raw
 	if req.Action == "" && req.Connector != "" {
 		req.Action = posluha.ActionWrite // an event.write task that names only its connector
 	}
+	stepevents.Enter(ctx, h.d.Steps, h.d.Log, &req)
 	start := h.d.Now()
 	var out json.RawMessage
 	var err error

@@ -15,6 +15,7 @@ import (
 	"github.com/posluha/posluha/connectors"
 	"github.com/posluha/posluha/functions/internal/connector"
 	"github.com/posluha/posluha/functions/internal/dynamo"
+	"github.com/posluha/posluha/functions/internal/stepevents"
 )
 
 // ConnectorOutbox sends notifications through a write connector of the
@@ -78,6 +79,7 @@ func WireDeps(ctx context.Context, cfg aws.Config, log *slog.Logger, getenv func
 		Connectors:    set,
 		SFN:           NewStepFunctions(sfn.NewFromConfig(cfg)),
 		Log:           log,
+		Steps:         stepevents.FromEnv(cfg, getenv),
 	}
 	switch id := getenv("POSLUHA_OUTBOX_CONNECTOR"); id {
 	case "none":

@@ -36,6 +36,7 @@ import (
 	"github.com/posluha/posluha"
 	"github.com/posluha/posluha/functions/internal/blob"
 	"github.com/posluha/posluha/functions/internal/lambdaerr"
+	"github.com/posluha/posluha/functions/internal/stepevents"
 	"github.com/posluha/posluha/functions/sign/cms"
 )
 
@@ -66,6 +67,9 @@ type Deps struct {
 	VerifyURL string
 	Log       *slog.Logger
 	Now       func() time.Time
+	// Steps reports the step of each task to the console's projection
+	// (stepevents.FromEnv: STEP_EVENTS, AWS only); nil: off.
+	Steps stepevents.Notifier
 }
 
 // Handler is the pdfgen function.
@@ -133,6 +137,7 @@ func (h *Handler) Handle(ctx context.Context, req posluha.TaskRequest) (Output, 
 	if err := req.Validate(); err != nil {
 		return Output{}, err
 	}
+	stepevents.Enter(ctx, h.d.Steps, h.d.Log, &req)
 	id, _ := req.Arguments["template"].(string)
 	if id == "" {
 		return Output{}, posluha.Errorf(posluha.ErrTaskInvalid, "arguments.template (task header) is required")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/posluha/posluha/functions/internal/blob"
 	"github.com/posluha/posluha/functions/internal/kms"
+	"github.com/posluha/posluha/functions/internal/stepevents"
 	"github.com/posluha/posluha/functions/sign"
 	"github.com/posluha/posluha/functions/sign/cms"
 	"github.com/posluha/posluha/statemachines"
@@ -56,5 +57,6 @@ func WireConfig(ctx context.Context, cfg aws.Config, log *slog.Logger, getenv fu
 	if verifyURL == "" {
 		verifyURL = "http://127.0.0.1:8080/verify/"
 	}
-	return New(Deps{Templates: templates, Blobs: blobs, Seal: seal, Verifier: cms.NewVerifier(roots), VerifyURL: verifyURL, Log: log}), nil
+	return New(Deps{Templates: templates, Blobs: blobs, Seal: seal, Verifier: cms.NewVerifier(roots), VerifyURL: verifyURL, Log: log,
+		Steps: stepevents.FromEnv(cfg, getenv)}), nil
 }

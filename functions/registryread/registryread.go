@@ -22,6 +22,7 @@ import (
 	"github.com/posluha/posluha/functions/internal/connector"
 	"github.com/posluha/posluha/functions/internal/dynamo"
 	"github.com/posluha/posluha/functions/internal/lambdaerr"
+	"github.com/posluha/posluha/functions/internal/stepevents"
 	"github.com/posluha/posluha/query/value"
 )
 
@@ -46,6 +47,9 @@ type Deps struct {
 	Now func() time.Time
 	// Principal names who reads in audit records (the function's identity).
 	Principal string
+	// Steps reports the step of each task to the console's projection
+	// (stepevents.FromEnv: STEP_EVENTS, AWS only); nil: off.
+	Steps stepevents.Notifier
 }
 
 // Handler handles registry.read tasks.
@@ -91,6 +95,7 @@ func (h *Handler) Handle(ctx context.Context, req posluha.TaskRequest) (json.Raw
 		// outages; the reader only reads.
 		return nil, posluha.Errorf(posluha.ErrTaskInvalid, "connector %q writes: use an event.write task", req.Connector)
 	}
+	stepevents.Enter(ctx, h.d.Steps, h.d.Log, &req)
 	start := h.d.Now()
 	res, callErr := h.d.Connectors.Call(ctx, req.Connector, connector.Args{
 		ApplicationID: req.ApplicationID, Service: req.Service, Step: req.Step, Arguments: req.Arguments,
@@ -165,5 +170,6 @@ func Wire(ctx context.Context, cfg aws.Config, log *slog.Logger, getenv func(str
 		audit.Retention = time.Duration(days) * 24 * time.Hour
 	}
 	principal := getenv("AWS_LAMBDA_FUNCTION_NAME")
-	return New(Deps{Connectors: set, Audit: &DynamoAudit{Table: audit}, Log: log, Principal: principal}), nil
+	return New(Deps{Connectors: set, Audit: &DynamoAudit{Table: audit}, Log: log, Principal: principal,
+		Steps: stepevents.FromEnv(cfg, getenv)}), nil
 }

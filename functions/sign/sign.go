@@ -38,6 +38,7 @@ import (
 	"github.com/posluha/posluha"
 	"github.com/posluha/posluha/functions/internal/blob"
 	"github.com/posluha/posluha/functions/internal/lambdaerr"
+	"github.com/posluha/posluha/functions/internal/stepevents"
 	"github.com/posluha/posluha/functions/sign/cms"
 )
 
@@ -76,6 +77,9 @@ type Deps struct {
 	Deeplink string
 	// Skew tolerated between the phone's clock and ours; zero means 5 min.
 	Skew time.Duration
+	// Steps reports the step of each task to the console's projection
+	// (stepevents.FromEnv: STEP_EVENTS, AWS only); nil: off.
+	Steps stepevents.Notifier
 }
 
 // Handler is the sign function.
@@ -141,6 +145,7 @@ func (h *Handler) Handle(ctx context.Context, req posluha.TaskRequest) (Opened, 
 	if req.TaskToken == "" {
 		return Opened{}, posluha.Errorf(posluha.ErrTaskInvalid, "document.sign must be a waitForTaskToken task (no taskToken)")
 	}
+	stepevents.Enter(ctx, h.d.Steps, h.d.Log, &req)
 	signer, _ := req.Arguments["signer"].(string)
 	if !taxNumber.MatchString(signer) {
 		return Opened{}, posluha.Errorf(posluha.ErrTaskInvalid, "arguments.signer: want a 10-digit tax number")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/posluha/posluha"
 	"github.com/posluha/posluha/functions/internal/blob"
+	"github.com/posluha/posluha/functions/internal/stepevents"
 	"github.com/posluha/posluha/functions/sign/cms"
 )
 
@@ -142,5 +143,6 @@ func WireDeps(_ context.Context, cfg aws.Config, log *slog.Logger, getenv func(s
 	return Deps{
 		Store: store, Blobs: blobs, Tasks: SFN{API: sfn.NewFromConfig(cfg)},
 		Verifier: verifier, Log: log, Deeplink: getenv("SIGN_DEEPLINK"),
+		Steps: stepevents.FromEnv(cfg, getenv),
 	}, nil
 }

@@ -5,20 +5,28 @@
 // derives these events from the engine's saves (local/bus), in AWS each
 // task Lambda puts one when it starts working on a step.
 //
-// The detail is local/bus.StepDetail's JSON (a test keeps them equal);
-// this package does not import it, so that task Lambdas do not link the
-// local stack. What a Lambda cannot know is left out: the ASL state name
-// and engine thread, and the other branches of a Parallel (Steps is the
-// one step).
+// The detail is posluha.StepChangedDetail, the contract the local bus and
+// the console's projection share. What a Lambda cannot know is left out:
+// the ASL state name and engine thread, and the other branches of a
+// Parallel (Steps is the one step).
 //
-// A failed put is logged by the caller and otherwise ignored: the status
-// record is the application's truth, the step view is a projection.
+// # The hook
+//
+// Each task handler's Deps has a Steps Notifier, set by its Wire from
+// FromEnv (env STEP_EVENTS) and nil otherwise, and its Handle calls Enter
+// once the request is valid, before the task's work. The local stack never
+// sets STEP_EVENTS: its bus derives the same events from the engine's
+// saves, and a second source would only reorder them.
+//
+// A failed put is logged and otherwise ignored (Enter): the status record
+// is the application's truth, the step view is a projection.
 package stepevents
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -27,29 +35,6 @@ import (
 
 	"github.com/posluha/posluha"
 )
-
-// Source and DetailType of the events (local/bus.SourcePosluha and
-// DetailTypeStep).
-const (
-	Source     = "posluha"
-	DetailType = "Posluha Step Changed"
-)
-
-// Detail is the event's detail.
-type Detail struct {
-	ApplicationID string    `json:"applicationId"`
-	Service       string    `json:"service"`
-	ExecutionARN  string    `json:"executionArn"`
-	Step          string    `json:"step"`
-	State         string    `json:"state"`
-	Status        string    `json:"status"`
-	Thread        string    `json:"thread"`
-	Steps         []string  `json:"steps"`
-	Time          time.Time `json:"time"`
-	// Sequence is the time in Unix nanoseconds: the console orders an
-	// application's step events by it (see local/console awsSequence).
-	Sequence int64 `json:"sequence"`
-}
 
 // PutEventsAPI is the part of the EventBridge API the emitter uses.
 type PutEventsAPI interface {
@@ -70,14 +55,17 @@ func (e *Emitter) Entered(ctx context.Context, req *posluha.TaskRequest) error {
 		now = e.Now
 	}
 	t := now().UTC()
-	d := Detail{ApplicationID: req.ApplicationID, Service: req.Service, Step: req.Step, Status: "ENTERED",
-		Steps: []string{req.Step}, Time: t, Sequence: t.UnixNano()}
+	// Sequence is the time in Unix nanoseconds: the console orders an
+	// application's step events by it and its status events by their
+	// dates, so a terminal status hides the step events before it.
+	d := posluha.StepChangedDetail{ApplicationID: req.ApplicationID, Service: req.Service, Step: req.Step,
+		Status: posluha.StepEntered, Steps: []string{req.Step}, Time: t, Sequence: t.UnixNano()}
 	b, err := json.Marshal(d)
 	if err != nil {
 		return fmt.Errorf("encode step event: %w", err)
 	}
 	in := &eventbridge.PutEventsInput{Entries: []types.PutEventsRequestEntry{{
-		Source: aws.String(Source), DetailType: aws.String(DetailType), Detail: aws.String(string(b)), Time: aws.Time(t)}}}
+		Source: aws.String(posluha.SourcePosluha), DetailType: aws.String(posluha.DetailTypeStepChanged), Detail: aws.String(string(b)), Time: aws.Time(t)}}}
 	if e.Bus != "" {
 		in.Entries[0].EventBusName = aws.String(e.Bus)
 	}
@@ -90,4 +78,42 @@ func (e *Emitter) Entered(ctx context.Context, req *posluha.TaskRequest) error {
 			aws.ToString(out.Entries[0].ErrorCode), aws.ToString(out.Entries[0].ErrorMessage))
 	}
 	return nil
+}
+
+// Notifier reports that an application's execution is at a task's step;
+// *Emitter is one.
+type Notifier interface {
+	Entered(ctx context.Context, req *posluha.TaskRequest) error
+}
+
+var _ Notifier = (*Emitter)(nil)
+
+// Enter is the task handlers' hook: it reports req's step through n (nil:
+// step events are off) and logs a failure without failing the task.
+func Enter(ctx context.Context, n Notifier, log *slog.Logger, req *posluha.TaskRequest) {
+	if n == nil {
+		return
+	}
+	if err := n.Entered(ctx, req); err != nil {
+		if log == nil {
+			log = slog.Default()
+		}
+		log.WarnContext(ctx, "step event not put", "applicationId", req.ApplicationID, "service", req.Service,
+			"step", req.Step, "err", err)
+	}
+}
+
+// FromEnv returns the notifier STEP_EVENTS asks for: nil when it is unset,
+// else an Emitter on the EventBridge bus it names ("default": the
+// account's default bus, where Step Functions sends its status changes).
+func FromEnv(cfg aws.Config, getenv func(string) string) Notifier {
+	name := getenv("STEP_EVENTS")
+	if name == "" {
+		return nil
+	}
+	e := &Emitter{Client: eventbridge.NewFromConfig(cfg)}
+	if name != "default" {
+		e.Bus = name
+	}
+	return e
 }
