@@ -23,6 +23,11 @@ import (
 // process's own, with the registry endpoints defaulting to the simulator
 // this stack runs (the way SAM passes Environment.Variables to a Lambda).
 func (s *Stack) functionEnv(name string) string {
+	if name == "STEP_EVENTS" {
+		// The bus derives step events from the engine's saves; the task
+		// functions must not put a second, differently ordered copy.
+		return ""
+	}
 	if v := s.cfg.Getenv(name); v != "" {
 		return v
 	}
