@@ -29,6 +29,11 @@ type Applications interface {
 	// stays submitted; the dispatcher's sweeper finds it here. The query
 	// costs the number of such applications, not the table's size.
 	ListSubmitted(ctx context.Context, before time.Time, limit int) ([]*Application, error)
+	// MarkStarted records that the application's execution exists, so
+	// that ListSubmitted no longer returns it while its process has not
+	// changed its status yet (a payout stays submitted until it is paid).
+	// The status is left alone. Errors: Application.NotFound.
+	MarkStarted(ctx context.Context, id string) error
 }
 
 // Move changes a's status, appending to its history. A repeated move to the

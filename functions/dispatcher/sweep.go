@@ -85,6 +85,14 @@ func (h *Handler) Sweep(ctx context.Context, o SweepOptions) (SweepResult, error
 			defer func() { <-sem; wg.Done() }()
 			err := h.start(ctx, a.ID, a.Service, sweptInput(a))
 			log := h.d.Log.With("applicationId", a.ID, "service", a.Service, "step", "sweep")
+			if err == nil || errors.Is(err, ErrExists) {
+				// Out of the sweep from now on: a long process that keeps
+				// the application submitted must not fill every sweep and
+				// hide a younger application that really has no execution.
+				if merr := h.d.Applications.MarkStarted(ctx, a.ID); merr != nil {
+					log.WarnContext(ctx, "mark swept application started", "err", merr)
+				}
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			switch {

@@ -298,6 +298,9 @@ func (s *Applications) Update(ctx context.Context, id string, f func(*posluha.Ap
 				av[k] = v // someone else's attribute (a retention TTL): keep it
 			}
 		}
+		if _, started := raw[attrStarted]; started {
+			delete(av, attrSubmittedShard) // MarkStarted took it out of the sweep
+		}
 		if reflect.DeepEqual(av, raw) {
 			return a, nil
 		}

@@ -24,7 +24,10 @@
 //	               from the id), range created; only applications in
 //	               status submitted carry submittedShard, so the index holds
 //	               just those (the dispatcher's sweeper lists them with one
-//	               Query per shard).
+//	               Query per shard). MarkStarted sets started = true and
+//	               removes submittedShard for good (Update keeps it out), so
+//	               an application whose execution runs leaves the index
+//	               even while its process keeps it submitted.
 //	notifications  hash id (applicationId/step: one notification per step)
 //	               GSI byCitizen: hash citizen, range time (same format)
 //	awaits         hash key (the correlation key)

@@ -72,6 +72,7 @@ func utcApp(a *posluha.Application) *posluha.Application {
 type memApp struct {
 	a       *posluha.Application
 	oneOpen bool
+	started bool // MarkStarted
 }
 
 // MemoryApplications implements posluha.Applications in memory.

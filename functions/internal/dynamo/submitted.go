@@ -107,12 +107,63 @@ func oldest(apps []*posluha.Application, n int) []*posluha.Application {
 	return apps
 }
 
+// attrStarted marks an application whose execution exists (MarkStarted).
+// Update keeps it like any attribute it does not own.
+const attrStarted = "started"
+
+// MarkStarted implements posluha.Applications: the item gets started =
+// true and loses its key of the submitted index, on condition that its
+// version is the one read (retried like Update).
+func (s *Applications) MarkStarted(ctx context.Context, id string) error {
+	for try := 0; try < updateTries; try++ {
+		_, _, raw, err := s.get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if _, done := raw[attrStarted]; done {
+			return nil
+		}
+		item := make(map[string]types.AttributeValue, len(raw)+1)
+		for k, v := range raw {
+			item[k] = v
+		}
+		item[attrStarted] = &types.AttributeValueMemberBOOL{Value: true}
+		delete(item, attrSubmittedShard)
+		_, err = s.c.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName: aws.String(s.table), Item: item,
+			ConditionExpression:       aws.String("#v = :v"),
+			ExpressionAttributeNames:  map[string]string{"#v": "version"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": raw["version"]},
+		})
+		if conditionFailed(err) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("mark application %s started: %w", id, err)
+		}
+		return nil
+	}
+	return posluha.Errorf(posluha.ErrApplicationConflict, "application %s keeps changing; try again", id)
+}
+
+// MarkStarted implements posluha.Applications.
+func (s *MemoryApplications) MarkStarted(_ context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.apps[id]
+	if !ok {
+		return posluha.Errorf(posluha.ErrApplicationNotFound, "application %s not found", id)
+	}
+	m.started = true
+	return nil
+}
+
 // ListSubmitted implements posluha.Applications.
 func (s *MemoryApplications) ListSubmitted(_ context.Context, before time.Time, limit int) ([]*posluha.Application, error) {
 	s.mu.Lock()
 	var all []*posluha.Application
 	for _, m := range s.apps {
-		if m.a.Status == posluha.StatusSubmitted && m.a.Created.Before(before) {
+		if m.a.Status == posluha.StatusSubmitted && !m.started && m.a.Created.Before(before) {
 			all = append(all, clone(m.a))
 		}
 	}

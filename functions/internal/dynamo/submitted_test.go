@@ -75,6 +75,30 @@ func TestListSubmittedConformance(t *testing.T) {
 		if got, err := s.apps.ListSubmitted(ctx, t0, 10); err != nil || len(got) != 0 {
 			t.Errorf("before the first = %v, %v; want none", ids(got), err)
 		}
+		// Marked started, an application leaves the sweep for good (also
+		// after later updates that keep it submitted), keeping its status.
+		if err := s.apps.MarkStarted(ctx, "app-02"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.apps.MarkStarted(ctx, "app-02"); err != nil {
+			t.Fatalf("MarkStarted twice: %v", err)
+		}
+		if _, err := s.apps.Update(ctx, "app-02", func(a *posluha.Application) error {
+			a.Form = map[string]any{"changed": true}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		got, err = s.apps.ListSubmitted(ctx, t0.Add(8*time.Minute), 100)
+		if want := []string{"app-00", "app-04", "app-06", "app-07"}; err != nil || !reflect.DeepEqual(ids(got), want) {
+			t.Errorf("after MarkStarted(app-02) = %v, %v; want %v", ids(got), err, want)
+		}
+		if a, err := s.apps.Get(ctx, "app-02"); err != nil || a.Status != posluha.StatusSubmitted || a.Form["changed"] != true {
+			t.Errorf("app-02 after MarkStarted and an update = %+v, %v; want submitted with the new form", a, err)
+		}
+		wantName(t, "MarkStarted(unknown)", s.apps.MarkStarted(ctx, "nope"), posluha.ErrApplicationNotFound)
+		wantName(t, "MarkStarted(lock)", s.apps.MarkStarted(ctx, "lock#svc#citizen-3"), posluha.ErrApplicationNotFound)
+
 		// The full record comes back (the sweeper rebuilds the message).
 		got, _ = s.apps.ListSubmitted(ctx, t0.Add(time.Minute), 1)
 		if len(got) != 1 || got[0].Service != "svc" || got[0].Citizen != "citizen-0" || !got[0].Created.Equal(t0) {
