@@ -49,10 +49,14 @@ lint: ## go vet + staticcheck
 run: deps build ## the local stack with the demo services
 	./bin/posluha serve
 
-lambdas: ## build every Lambda for AWS (provided.al2023, arm64) into bin/lambdas/<fn>/bootstrap
+lambdas: ## build every Lambda for AWS (provided.al2023, arm64) into bin/lambdas/<fn>/bootstrap; the console's gets bpmn-js beside it
 	@for d in functions/*/bootstrap; do fn=$$(basename $$(dirname $$d)); \
 	  echo "  $$fn"; mkdir -p bin/lambdas/$$fn; \
 	  GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -tags lambda.norpc -o bin/lambdas/$$fn/bootstrap ./$$d || exit 1; done
+	@# The console page draws the diagram with bpmn-js's viewer: the function serves it from $$LAMBDA_TASK_ROOT/bpmn-js.
+	@[ -f node_modules/bpmn-js/dist/bpmn-viewer.production.min.js ] || { echo "node_modules/bpmn-js is missing: run make deps"; exit 1; }
+	@rm -rf bin/lambdas/console/bpmn-js && mkdir -p bin/lambdas/console/bpmn-js
+	cp -R node_modules/bpmn-js/dist/bpmn-viewer.production.min.js node_modules/bpmn-js/dist/assets bin/lambdas/console/bpmn-js/
 
 deploy: ## sam build && sam deploy (needs the SAM CLI and AWS credentials)
 	@command -v sam >/dev/null || { echo "the SAM CLI is not installed: see docs/deploy.md"; exit 1; }
