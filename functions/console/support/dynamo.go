@@ -54,7 +54,7 @@ var _ DynamoClient = (*dynamodb.Client)(nil)
 // index items and counter deltas) conditioned on the record's version, so
 // two Lambdas applying events of the same application cannot lose an
 // update: the loser re-reads and folds again. Redelivered events are
-// recognised by Sequence in the record, as in Projection.
+// recognised by Sequence in the record, as in local/console.Projection.
 type DynamoProjection struct {
 	Client DynamoClient
 	Table  string

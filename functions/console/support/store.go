@@ -15,7 +15,7 @@ import (
 // Lists return pages in a fixed order with an opaque cursor (Page.Next) to
 // pass back as after; limit is clamped to 1..500 (50 when out of range).
 type Store interface {
-	// Apply folds status bus events in. It is idempotent and order-safe
+	// Apply folds status events in. It is idempotent and order-safe
 	// per application: an event whose Sequence the record has seen is
 	// skipped, so redelivery and replay change nothing. Unreadable events
 	// are skipped; only storage errors fail. Its signature is the local
