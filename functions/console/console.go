@@ -29,7 +29,9 @@
 //     bpmn-js, which draws them, is served from the bpmn-js folder next
 //     to the bootstrap (make lambdas copies node_modules/bpmn-js/dist
 //     there; Lambda unpacks the package in LAMBDA_TASK_ROOT). Without it
-//     the page shows the counts without the diagram.
+//     the page shows the counts without the diagram: sam build's go1.x
+//     builder packages the bootstrap only, so deploy the console from
+//     make lambdas' bin/lambdas/console to get the diagram.
 package console
 
 import (
