@@ -56,11 +56,19 @@ type Engine struct {
 	// pending maps task tokens handed out by a pass that has not saved
 	// yet, so that a callback racing the save waits for it instead of
 	// failing with TaskDoesNotExist.
-	pending map[string]string
+	pending map[string]*pendingToken
 	// early holds answers (SendTaskSuccess/Failure/Heartbeat) that came for
 	// a pending token before its pass saved: the task's own Lambda may
 	// answer before it returns, as it may on AWS. Applied after the save.
 	early map[string][]func(*TaskRun)
+}
+
+// pendingToken is a task token a running pass handed out and has not
+// saved yet.
+type pendingToken struct {
+	arn      string
+	invoking bool          // the task's invocation has not returned yet
+	saved    chan struct{} // closed once the pass has saved (or failed to)
 }
 
 type activeRun struct {
@@ -74,7 +82,7 @@ func New(cfg Config) *Engine {
 	e := &Engine{
 		store: cfg.Store, clock: cfg.Clock, invoker: cfg.Invoker, s3: cfg.S3,
 		region: cfg.Region, account: cfg.Account, log: cfg.Logger, auto: cfg.AutoAdvance,
-		defs: map[string]*machineVersion{}, active: map[string]*activeRun{}, backoff: map[string]time.Time{}, pending: map[string]string{}, early: map[string][]func(*TaskRun){},
+		defs: map[string]*machineVersion{}, active: map[string]*activeRun{}, backoff: map[string]time.Time{}, pending: map[string]*pendingToken{}, early: map[string][]func(*TaskRun){},
 		changed: make(chan struct{}), wake: make(chan struct{}, 1), ended: map[string]*waiters{},
 	}
 	e.observer, _ = cfg.Store.(Observer)
@@ -409,6 +417,9 @@ func (e *Engine) advance(ctx context.Context, arn string) error {
 		e.mu.Lock()
 		answers := map[string][]func(*TaskRun){}
 		for _, tok := range r.tokens {
+			if p := e.pending[tok]; p != nil {
+				close(p.saved)
+			}
 			delete(e.pending, tok)
 			if fs := e.early[tok]; len(fs) > 0 {
 				answers[tok] = fs

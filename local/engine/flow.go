@@ -139,8 +139,17 @@ func (r *run) task(t *Thread, st *State, e *env, args any) (any, bool, error) {
 		}
 		call.TaskToken = t.Task.Token
 		r.eng.mu.Lock()
-		r.eng.pending[call.TaskToken] = r.x.ARN
+		if r.eng.pending[call.TaskToken] == nil {
+			r.eng.pending[call.TaskToken] = &pendingToken{arn: r.x.ARN, saved: make(chan struct{})}
+		}
+		pt := r.eng.pending[call.TaskToken]
+		pt.invoking = true
 		r.eng.mu.Unlock()
+		defer func() {
+			r.eng.mu.Lock()
+			pt.invoking = false
+			r.eng.mu.Unlock()
+		}()
 		r.mu.Lock()
 		r.tokens = append(r.tokens, call.TaskToken)
 		r.mu.Unlock()

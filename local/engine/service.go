@@ -531,22 +531,49 @@ func (e *Engine) SendTaskHeartbeat(ctx context.Context, token string) error {
 	})
 }
 
+// earlyAnswerWait bounds how long an answer for a token whose pass has not
+// saved waits for that save before it is kept in memory instead.
+const earlyAnswerWait = 5 * time.Second
+
 func (e *Engine) completeToken(ctx context.Context, token string, f func(*TaskRun)) error {
 	arn, err := e.store.TokenOwner(ctx, token)
 	if errors.Is(err, ErrNotFound) {
+		// Handed out by a pass that has not saved yet?
 		e.mu.Lock()
-		_, ok := e.pending[token]
-		if ok {
-			// Handed out by a pass that has not saved yet (the task's own
-			// Lambda answering): keep the answer for after the save rather
-			// than wait for a pass that may be waiting for this very call.
-			e.early[token] = append(e.early[token], f)
-		}
-		e.mu.Unlock()
-		if !ok {
+		p := e.pending[token]
+		if p == nil {
+			e.mu.Unlock()
 			return apiErr("TaskDoesNotExist", "Task Does Not Exist: '%s'", token)
 		}
-		return nil
+		if p.invoking {
+			// The task's own invocation is answering (or something it waits
+			// for): the pass waits for this call, so keep the answer for
+			// after the save. A crash before then loses it, but also the
+			// pass, so the task runs again and is answered again.
+			e.early[token] = append(e.early[token], f)
+			e.mu.Unlock()
+			return nil
+		}
+		e.mu.Unlock()
+		// The invocation returned and the pass is about to save: wait for
+		// the save and answer durably, so an acknowledged answer survives
+		// a crash. The bound covers a pass that cannot save before this
+		// call returns (another branch's task waiting for it).
+		select {
+		case <-p.saved:
+			return e.completeToken(ctx, token, f)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(earlyAnswerWait):
+			e.mu.Lock()
+			if e.pending[token] == p {
+				e.early[token] = append(e.early[token], f)
+				e.mu.Unlock()
+				return nil
+			}
+			e.mu.Unlock()
+			return e.completeToken(ctx, token, f)
+		}
 	}
 	if err != nil {
 		return err
