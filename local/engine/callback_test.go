@@ -80,3 +80,53 @@ func TestCallbackAfterInvokeWaitsForSave(t *testing.T) {
 		t.Errorf("after the acknowledgement the stored record is at %s, task %+v", got.Root.State, got.Root.Task)
 	}
 }
+
+// tokenSaves records whether any save left a task token unanswered.
+type tokenSaves struct {
+	*MemStore
+	mu      sync.Mutex
+	waiting int // saves with a token still awaited
+}
+
+func (s *tokenSaves) SaveExecution(ctx context.Context, x *Execution, events []Event) error {
+	s.mu.Lock()
+	if len(x.Tokens) > 0 {
+		s.waiting++
+	}
+	s.mu.Unlock()
+	return s.MemStore.SaveExecution(ctx, x, events)
+}
+
+// TestCallbackDuringInvokeSavedWithToken: the task's own invocation answers
+// (and waits for the acknowledgement) before it returns; the answer is in
+// the same save as the token, never in a later write that a crash could
+// prevent.
+func TestCallbackDuringInvokeSavedWithToken(t *testing.T) {
+	st := &tokenSaves{MemStore: NewMemStore()}
+	var e *Engine
+	inv := InvokerFunc(func(ctx context.Context, c *Call) (any, error) {
+		return nil, e.SendTaskSuccess(ctx, c.TaskToken, `"signed"`)
+	})
+	e = New(Config{Store: st, Invoker: inv})
+	if err := e.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	ctx := context.Background()
+	sm, err := e.CreateMachine(ctx, CreateMachineInput{Name: "cb2", Definition: `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken","Parameters":{"FunctionName":"f"},"End":true}}}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := e.StartExecution(ctx, StartInput{MachineARN: sm.ARN, Name: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x, err = e.Await(ctx, x.ARN); err != nil || x.Status != StatusSucceeded || x.Output.V != "signed" {
+		t.Fatalf("execution: %v %v %v", x.Status, x.Output.V, err)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.waiting != 0 {
+		t.Errorf("%d saves left the answered token awaited", st.waiting)
+	}
+}

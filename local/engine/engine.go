@@ -58,8 +58,9 @@ type Engine struct {
 	// failing with TaskDoesNotExist.
 	pending map[string]*pendingToken
 	// early holds answers (SendTaskSuccess/Failure/Heartbeat) that came for
-	// a pending token before its pass saved: the task's own Lambda may
-	// answer before it returns, as it may on AWS. Applied after the save.
+	// a pending token while its task's invocation ran: the task's own
+	// Lambda may answer before it returns, as it may on AWS. The pass puts
+	// them into the record before it saves (advance).
 	early map[string][]func(*TaskRun)
 }
 
@@ -412,24 +413,45 @@ func (e *Engine) advance(ctx context.Context, arn string) error {
 	if x.Parked && len(r.events) == 0 && x.LastEventID == r.startID && !r.dirty {
 		return nil // woke up to find it still waiting (a restart, an early timer): nothing to save
 	}
-	r.checkpoint()
+	// Answers that came while their task's invocation ran go into this
+	// save, with the token: acknowledged, they must not depend on a later
+	// write. (Answers from now on wait for the save: no invocation runs.)
+	answered := false
 	if len(r.tokens) > 0 {
 		e.mu.Lock()
-		answers := map[string][]func(*TaskRun){}
+		for _, tok := range r.tokens {
+			fs := e.early[tok]
+			delete(e.early, tok)
+			if t := x.Root.findToken(tok); t != nil && x.Status == StatusRunning {
+				for _, f := range fs {
+					f(t.Task)
+					answered = true
+				}
+			}
+		}
+		e.mu.Unlock()
+	}
+	r.checkpoint()
+	if len(r.tokens) > 0 {
+		late := map[string][]func(*TaskRun){}
+		e.mu.Lock()
 		for _, tok := range r.tokens {
 			if p := e.pending[tok]; p != nil {
 				close(p.saved)
 			}
 			delete(e.pending, tok)
-			if fs := e.early[tok]; len(fs) > 0 {
-				answers[tok] = fs
+			if fs := e.early[tok]; len(fs) > 0 { // came during the save after a long wait
+				late[tok] = fs
 				delete(e.early, tok)
 			}
 		}
 		e.mu.Unlock()
-		for tok, fs := range answers {
-			go e.applyEarly(tok, fs)
+		for tok, fs := range late {
+			go e.applyLate(tok, fs)
 		}
+	}
+	if answered && r.saveErr == nil {
+		e.kick(arn) // run the answered tasks on: the drive loop goes again
 	}
 	if r.saveErr != nil {
 		return r.saveErr
@@ -498,12 +520,12 @@ func (e *Engine) AwaitSettled(ctx context.Context, arn string) (*Execution, erro
 	}
 }
 
-// applyEarly applies answers that arrived before their token's pass saved.
-func (e *Engine) applyEarly(token string, fs []func(*TaskRun)) {
+// applyLate applies answers kept in memory that missed their pass's save.
+func (e *Engine) applyLate(token string, fs []func(*TaskRun)) {
 	ctx := context.Background()
 	for _, f := range fs {
 		if err := e.completeToken(ctx, token, f); err != nil {
-			e.log.Warn("early task answer", "err", err)
+			e.log.Warn("late task answer", "err", err)
 		}
 	}
 }

@@ -547,9 +547,10 @@ func (e *Engine) completeToken(ctx context.Context, token string, f func(*TaskRu
 		}
 		if p.invoking {
 			// The task's own invocation is answering (or something it waits
-			// for): the pass waits for this call, so keep the answer for
-			// after the save. A crash before then loses it, but also the
-			// pass, so the task runs again and is answered again.
+			// for): the pass waits for this call, so the answer goes into the
+			// pass's save with the token (Engine.advance). A crash before
+			// that save loses both: the task runs again and is answered
+			// again.
 			e.early[token] = append(e.early[token], f)
 			e.mu.Unlock()
 			return nil
