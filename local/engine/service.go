@@ -359,18 +359,22 @@ func (e *Engine) eachExecution(ctx context.Context, machineARN string, f func(*E
 // ListExecutions lists a machine's executions, newest first, optionally
 // filtered by status. Errors: StateMachineDoesNotExist.
 func (e *Engine) ListExecutions(ctx context.Context, machineARN, status string) ([]*Execution, error) {
-	xs, _, err := e.ListExecutionsPage(ctx, machineARN, status, "", 0)
+	var keep func(*Execution) bool
+	if status != "" {
+		keep = func(x *Execution) bool { return x.Status == status }
+	}
+	xs, _, err := e.ListExecutionsPage(ctx, machineARN, keep, "", 0)
 	return xs, err
 }
 
 // ListExecutionsPage lists up to limit (every one for limit <= 0) of a
-// machine's executions with the status (any for ""), newest first, after
+// machine's executions that keep accepts (every one for nil), newest first, after
 // the execution whose ARN is after ("" from the newest); next is the ARN
 // to continue after, "" when there are no more. It reads the store a page
 // at a time, so a page costs its size, not the number of executions kept
-// (plus those a status filter skips). Errors: StateMachineDoesNotExist,
+// (plus those keep skips). Errors: StateMachineDoesNotExist,
 // InvalidToken (after is not one of the machine's executions).
-func (e *Engine) ListExecutionsPage(ctx context.Context, machineARN, status, after string, limit int) ([]*Execution, string, error) {
+func (e *Engine) ListExecutionsPage(ctx context.Context, machineARN string, keep func(*Execution) bool, after string, limit int) ([]*Execution, string, error) {
 	base, _ := splitVersion(machineARN)
 	if _, err := e.getMachine(ctx, base); err != nil {
 		return nil, "", err
@@ -378,7 +382,7 @@ func (e *Engine) ListExecutionsPage(ctx context.Context, machineARN, status, aft
 	var out []*Execution
 	for {
 		want := listPage
-		if limit > 0 && status == "" {
+		if limit > 0 && keep == nil {
 			want = limit - len(out) + 1 // one more tells whether a next page exists
 		}
 		xs, more, err := e.store.ListExecutions(ctx, base, after, want)
@@ -389,7 +393,7 @@ func (e *Engine) ListExecutionsPage(ctx context.Context, machineARN, status, aft
 			return nil, "", err
 		}
 		for _, x := range xs {
-			if status != "" && x.Status != status {
+			if keep != nil && !keep(x) {
 				continue
 			}
 			if limit > 0 && len(out) == limit {

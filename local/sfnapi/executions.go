@@ -320,34 +320,26 @@ func (s *Server) listExecutions(ctx context.Context, in *listExecutionsInput) (*
 			return nil, err
 		}
 	}
-	// Page over the unfiltered list (newest first, new executions only
-	// appear in front) with the last returned ARN as cursor: the cursor
-	// stays valid while statuses change between pages.
-	all, err := s.svc.ListExecutions(ctx, base, "")
+	// The cursor is the last returned ARN in the machine's list (newest
+	// first, new executions only appear in front), so it stays valid while
+	// statuses change between pages.
+	keep := func(x *engine.Execution) bool {
+		return (in.StatusFilter == "" || x.Status == in.StatusFilter) && (version == 0 || x.Version == version) &&
+			(in.RedriveFilter != "REDRIVEN" || x.RedriveCount > 0) && (in.RedriveFilter != "NOT_REDRIVEN" || x.RedriveCount == 0)
+	}
+	xs, next, err := s.svc.ListExecutionsPage(ctx, base, keep, after, size)
+	var apiErr *engine.APIError
+	if errors.As(err, &apiErr) && apiErr.Code == "InvalidToken" {
+		return nil, errf("InvalidToken", "Invalid Token: '%s'", in.NextToken)
+	}
 	if err != nil {
 		return nil, err
 	}
-	i := 0
-	if after != "" {
-		for i < len(all) && all[i].ARN != after {
-			i++
-		}
-		if i == len(all) {
-			return nil, errf("InvalidToken", "Invalid Token: '%s'", in.NextToken)
-		}
-		i++
+	out := &listExecutionsOutput{Executions: make([]executionListItem, 0, len(xs))}
+	if next != "" {
+		out.NextToken = encodeToken("executions", next)
 	}
-	out := &listExecutionsOutput{Executions: []executionListItem{}}
-	for ; i < len(all); i++ {
-		x := all[i]
-		if (in.StatusFilter != "" && x.Status != in.StatusFilter) || (version != 0 && x.Version != version) ||
-			(in.RedriveFilter == "REDRIVEN" && x.RedriveCount == 0) || (in.RedriveFilter == "NOT_REDRIVEN" && x.RedriveCount > 0) {
-			continue
-		}
-		if len(out.Executions) == size {
-			out.NextToken = encodeToken("executions", out.Executions[size-1].ExecutionArn)
-			break
-		}
+	for _, x := range xs {
 		item := executionListItem{
 			ExecutionArn: x.ARN, StateMachineArn: x.MachineARN, Name: x.Name, Status: x.Status,
 			StartDate: epoch(x.StartTime), StopDate: epoch(x.StopTime), RedriveCount: x.RedriveCount, RedriveDate: epoch(x.RedriveTime),

@@ -30,7 +30,7 @@ type Service interface {
 	StartExecution(ctx context.Context, in engine.StartInput) (*engine.Execution, error)
 	StartSyncExecution(ctx context.Context, in engine.StartInput) (*engine.Execution, error)
 	DescribeExecution(ctx context.Context, arn string) (*engine.Execution, error)
-	ListExecutions(ctx context.Context, machineARN, status string) ([]*engine.Execution, error)
+	ListExecutionsPage(ctx context.Context, machineARN string, keep func(*engine.Execution) bool, after string, limit int) ([]*engine.Execution, string, error)
 	History(ctx context.Context, arn string) ([]engine.Event, error)
 	StopExecution(ctx context.Context, arn, errName, cause string) (*engine.Execution, error)
 	SendTaskSuccess(ctx context.Context, token, output string) error
