@@ -16,7 +16,6 @@ import (
 // console answers errors by name and does not link the engine).
 type EngineExecutions struct {
 	Engine *engine.Engine
-	Store  engine.Store // the engine's store (the bus feed in the stack)
 }
 
 var _ support.Executions = (*EngineExecutions)(nil)

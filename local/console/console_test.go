@@ -110,7 +110,7 @@ func newEnvWith(t *testing.T, name, definition string, inv engine.Invoker, diagr
 	mux := http.NewServeMux()
 	deps := support.Deps{
 		Projection: e.proj, Audit: e.audit, Verifier: verifier, Issuer: idpSrv.URL,
-		Executions: &EngineExecutions{Engine: e.eng, Store: feed}, Sync: b.Sync,
+		Executions: &EngineExecutions{Engine: e.eng}, Sync: b.Sync,
 		Diagram: diagram, BPMNJS: BPMNJS(scenario.NodeModules(".")),
 	}
 	for _, o := range opts {

@@ -132,7 +132,7 @@ func (s *Stack) mountConsole() error {
 	c := support.New(support.Deps{
 		Projection: s.Console.Projection, Audit: s.Console.Audit, Sync: s.Console.Bus.Sync,
 		Verifier: gateway.New(nil, gateway.Options{Issuer: s.OIDC.Issuer(), Audience: oidc.DefaultAudience}),
-		Issuer:   s.OIDC.Issuer(), Executions: &console.EngineExecutions{Engine: s.Engine, Store: s.feed},
+		Issuer:   s.OIDC.Issuer(), Executions: &console.EngineExecutions{Engine: s.Engine},
 		Diagram: console.Diagrams(s.cfg.StateMachines, nm), BPMNJS: console.BPMNJS(nm), Log: s.log,
 		Applications: s.apps,
 	})
