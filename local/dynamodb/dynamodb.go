@@ -112,9 +112,10 @@ type Server struct {
 	wal    *wal.Log
 	closed bool
 	// compactAt is the log size that triggers the next compaction (≤0: never).
-	compactAt int64
-	stop      chan struct{}
-	wg        sync.WaitGroup
+	compactAt  int64
+	compacting bool // a compactLive is writing the new log
+	stop       chan struct{}
+	wg         sync.WaitGroup
 }
 
 // logFile is the name of the log inside the data directory.
@@ -355,15 +356,7 @@ func (s *Server) apply(op string, body []byte) ([]byte, uint64, *apiErr) {
 		return nil, 0, &apiErr{status: http.StatusInternalServerError, typ: "InternalServerError", msg: "the write could not be made durable"}
 	}
 	if s.compactAt > 0 && s.wal.Size() > s.compactAt {
-		// Rewrite waits for every appended record, this one included, so
-		// the request is durable when compaction returns.
-		if err := s.compact(); err != nil {
-			// The old log is intact and holds this write; waiting on seq
-			// below reports any real write failure. Try again at twice the
-			// size rather than on every write.
-			s.log.Error("dynamodb log compaction failed", "err", err)
-			s.compactAt = 2 * s.wal.Size()
-		}
+		s.compactLive()
 	}
 	return out, seq, nil
 }

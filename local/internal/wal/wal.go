@@ -58,6 +58,12 @@ type Log struct {
 	err     error  // sticky write/fsync failure
 	closed  bool
 	stopped chan struct{}
+	// flushing is set while the flusher writes a batch outside mu.
+	flushing bool
+	// rewriting is set between BeginRewrite and the end of Finish; tail
+	// then holds (encoded) every record appended since, for the new file.
+	rewriting bool
+	tail      []byte
 
 	// Stats about the most recent Open, for logging by the caller.
 	Replayed  int   // records replayed
@@ -186,7 +192,11 @@ func (l *Log) Append(rec []byte) (uint64, error) {
 	if l.err != nil {
 		return 0, l.err
 	}
+	start := len(l.buf)
 	l.buf = appendRecord(l.buf, rec)
+	if l.rewriting {
+		l.tail = append(l.tail, l.buf[start:]...)
+	}
 	l.size += 8 + int64(len(rec))
 	l.last++
 	l.work.Signal()
@@ -235,6 +245,7 @@ func (l *Log) flusher() {
 		}
 		b, last, f := l.buf, l.last, l.f
 		l.buf = l.spare[:0]
+		l.flushing = true
 		l.mu.Unlock()
 
 		_, err := f.Write(b)
@@ -244,9 +255,10 @@ func (l *Log) flusher() {
 
 		l.mu.Lock()
 		l.spare = b
+		l.flushing = false
 		if err != nil && l.err == nil {
 			l.err = fmt.Errorf("wal %s: %w", l.path, err)
-		} else if err == nil {
+		} else if err == nil && last > l.synced {
 			l.synced = last
 		}
 		l.done.Broadcast()
@@ -311,6 +323,138 @@ func (l *Log) Rewrite(dump func(emit func(rec []byte) error) error) error {
 	if err := syncDir(filepath.Dir(l.path)); err != nil {
 		return fmt.Errorf("compact wal %s: sync directory: %w", l.path, err)
 	}
+	return nil
+}
+
+// Rewriting is a compaction in progress while appends go on; see
+// BeginRewrite.
+type Rewriting struct {
+	l    *Log
+	done bool
+}
+
+// BeginRewrite starts a compaction that does not stop the writers. Call
+// it under the lock that orders your state changes, where you also take
+// the snapshot you will dump: every record appended so far must be
+// reflected in that snapshot. Records appended from now on keep going to
+// the current file (so the log stays whole if the rewrite fails) and are
+// also kept aside; Finish writes the snapshot without any lock, then,
+// briefly holding the log's, appends what was kept aside and switches to
+// the new file. Only one rewrite may be in progress.
+func (l *Log) BeginRewrite() (*Rewriting, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.closed:
+		return nil, ErrClosed
+	case l.err != nil:
+		return nil, l.err
+	case l.rewriting:
+		return nil, errors.New("wal: a rewrite is already in progress")
+	}
+	l.rewriting, l.tail = true, nil
+	return &Rewriting{l: l}, nil
+}
+
+// Finish writes the records dump emits (the snapshot taken at
+// BeginRewrite) and the records appended since into a new file and makes
+// it the log (temporary file, fsync, rename, fsync of the directory).
+// Records that were waiting for the disk are durable once it returns
+// successfully. On error the old log is kept, complete.
+func (r *Rewriting) Finish(dump func(emit func(rec []byte) error) error) error {
+	l := r.l
+	if r.done {
+		return errors.New("wal: rewrite already finished")
+	}
+	r.done = true
+	tmp := l.path + ".tmp"
+	fail := func(f *os.File, err error) error {
+		l.mu.Lock()
+		l.rewriting, l.tail = false, nil
+		l.mu.Unlock()
+		if f != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+		return fmt.Errorf("compact wal %s: %w", l.path, err)
+	}
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fail(nil, err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	var size int64
+	var scratch []byte
+	err = dump(func(rec []byte) error {
+		if len(rec) == 0 || len(rec) > MaxRecord {
+			return fmt.Errorf("wal: record of %d bytes is empty or exceeds %d", len(rec), MaxRecord)
+		}
+		scratch = appendRecord(scratch[:0], rec)
+		size += int64(len(scratch))
+		_, err := w.Write(scratch)
+		return err
+	})
+	if err == nil {
+		err = w.Flush()
+	}
+	if err != nil {
+		return fail(f, err)
+	}
+	// Writers wait from here to the switch: the tail, one fsync and a
+	// rename. The flusher must not be writing a batch to the old file
+	// when it is replaced (its records are in the tail too).
+	l.mu.Lock()
+	for l.flushing && l.err == nil && !l.closed {
+		l.done.Wait()
+	}
+	if l.closed || l.err != nil {
+		err := l.err
+		if err == nil {
+			err = ErrClosed
+		}
+		l.rewriting, l.tail = false, nil
+		l.mu.Unlock()
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("compact wal %s: %w", l.path, err)
+	}
+	_, err = f.Write(l.tail)
+	if err == nil {
+		err = f.Sync()
+	}
+	if err == nil {
+		err = lock(f)
+	}
+	if err == nil {
+		err = os.Rename(tmp, l.path)
+	}
+	if err != nil {
+		l.rewriting, l.tail = false, nil
+		l.mu.Unlock()
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("compact wal %s: %w", l.path, err)
+	}
+	// From the rename on, the new file is the log. Everything appended is
+	// in it: once the rename itself is durable, what the flusher had not
+	// taken yet must not be written again.
+	old := l.f
+	l.f, l.size = f, size+int64(len(l.tail))
+	l.rewriting, l.tail = false, nil
+	if err := syncDir(filepath.Dir(l.path)); err != nil {
+		// Whether the old or the new file survives a crash is unknown, so
+		// no further write can be acknowledged.
+		l.err = fmt.Errorf("compact wal %s: sync directory: %w", l.path, err)
+		l.done.Broadcast()
+		l.mu.Unlock()
+		old.Close()
+		return l.err
+	}
+	l.buf = l.buf[:0]
+	l.synced = l.last
+	l.done.Broadcast()
+	l.mu.Unlock()
+	old.Close()
 	return nil
 }
 
