@@ -99,7 +99,9 @@ type Server struct {
 	closed bool
 	tasks  map[string]map[string]any // source ARN → last message move task
 	// compactAt is the log size that triggers the next compaction (≤0: never).
-	compactAt int64
+	compactAt  int64
+	compacting bool           // a compactLive is writing the new log
+	wg         sync.WaitGroup // compactLive's writer
 }
 
 const logFile = "sqs.wal"
@@ -160,6 +162,7 @@ func (s *Server) Close() error {
 	s.closed = true
 	close(s.wake)
 	s.mu.Unlock()
+	s.wg.Wait()
 	return s.wal.Close()
 }
 
@@ -283,14 +286,7 @@ func (s *Server) commit(recs ...*record) (uint64, error) {
 		s.wake = make(chan struct{})
 	}
 	if s.compactAt > 0 && s.wal.Size() > s.compactAt {
-		// Rewrite waits for every appended record, so last is durable too.
-		if err := s.compact(); err != nil {
-			// The old log is intact and holds these records; waiting on
-			// last reports any real write failure. Try again at twice the
-			// size rather than on every change.
-			s.log.Error("sqs log compaction failed", "err", err)
-			s.compactAt = 2 * s.wal.Size()
-		}
+		s.compactLive()
 	}
 	return last, nil
 }
@@ -307,26 +303,43 @@ func (s *Server) replay(b []byte) error {
 	return nil
 }
 
-// compact rewrites the log as the current queues and live messages and
-// sets the next trigger at twice the new size; the caller holds s.mu.
-func (s *Server) compact() error {
-	before := s.wal.Size()
-	err := s.wal.Rewrite(func(emit func([]byte) error) error {
-		names := make([]string, 0, len(s.queues))
-		for n := range s.queues {
-			names = append(names, n)
+// snapshot returns the log records that rebuild the current state:
+// per queue its creation, then its live messages. Queues are encoded
+// here; messages change in place (receives, visibility), so each is
+// copied, and encoding them can wait until the lock is released. The
+// caller holds s.mu.
+func (s *Server) snapshot() (queues map[string][]byte, order []string, msgs map[string][]message, err error) {
+	queues, msgs = map[string][]byte{}, map[string][]message{}
+	for n := range s.queues {
+		order = append(order, n)
+	}
+	sort.Strings(order)
+	for _, n := range order {
+		q := s.queues[n]
+		b, err := json.Marshal(&record{T: "cq", Queue: q})
+		if err != nil {
+			return nil, nil, nil, err
 		}
-		sort.Strings(names)
-		for _, n := range names {
-			q := s.queues[n]
-			recs := []*record{{T: "cq", Queue: q}}
-			for _, m := range q.order {
-				if !m.deleted {
-					recs = append(recs, &record{T: "s", Q: n, Msg: m})
-				}
+		queues[n] = b
+		live := make([]message, 0, len(q.order))
+		for _, m := range q.order {
+			if !m.deleted {
+				live = append(live, *m)
 			}
-			for _, r := range recs {
-				b, err := json.Marshal(r)
+		}
+		msgs[n] = live
+	}
+	return queues, order, msgs, nil
+}
+
+func dumpSnapshot(queues map[string][]byte, order []string, msgs map[string][]message) func(emit func([]byte) error) error {
+	return func(emit func([]byte) error) error {
+		for _, n := range order {
+			if err := emit(queues[n]); err != nil {
+				return err
+			}
+			for i := range msgs[n] {
+				b, err := json.Marshal(&record{T: "s", Q: n, Msg: &msgs[n][i]})
 				if err != nil {
 					return err
 				}
@@ -336,13 +349,64 @@ func (s *Server) compact() error {
 			}
 		}
 		return nil
-	})
+	}
+}
+
+// compact rewrites the log as the current state; the caller holds s.mu.
+// It is for start-up, before anyone is served (compactLive is for later).
+func (s *Server) compact() error {
+	before := s.wal.Size()
+	queues, order, msgs, err := s.snapshot()
 	if err != nil {
+		return err
+	}
+	if err := s.wal.Rewrite(dumpSnapshot(queues, order, msgs)); err != nil {
 		return err
 	}
 	s.compactAt = max(s.compactAt, 2*s.wal.Size())
 	s.log.Info("sqs log compacted", "beforeBytes", before, "afterBytes", s.wal.Size())
 	return nil
+}
+
+// compactLive compacts beside the requests: the snapshot is taken under
+// s.mu, which the caller holds, and written in the background; requests
+// wait only for the final switch to the new file (see wal.BeginRewrite).
+func (s *Server) compactLive() {
+	if s.compacting {
+		return
+	}
+	fail := func(err error) {
+		// The old log is intact and holds every change; try again at
+		// twice the size rather than on every change.
+		s.log.Error("sqs log compaction failed", "err", err)
+		s.compactAt = 2 * s.wal.Size()
+	}
+	queues, order, msgs, err := s.snapshot()
+	if err != nil {
+		fail(err)
+		return
+	}
+	rw, err := s.wal.BeginRewrite()
+	if err != nil {
+		fail(err)
+		return
+	}
+	s.compacting = true
+	before := s.wal.Size()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		err := rw.Finish(dumpSnapshot(queues, order, msgs))
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.compacting = false
+		if err != nil {
+			fail(err)
+			return
+		}
+		s.compactAt = max(s.compactAt, 2*s.wal.Size())
+		s.log.Info("sqs log compacted", "beforeBytes", before, "afterBytes", s.wal.Size())
+	}()
 }
 
 // apiErr is an error in the SQS JSON protocol's shape.
