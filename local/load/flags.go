@@ -4,7 +4,7 @@ import "flag"
 
 // RegisterFlags binds the command-line flags of `posluha load` to o:
 // --rps, --duration, --applicants, --service, --max-in-flight, --offset,
-// --progress, --cpuprofile, --memprofile, --gc-percent. The caller fills in APIURL, Token and Check from the stack.
+// --progress, --cpuprofile, --memprofile, --blockprofile, --gc-percent. The caller fills in APIURL, Token and Check from the stack.
 func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&o.RPS, "rps", 100, "arrivals per second")
 	fs.DurationVar(&o.Duration, "duration", 0, "how long arrivals go on (e.g. 60s)")
@@ -15,5 +15,6 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.Progress, "progress", true, "draw progress bars")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the burst (the whole process) to this file")
 	fs.StringVar(&o.MemProfile, "memprofile", "", "write an allocation profile of the burst to this file")
+	fs.StringVar(&o.BlockProfile, "blockprofile", "", "write a profile of where goroutines waited during the burst to this file")
 	fs.IntVar(&o.GCPercent, "gc-percent", 400, "the garbage collector's GOGC during the burst unless GOGC is set (0: the runtime's default)")
 }

@@ -80,8 +80,9 @@ type Options struct {
 	// CPUProfile and MemProfile, when set, are files for pprof profiles
 	// of the burst alone (sign-in and reconciliation excluded). The stack
 	// runs in this process, so they show where the server's time goes.
-	CPUProfile string
-	MemProfile string
+	CPUProfile   string
+	MemProfile   string
+	BlockProfile string
 	// GCPercent, when positive and the GOGC variable is unset, is the
 	// collector's target during the burst. The stack's live heap is small
 	// (tens of MiB), so the default 100 collects many times a second
@@ -190,7 +191,7 @@ func Run(ctx context.Context, o Options, out io.Writer) (*Result, error) {
 	if o.GCPercent > 0 && os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(o.GCPercent))
 	}
-	stopProfile, err := startProfile(o.CPUProfile, o.MemProfile)
+	stopProfile, err := startProfile(o.CPUProfile, o.MemProfile, o.BlockProfile)
 	if err != nil {
 		return nil, err
 	}
