@@ -4,7 +4,7 @@ GO ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 BINARIES := posluha bpmn2asl
 
-.PHONY: lambdas deploy help build test test-go test-conformance conformance-floors deps bench fuzz lint run clean
+.PHONY: lambdas build-ConsoleFunction bpmn-js-assets deploy help build test test-go test-conformance conformance-floors deps bench fuzz lint run clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -49,14 +49,26 @@ lint: ## go vet + staticcheck
 run: deps build ## the local stack with the demo services
 	./bin/posluha serve
 
+LAMBDA_BUILD = GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -tags lambda.norpc
+
 lambdas: ## build every Lambda for AWS (provided.al2023, arm64) into bin/lambdas/<fn>/bootstrap; the console's gets bpmn-js beside it
 	@for d in functions/*/bootstrap; do fn=$$(basename $$(dirname $$d)); \
 	  echo "  $$fn"; mkdir -p bin/lambdas/$$fn; \
-	  GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -tags lambda.norpc -o bin/lambdas/$$fn/bootstrap ./$$d || exit 1; done
-	@# The console page draws the diagram with bpmn-js's viewer: the function serves it from $$LAMBDA_TASK_ROOT/bpmn-js.
+	  $(LAMBDA_BUILD) -o bin/lambdas/$$fn/bootstrap ./$$d || exit 1; done
+	@$(MAKE) --no-print-directory bpmn-js-assets DEST=bin/lambdas/console
+
+# sam build runs this for ConsoleFunction (Metadata BuildMethod: makefile),
+# so that a deploy ships bpmn-js too; the go1.x builder packs only the binary.
+build-ConsoleFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/console/bootstrap
+	@$(MAKE) --no-print-directory bpmn-js-assets DEST=$(ARTIFACTS_DIR)
+
+# The console page draws the diagram with bpmn-js's viewer: the function
+# serves it from $$LAMBDA_TASK_ROOT/bpmn-js.
+bpmn-js-assets:
 	@[ -f node_modules/bpmn-js/dist/bpmn-viewer.production.min.js ] || { echo "node_modules/bpmn-js is missing: run make deps"; exit 1; }
-	@rm -rf bin/lambdas/console/bpmn-js && mkdir -p bin/lambdas/console/bpmn-js
-	cp -R node_modules/bpmn-js/dist/bpmn-viewer.production.min.js node_modules/bpmn-js/dist/assets bin/lambdas/console/bpmn-js/
+	@rm -rf $(DEST)/bpmn-js && mkdir -p $(DEST)/bpmn-js
+	cp -R node_modules/bpmn-js/dist/bpmn-viewer.production.min.js node_modules/bpmn-js/dist/assets $(DEST)/bpmn-js/
 
 deploy: ## sam build && sam deploy (needs the SAM CLI and AWS credentials)
 	@command -v sam >/dev/null || { echo "the SAM CLI is not installed: see docs/deploy.md"; exit 1; }

@@ -66,13 +66,29 @@ func TestTemplateReferences(t *testing.T) {
 	functions := tmpl.GetAllServerlessFunctionResources()
 	machines := tmpl.GetAllServerlessStateMachineResources()
 
-	// Every function: code is a main package under functions/<fn>/bootstrap.
+	// Every function: code is a main package under functions/<fn>/bootstrap,
+	// built by SAM's go1.x builder from that folder or, for a function
+	// that ships files beside its binary, by the Makefile's build-<Name>
+	// target from the repository root.
 	for name, fn := range functions {
 		if fn.CodeUri == nil || fn.CodeUri.String == nil {
 			t.Errorf("%s: CodeUri must be a folder", name)
 			continue
 		}
 		dir := *fn.CodeUri.String
+		if fn.AWSCloudFormationMetadata["BuildMethod"] == "makefile" {
+			if dir != "." {
+				t.Errorf("%s: built by the Makefile, so CodeUri must be the repository root, not %s", name, dir)
+				continue
+			}
+			out, err := exec.Command("make", "-n", "build-"+name, "ARTIFACTS_DIR="+t.TempDir()).CombinedOutput()
+			pkg := regexp.MustCompile(`\./(functions/[a-z0-9-]+/bootstrap)\b`).FindSubmatch(out)
+			if err != nil || pkg == nil {
+				t.Errorf("%s: make build-%s does not build a functions/<fn>/bootstrap: %v\n%s", name, name, err, out)
+				continue
+			}
+			dir = string(pkg[1])
+		}
 		if !strings.HasPrefix(dir, "functions/") || filepath.Base(dir) != "bootstrap" {
 			t.Errorf("%s: CodeUri %s: want functions/<fn>/bootstrap", name, dir)
 		}
