@@ -53,9 +53,14 @@ func echo(_ context.Context, req posluha.TaskRequest) (map[string]any, error) {
 
 func openStack(t *testing.T, dir string) *Stack {
 	t.Helper()
+	return openStackEnv(t, dir, os.Getenv)
+}
+
+func openStackEnv(t *testing.T, dir string, getenv func(string) string) *Stack {
+	t.Helper()
 	s, err := Open(context.Background(), Config{
 		DataDir: t.TempDir(), Addr: "127.0.0.1:0", RegistriesAddr: "127.0.0.1:0", APIAddr: "127.0.0.1:0", OIDCAddr: "127.0.0.1:0", StateMachines: dir,
-		Functions: map[string]any{"echo": echo},
+		Functions: map[string]any{"echo": echo}, Getenv: getenv,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -184,7 +189,14 @@ func TestRegistryReadThroughTheSimulator(t *testing.T) {
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "fop-check"), 0o755)
 	os.WriteFile(filepath.Join(dir, "fop-check", "process.bpmn"), []byte(readBPMN), 0o644)
-	s := openStack(t, dir)
+	// The limiter AWS uses, shared through the stack's DynamoDB (the stack
+	// itself defaults to the in-process one).
+	s := openStackEnv(t, dir, func(k string) string {
+		if k == "POSLUHA_LIMITER" {
+			return "dynamodb"
+		}
+		return os.Getenv(k)
+	})
 	citizen := registries.Citizens()[0]
 	x := run(t, s, "fop-check", `{"applicationId":"app-9","citizen":{"taxNumber":"`+citizen.TaxNumber+`"},"form":{}}`)
 	if x.Status != engine.StatusSucceeded {

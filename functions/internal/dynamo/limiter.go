@@ -601,16 +601,21 @@ func (u *update) input(table, registry string) *dynamodb.UpdateItemInput {
 }
 
 // LimiterFromEnv returns the limiter the functions run with: the shared
-// one over LIMITS_TABLE (see TablesFromEnv), or connector.LocalLimiter when
-// POSLUHA_LIMITER is "local" (one process alone calls the registries, so no
-// table is needed).
+// one over LIMITS_TABLE (see TablesFromEnv), or, when POSLUHA_LIMITER is
+// "local", the process's one connector.LocalLimiter: one process alone
+// calls the registries (the local stack runs every function in-process),
+// so the functions in it share that limiter, with no table round trips.
 func LimiterFromEnv(c LimiterClient, getenv func(string) string, log *slog.Logger) (connector.Limiter, error) {
 	switch v := getenv("POSLUHA_LIMITER"); v {
 	case "local":
-		return connector.NewLocalLimiter(), nil
+		return processLimiter(), nil
 	case "", "dynamodb":
 		return NewLimiter(c, TablesFromEnv(getenv).Limits, LimiterOptions{Log: log}), nil
 	default:
 		return nil, fmt.Errorf("POSLUHA_LIMITER: %q is neither dynamodb nor local", v)
 	}
 }
+
+// processLimiter is the LimiterFromEnv "local" limiter, one per process so
+// that registryread and eventwrite count against the same registry limits.
+var processLimiter = sync.OnceValue(connector.NewLocalLimiter)

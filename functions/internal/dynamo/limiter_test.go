@@ -443,3 +443,32 @@ func TestLimiterWaitsForItsTurn(t *testing.T) {
 		t.Errorf("%d of 8 reservations refused, want %d (burst %d + 4 turns within 200 ms)", refused, 8-lim.Burst-4, lim.Burst)
 	}
 }
+
+// TestLimiterFromEnvLocalIsPerProcess: with POSLUHA_LIMITER=local every
+// function of the process gets the same limiter (a registry read and a
+// registry write count against one limit); the default is the shared
+// table; anything else is refused.
+func TestLimiterFromEnvLocalIsPerProcess(t *testing.T) {
+	env := func(v string) func(string) string {
+		return func(k string) string {
+			if k == "POSLUHA_LIMITER" {
+				return v
+			}
+			return ""
+		}
+	}
+	a, err := LimiterFromEnv(nil, env("local"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := LimiterFromEnv(nil, env("local"), nil)
+	if a != b {
+		t.Error("two functions of one process got different local limiters")
+	}
+	if d, err := LimiterFromEnv(nil, env(""), nil); err != nil || d == a {
+		t.Errorf("default limiter = %T, %v; want the shared table's", d, err)
+	}
+	if _, err := LimiterFromEnv(nil, env("redis"), nil); err == nil {
+		t.Error("POSLUHA_LIMITER=redis accepted")
+	}
+}
