@@ -133,7 +133,7 @@ func (s SignSubmitter) Submit(ctx context.Context, requestID string, cms []byte)
 // APPLICATIONS_QUEUE_URL (APPLICATIONS_QUEUE_BATCH=1: BatchQueue, for the
 // local stack); state machines STATE_MACHINE_ARN_PREFIX;
 // documents in DOCUMENTS_BUCKET (optional); signatures through the sign
-// package when SIGN_TABLE or SIGN_DB is set (see sign.WireConfig; without
+// package when SIGN_TABLE or SIGN_DB is set (see sign.Wire; without
 // them the route answers 503).
 func Wire(ctx context.Context, cfg aws.Config, log *slog.Logger, getenv func(string) string) (*Handler, error) {
 	d, err := WireDeps(ctx, cfg, log, getenv)
@@ -177,7 +177,7 @@ func WireDeps(ctx context.Context, cfg aws.Config, log *slog.Logger, getenv func
 		d.Documents = &BlobDocuments{Blob: blob.New(cfg, blob.Options{Bucket: b, Endpoint: getenv("AWS_ENDPOINT_URL_S3"), PathStyle: getenv("AWS_ENDPOINT_URL_S3") != ""})}
 	}
 	if getenv("SIGN_TABLE") != "" || getenv("SIGN_DB") != "" {
-		sh, err := sign.WireConfig(ctx, cfg, log, getenv)
+		sh, err := sign.Wire(ctx, cfg, log, getenv)
 		if err != nil {
 			return Deps{}, fmt.Errorf("signatures: %w", err)
 		}

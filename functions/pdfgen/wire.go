@@ -2,13 +2,11 @@ package pdfgen
 
 import (
 	"context"
-	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/posluha/posluha/functions/internal/blob"
 	"github.com/posluha/posluha/functions/internal/kms"
@@ -23,16 +21,7 @@ import (
 // SEAL_KMS_KEY_ID or SEAL_KEY_FILE, see kms.LoadSeal), TRUSTED_CA_PEM /
 // TRUSTED_CA_FILE (for Verify), VERIFY_URL, and TEMPLATES_DIR (default: the
 // service folders embedded in the binary).
-func Wire(ctx context.Context, log *slog.Logger, getenv func(string) string) (*Handler, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("aws config: %w", err)
-	}
-	return WireConfig(ctx, cfg, log, getenv)
-}
-
-// WireConfig is Wire with a given AWS config (the local stack's).
-func WireConfig(ctx context.Context, cfg aws.Config, log *slog.Logger, getenv func(string) string) (*Handler, error) {
+func Wire(ctx context.Context, cfg aws.Config, log *slog.Logger, getenv func(string) string) (*Handler, error) {
 	blobs, err := blob.FromEnv(cfg, getenv)
 	if err != nil {
 		return nil, err

@@ -10,7 +10,6 @@ import (
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
@@ -95,16 +94,7 @@ func CRLs(getenv func(string) string) ([]*x509.RevocationList, error) {
 // S3_PATH_STYLE, S3_SSE, see blob.FromEnv), SIGN_TABLE (DynamoDB) or
 // SIGN_DB (bbolt file, local stack), TRUSTED_CA_PEM / TRUSTED_CA_FILE,
 // TRUSTED_CRL_FILE, SIGN_DEEPLINK. Endpoints come from the SDK's AWS_ENDPOINT_URL_* variables.
-func Wire(ctx context.Context, log *slog.Logger, getenv func(string) string) (*Handler, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("aws config: %w", err)
-	}
-	return WireConfig(ctx, cfg, log, getenv)
-}
-
-// WireConfig is Wire with a given AWS config (the local stack's).
-func WireConfig(ctx context.Context, cfg aws.Config, log *slog.Logger, getenv func(string) string) (*Handler, error) {
+func Wire(ctx context.Context, cfg aws.Config, log *slog.Logger, getenv func(string) string) (*Handler, error) {
 	d, err := WireDeps(ctx, cfg, log, getenv)
 	if err != nil {
 		return nil, err

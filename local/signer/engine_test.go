@@ -84,7 +84,7 @@ func startEPropyska(t *testing.T, ctx context.Context, clock engine.Clock) *ePro
 	}
 	t.Cleanup(func() { eng.Close() })
 
-	pdf, err := pdfgen.WireConfig(ctx, cfg, log, getenv)
+	pdf, err := pdfgen.Wire(ctx, cfg, log, getenv)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -114,11 +114,11 @@ func TestRoundTrip(t *testing.T) {
 	env["TRUSTED_CRL_FILE"] = filepath.Join(dir, "ca.crl")
 	getenv := func(k string) string { return env[k] }
 	log := slog.New(slog.DiscardHandler)
-	pdf, err := pdfgen.WireConfig(ctx, cfg, log, getenv)
+	pdf, err := pdfgen.Wire(ctx, cfg, log, getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	signing, err := sign.WireConfig(ctx, cfg, log, getenv)
+	signing, err := sign.Wire(ctx, cfg, log, getenv)
 	if err != nil {
 		t.Fatal(err)
 	}

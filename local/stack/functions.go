@@ -118,13 +118,13 @@ func (s *Stack) registerFunctions(ctx context.Context) error {
 	if s.pki, err = signer.Env(filepath.Join(s.cfg.DataDir, "pki"), time.Now()); err != nil {
 		return fmt.Errorf("local PKI: %w", err)
 	}
-	pdf, err := pdfgen.WireConfig(ctx, ac, s.log, s.functionEnv)
+	pdf, err := pdfgen.Wire(ctx, ac, s.log, s.functionEnv)
 	if err != nil {
 		return fmt.Errorf("pdfgen: %w", err)
 	}
 	s.PdfGen = pdf
 	s.Lambdas.Register("pdfgen", pdf.Lambda())
-	sg, err := sign.WireConfig(ctx, ac, s.log, s.functionEnv)
+	sg, err := sign.Wire(ctx, ac, s.log, s.functionEnv)
 	if err != nil {
 		return fmt.Errorf("sign: %w", err)
 	}

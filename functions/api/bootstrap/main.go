@@ -2,27 +2,8 @@
 package main
 
 import (
-	"context"
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
-
 	"github.com/posluha/posluha/functions/api"
+	"github.com/posluha/posluha/functions/internal/lambdamain"
 )
 
-func main() {
-	log := slog.New(lambdacontext.NewLogHandler())
-	ctx := context.Background()
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err == nil {
-		var h *api.Handler
-		if h, err = api.Wire(ctx, cfg, log, os.Getenv); err == nil {
-			lambda.Start(h.Lambda())
-		}
-	}
-	log.Error("start api", "err", err)
-	os.Exit(1)
-}
+func main() { lambdamain.Start("api", api.Wire, (*api.Handler).Lambda) }

@@ -2,27 +2,8 @@
 package main
 
 import (
-	"context"
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
-
+	"github.com/posluha/posluha/functions/internal/lambdamain"
 	"github.com/posluha/posluha/functions/projection"
 )
 
-func main() {
-	log := slog.New(lambdacontext.NewLogHandler())
-	ctx := context.Background()
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err == nil {
-		var h *projection.Handler
-		if h, err = projection.Wire(ctx, cfg, log, os.Getenv); err == nil {
-			lambda.Start(h.Lambda())
-		}
-	}
-	log.Error("start projection", "err", err)
-	os.Exit(1)
-}
+func main() { lambdamain.Start("projection", projection.Wire, (*projection.Handler).Lambda) }

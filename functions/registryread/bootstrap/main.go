@@ -2,29 +2,8 @@
 package main
 
 import (
-	"context"
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
-
+	"github.com/posluha/posluha/functions/internal/lambdamain"
 	"github.com/posluha/posluha/functions/registryread"
 )
 
-func main() {
-	log := slog.New(lambdacontext.NewLogHandler())
-	ctx := context.Background()
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		log.Error("load AWS config", "err", err)
-		os.Exit(1)
-	}
-	h, err := registryread.Wire(ctx, cfg, log, os.Getenv)
-	if err != nil {
-		log.Error("start registryread", "err", err)
-		os.Exit(1)
-	}
-	lambda.Start(h.Lambda())
-}
+func main() { lambdamain.Start("registryread", registryread.Wire, (*registryread.Handler).Lambda) }
