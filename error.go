@@ -17,6 +17,10 @@ const (
 	ErrApplicationForbidden = "Application.Forbidden"
 
 	ErrRegistryUnavailable = "Registry.Unavailable"
+	// ErrRegistryThrottled: our own limit on calls to the registry (rate
+	// or concurrency, connectors/*.yaml) admitted no call in time; the
+	// registry was not called. Compiled state machines retry it for long.
+	ErrRegistryThrottled   = "Registry.Throttled"
 	ErrRegistryBadRequest  = "Registry.BadRequest"
 	ErrRegistryNotFound    = "Registry.NotFound"
 	ErrRegistryBadResponse = "Registry.BadResponse"

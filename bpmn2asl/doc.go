@@ -111,6 +111,11 @@
 // Lambda.TooManyRequestsException 3 times (interval 1 s, backoff 2);
 // registry.read and event.write also retry Registry.Unavailable 3 times
 // (interval 2 s, backoff 2). Callback tasks retry the invoke errors only.
+// registry.read and event.write always retry Registry.Throttled (our own
+// limit on calls to the registry admitted no call in time; the registry
+// was not called) up to 60 times from 5 s, backoff 2, at most 120 s apart,
+// with full jitter, whatever retries says: in a burst that is how
+// applications queue for a registry instead of failing.
 //
 // # Control flow
 //

@@ -170,6 +170,8 @@ type Retrier struct {
 	IntervalSeconds int      `json:"IntervalSeconds,omitempty"`
 	MaxAttempts     *int     `json:"MaxAttempts,omitempty"`
 	BackoffRate     float64  `json:"BackoffRate,omitempty"`
+	MaxDelaySeconds int      `json:"MaxDelaySeconds,omitempty"`
+	JitterStrategy  string   `json:"JitterStrategy,omitempty"`
 }
 
 // Catcher is one Catch entry.

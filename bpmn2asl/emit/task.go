@@ -16,13 +16,20 @@ import (
 
 // Default retriers (see bpmn2asl/doc.go): transient Lambda service errors
 // for every invoke, and Registry.Unavailable for the functions that call
-// registries and other systems.
+// registries and other systems. Registry.Throttled (our own limit on calls
+// to a registry was reached, the call was not made) is retried for long,
+// with full jitter, whatever the model's retries say: it is pacing, not a
+// failure, and in a burst the registry's limit, not the state machine,
+// decides how fast applications get through.
 var (
 	lambdaTransient = []string{"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"}
 )
 
 const (
-	defaultMaxAttempts = 3
+	throttledInterval    = 5
+	throttledMaxAttempts = 60
+	throttledMaxDelay    = 120
+	defaultMaxAttempts   = 3
 	registryInterval   = 2
 	lambdaInterval     = 1
 	backoffRate        = 2.0
@@ -463,11 +470,16 @@ func (e *emitter) retries(n *bpmn.Node, typ string) []*asl.Retrier {
 			max = v
 		}
 	}
-	if max == 0 {
-		return nil
-	}
 	var rs []*asl.Retrier
-	if typ == posluha.TaskRegistryRead || typ == posluha.TaskEventWrite {
+	registry := typ == posluha.TaskRegistryRead || typ == posluha.TaskEventWrite
+	if registry {
+		rs = append(rs, &asl.Retrier{ErrorEquals: []string{posluha.ErrRegistryThrottled}, IntervalSeconds: throttledInterval,
+			MaxAttempts: intp(throttledMaxAttempts), BackoffRate: backoffRate, MaxDelaySeconds: throttledMaxDelay, JitterStrategy: "FULL"})
+	}
+	if max == 0 {
+		return rs
+	}
+	if registry {
 		rs = append(rs, &asl.Retrier{ErrorEquals: []string{posluha.ErrRegistryUnavailable}, IntervalSeconds: registryInterval, MaxAttempts: intp(max), BackoffRate: backoffRate})
 	}
 	rs = append(rs, &asl.Retrier{ErrorEquals: lambdaTransient, IntervalSeconds: lambdaInterval, MaxAttempts: intp(max), BackoffRate: backoffRate})

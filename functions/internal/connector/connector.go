@@ -261,11 +261,11 @@ func (s *Set) Call(ctx context.Context, id string, args Args, idempotencyKey str
 	if err != nil {
 		var named *posluha.Error
 		if errors.As(err, &named) {
-			// A shared limiter's own failure (its store is down) says so
-			// rather than blaming the registry's limit.
-			return nil, posluha.Errorf(posluha.ErrRegistryUnavailable, "%s: %s", id, named.Message)
+			// A shared limiter names its refusals itself: Throttled for
+			// the limit, Unavailable when its own store is down.
+			return nil, posluha.Errorf(named.Name, "%s: %s", id, named.Message)
 		}
-		return nil, posluha.Errorf(posluha.ErrRegistryUnavailable, "%s: registry %s is at its limit", id, t.Registry)
+		return nil, posluha.Errorf(posluha.ErrRegistryThrottled, "%s: registry %s is at its limit", id, t.Registry)
 	}
 	defer release()
 

@@ -461,3 +461,26 @@ func TestRegistryCapacity(t *testing.T) {
 		}
 	}
 }
+
+// TestThrottled: a call whose turn under the registry's limit would come
+// after its deadline is not made and fails as Registry.Throttled (which
+// compiled state machines retry for long), not Registry.Unavailable.
+func TestThrottled(t *testing.T) {
+	sim, url := startSim(t, 1)
+	srcs := rawTemplates("5s")
+	srcs[0] += "rateLimit: {perSecond: 1, burst: 1}\n"
+	set := mustSet(t, url, srcs...)
+	args := connector.Args{Arguments: map[string]any{"taxNumber": registries.Citizens()[0].TaxNumber}}
+	if _, err := set.Call(context.Background(), "drrp.xrest", args, ""); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err := set.Call(ctx, "drrp.xrest", args, "")
+	if posluha.ErrorName(err) != posluha.ErrRegistryThrottled {
+		t.Fatalf("second call within the second = %v, want Registry.Throttled", err)
+	}
+	if n := sim.Stats("drrp").Requests; n != 1 {
+		t.Errorf("registry saw %d calls, want 1 (a throttled call is not made)", n)
+	}
+}

@@ -280,7 +280,7 @@ func (l *Limiter) waitUntil(ctx context.Context, registry string, at int64) erro
 		return nil
 	}
 	if err := l.o.Sleep(ctx, wait); err != nil {
-		return fmt.Errorf("%w: %w", posluha.Errorf(posluha.ErrRegistryUnavailable, "registry %s: the call's turn came after its deadline", registry), err)
+		return fmt.Errorf("%w: %w", posluha.Errorf(posluha.ErrRegistryThrottled, "registry %s: the call's turn came after its deadline", registry), err)
 	}
 	return nil
 }
@@ -291,7 +291,7 @@ func (l *Limiter) acquireBatch(ctx context.Context, registry string, st *limitSt
 	select {
 	case st.sem <- struct{}{}:
 	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: %w", posluha.Errorf(posluha.ErrRegistryUnavailable, "registry %s: no turn before the deadline", registry), ctx.Err())
+		return nil, fmt.Errorf("%w: %w", posluha.Errorf(posluha.ErrRegistryThrottled, "registry %s: no turn before the deadline", registry), ctx.Err())
 	}
 	defer func() { <-st.sem }()
 	now := micros(l.o.Now())
@@ -355,7 +355,7 @@ func (l *Limiter) reserve(ctx context.Context, registry string, st *limitState, 
 	conflicts := 0
 	for {
 		if err := ctx.Err(); err != nil {
-			return reservation{}, fmt.Errorf("%w: %w", posluha.Errorf(posluha.ErrRegistryUnavailable, "registry %s: no turn before the deadline", registry), err)
+			return reservation{}, fmt.Errorf("%w: %w", posluha.Errorf(posluha.ErrRegistryThrottled, "registry %s: no turn before the deadline", registry), err)
 		}
 		if err := l.ensure(ctx, registry, st); err != nil {
 			return reservation{}, err
@@ -395,7 +395,7 @@ func (l *Limiter) reserve(ctx context.Context, registry string, st *limitState, 
 				u.cond("#t <= :now", ":now", num(now))
 			} else {
 				if tat > maxTat {
-					return reservation{}, posluha.Errorf(posluha.ErrRegistryUnavailable,
+					return reservation{}, posluha.Errorf(posluha.ErrRegistryThrottled,
 						"registry %s rate limit: next turn in %s, beyond the wait bound", registry,
 						(time.Duration(tat-maxTat) * time.Microsecond).Round(time.Millisecond))
 				}
@@ -466,20 +466,20 @@ func (l *Limiter) reserve(ctx context.Context, registry string, st *limitState, 
 		st.mu.Unlock()
 		if capacity > 0 && live >= capacity {
 			if now >= waitLimit {
-				return reservation{}, posluha.Errorf(posluha.ErrRegistryUnavailable,
+				return reservation{}, posluha.Errorf(posluha.ErrRegistryThrottled,
 					"registry %s is at its concurrency cap of %d", registry, capacity)
 			}
 			d := min(backoff, time.Duration(waitLimit-now)*time.Microsecond,
 				time.Duration(earliest-now)*time.Microsecond+time.Millisecond)
 			backoff = min(backoff*2, 200*time.Millisecond)
 			if err := l.o.Sleep(ctx, d); err != nil {
-				return reservation{}, fmt.Errorf("%w: %w", posluha.Errorf(posluha.ErrRegistryUnavailable,
+				return reservation{}, fmt.Errorf("%w: %w", posluha.Errorf(posluha.ErrRegistryThrottled,
 					"registry %s is at its concurrency cap of %d", registry, capacity), err)
 			}
 			continue
 		}
 		if conflicts++; conflicts > defaultConflicts {
-			return reservation{}, posluha.Errorf(posluha.ErrRegistryUnavailable,
+			return reservation{}, posluha.Errorf(posluha.ErrRegistryThrottled,
 				"registry %s: limits contended beyond %d retries", registry, defaultConflicts)
 		}
 	}

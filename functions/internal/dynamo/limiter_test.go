@@ -141,7 +141,7 @@ func TestLimiterSharedRate(t *testing.T) {
 					wg.Go(func() {
 						release, err := lims[i%instances].Acquire(context.Background(), "drrp", tc.lim)
 						if err != nil {
-							if posluha.ErrorName(err) != posluha.ErrRegistryUnavailable || strings.Contains(err.Error(), "cannot be checked") {
+							if posluha.ErrorName(err) != posluha.ErrRegistryThrottled {
 								unexpected.Store(err.Error())
 							}
 							return
@@ -260,8 +260,8 @@ func TestLimiterKilledInstanceLeaseExpires(t *testing.T) {
 	}
 	alive := NewLimiter(newClient(), DefaultTables.Limits, opts("alive"))
 	_, err := alive.Acquire(context.Background(), "military", lim)
-	if posluha.ErrorName(err) != posluha.ErrRegistryUnavailable || !strings.Contains(err.Error(), "concurrency cap") {
-		t.Fatalf("Acquire at the cap = %v, want Registry.Unavailable at the concurrency cap", err)
+	if posluha.ErrorName(err) != posluha.ErrRegistryThrottled || !strings.Contains(err.Error(), "concurrency cap") {
+		t.Fatalf("Acquire at the cap = %v, want Registry.Throttled at the concurrency cap", err)
 	}
 	clock.Set(clock.Now().Add(lim.Hold - time.Millisecond))
 	if _, err := alive.Acquire(context.Background(), "military", lim); err == nil {
@@ -433,8 +433,8 @@ func TestLimiterWaitsForItsTurn(t *testing.T) {
 		_, err := lims[0].reserve(context.Background(), "tax", lims[0].state("tax"), lims[0].plan(lim),
 			func(int64, int64) int { return 1 }, 0, 0)
 		if err != nil {
-			if posluha.ErrorName(err) != posluha.ErrRegistryUnavailable || !strings.Contains(err.Error(), "beyond the wait bound") {
-				t.Fatalf("reserve = %v, want Registry.Unavailable beyond the wait bound", err)
+			if posluha.ErrorName(err) != posluha.ErrRegistryThrottled || !strings.Contains(err.Error(), "beyond the wait bound") {
+				t.Fatalf("reserve = %v, want Registry.Throttled beyond the wait bound", err)
 			}
 			refused++
 		}
