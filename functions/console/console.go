@@ -15,11 +15,19 @@
 //     OIDC_AUDIENCE, OIDC_JWKS_URL). Claims an authorizer did pass (a
 //     route configured with one) are used as they are. The support role
 //     is checked by the console in both cases.
-//   - Fix the data and resend is not offered: Step Functions has no API
-//     that changes a failed execution's data (RedriveExecution reruns the
-//     failed state with the input it had). The action answers 501 with
-//     that explanation; support corrects the data at its source (the
-//     registry or the application record) and redrives, or cancels.
+//   - Fix the data and resend edits the failed task's arguments, not a
+//     thread's input and variables: Step Functions has no API that changes
+//     a failed execution's data. Opening a failed application shows the
+//     arguments of the task payload (posluha.TaskRequest) the failed Task
+//     state last sent, with its step; resend validates the edit (a JSON
+//     object), stores it in the overrides table (OVERRIDES_TABLE,
+//     functions/internal/override) under applicationId + step with who
+//     and when, and redrives. The redriven state invokes the Lambda with
+//     the old payload; registryread and eventwrite find the override and
+//     run with its arguments, on this and every later run of the step
+//     (until a new resend replaces it). The audit entry holds the
+//     arguments before and after. Without OVERRIDES_TABLE, and for a
+//     failed state that is not a task Lambda, resend answers 501.
 //   - The failed step's data comes from one GetExecutionHistory call when
 //     support opens a failed application (audited), never from polling:
 //     the lists and counts read the projection only.
@@ -36,6 +44,7 @@ package console
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -57,6 +66,7 @@ import (
 	"github.com/posluha/posluha/functions/internal/dynamo"
 	"github.com/posluha/posluha/functions/internal/executions"
 	"github.com/posluha/posluha/functions/internal/jwks"
+	"github.com/posluha/posluha/functions/internal/override"
 	"github.com/posluha/posluha/statemachines"
 )
 
@@ -116,20 +126,27 @@ func (e *SFNExecutions) Stop(ctx context.Context, arn, errName, cause string) er
 	return e.X.Stop(ctx, arn, errName, cause)
 }
 
-// FailedData implements support.Executions: the failed state's input;
-// Step Functions' history has no thread and no variables.
+// FailedData implements support.Executions: the failed task's arguments
+// (or the failed state's input when it is no task Lambda); Step
+// Functions' history has no thread and no variables.
 func (e *SFNExecutions) FailedData(ctx context.Context, arn string) (*support.StepData, error) {
 	d, err := e.X.FailedData(ctx, arn)
 	if err != nil {
 		return nil, err
 	}
-	return &support.StepData{State: d.State, Input: d.Input, Variables: []byte(`{}`)}, nil
+	return &support.StepData{State: d.State, Input: d.Input, Variables: []byte(`{}`), Step: d.Step, ApplicationID: d.ApplicationID}, nil
 }
 
-// Resend implements support.Executions: not offered in AWS (see the
-// package doc). Errors: NotSupported.
-func (e *SFNExecutions) Resend(ctx context.Context, arn string, _ *support.StepData) error {
-	return e.X.Resend(ctx, arn)
+// Resend implements support.Executions: d.Input becomes the failed task's
+// arguments (see the package doc). Errors: InvalidExecutionInput (not a
+// JSON object, or variables, which Step Functions does not have),
+// NotSupported, and executions.Resend's.
+func (e *SFNExecutions) Resend(ctx context.Context, arn string, d *support.StepData) error {
+	var vars map[string]json.RawMessage
+	if len(d.Variables) > 0 && (json.Unmarshal(d.Variables, &vars) != nil || len(vars) > 0) {
+		return &posluha.Error{Name: executions.ErrInvalidInput, Message: "Step Functions keeps no variables to correct: edit the task's arguments"}
+	}
+	return e.X.Resend(ctx, arn, &executions.StepData{State: d.State, ApplicationID: d.ApplicationID, Step: d.Step}, d.Input, d.By)
 }
 
 // Diagrams returns a service's deployed process.bpmn from fsys (a service
@@ -162,7 +179,8 @@ func BPMNJS(taskRoot string, log *slog.Logger) string {
 // Wire builds the handler from the environment: PROJECTION_TABLE,
 // AUDIT_TABLE, OIDC_ISSUER and OIDC_AUDIENCE (OIDC_JWKS_URL when the keys
 // are not at the issuer's /jwks), and the applications table
-// (dynamo.TablesFromEnv), where cancel and redrive record the status.
+// (dynamo.TablesFromEnv), where cancel and redrive record the status;
+// OVERRIDES_TABLE, when set, makes fix the data and resend possible.
 func Wire(_ context.Context, cfg aws.Config, log *slog.Logger, getenv func(string) string) (*Handler, error) {
 	need := map[string]string{}
 	for _, k := range []string{"PROJECTION_TABLE", "AUDIT_TABLE", "OIDC_ISSUER", "OIDC_AUDIENCE"} {
@@ -173,10 +191,14 @@ func Wire(_ context.Context, cfg aws.Config, log *slog.Logger, getenv func(strin
 	db := dynamodb.NewFromConfig(cfg)
 	tokens := &jwks.Verifier{Issuer: need["OIDC_ISSUER"], Audience: need["OIDC_AUDIENCE"], URL: getenv("OIDC_JWKS_URL")}
 	var apps posluha.Applications = dynamo.NewApplications(db, dynamo.TablesFromEnv(getenv).Applications)
+	x := executions.New(sfn.NewFromConfig(cfg))
+	if name := getenv("OVERRIDES_TABLE"); name != "" {
+		x.Overrides = &override.Table{Client: db, Name: name}
+	}
 	return New(support.Deps{
 		Projection:   &support.DynamoProjection{Client: db, Table: need["PROJECTION_TABLE"]},
 		Audit:        &support.DynamoAudit{Client: db, Table: need["AUDIT_TABLE"]},
-		Executions:   &SFNExecutions{X: executions.New(sfn.NewFromConfig(cfg))},
+		Executions:   &SFNExecutions{X: x},
 		Verifier:     &Verifier{Tokens: tokens},
 		Issuer:       need["OIDC_ISSUER"],
 		Diagram:      Diagrams(statemachines.FS),

@@ -27,6 +27,7 @@ import (
 	"github.com/posluha/posluha/functions/console"
 	"github.com/posluha/posluha/functions/console/support"
 	"github.com/posluha/posluha/functions/internal/executions"
+	"github.com/posluha/posluha/functions/internal/override"
 	"github.com/posluha/posluha/functions/projection"
 	"github.com/posluha/posluha/local/bus"
 	"github.com/posluha/posluha/local/dynamodb"
@@ -42,6 +43,8 @@ import (
 // Lambda's handler, DynamoDB (local/dynamodb) for the projection and the
 // audit, and the console Lambda invoked with API Gateway payload 2.0.
 type world struct {
+	cfg    aws.Config // the world's DynamoDB
+	gets   *getCounter
 	eng    *engine.Engine
 	bus    *bus.Bus
 	audit  *support.DynamoAudit
@@ -49,16 +52,30 @@ type world struct {
 	idp    *oidc.Provider
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T) *world { return newWorldWith(t, worldOptions{}) }
+
+// worldOptions change the world for the tests that need task Lambdas.
+type worldOptions struct {
+	// invoker, when set, runs the Task states (built with the world's
+	// DynamoDB); otherwise every Task fails.
+	invoker func(cfg aws.Config) engine.Invoker
+	// overrides is the console's OVERRIDES_TABLE; "": resend answers 501.
+	overrides string
+}
+
+func newWorldWith(t *testing.T, o worldOptions) *world {
 	t.Helper()
 	ctx := context.Background()
 	dsrv, err := dynamodb.New(filepath.Join(t.TempDir(), "dynamodb"), dynamodb.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	dh := httptest.NewServer(dsrv.Handler())
+	gets := &getCounter{next: dsrv.Handler(), byTable: map[string]int{}}
+	dh := httptest.NewServer(gets)
 	t.Cleanup(func() { dh.Close(); dsrv.Close() })
-	db := ddb.New(ddb.Options{Region: "eu-central-1", BaseEndpoint: aws.String(dh.URL), Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+	cfg := aws.Config{Region: "eu-central-1", BaseEndpoint: aws.String(dh.URL), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
+	db := ddb.NewFromConfig(cfg)
 	proj := &support.DynamoProjection{Client: db, Table: "projection"}
 	audit := &support.DynamoAudit{Client: db, Table: "audit"}
 	if err := support.CreateProjectionTable(ctx, db, proj.Table); err != nil {
@@ -81,7 +98,11 @@ func newWorld(t *testing.T) *world {
 		}
 		return nil
 	})
-	eng := engine.New(engine.Config{Store: bus.NewFeed(engine.NewMemStore(), b)}) // no invoker: every Task fails
+	var inv engine.Invoker // none: every Task fails
+	if o.invoker != nil {
+		inv = o.invoker(cfg)
+	}
+	eng := engine.New(engine.Config{Store: bus.NewFeed(engine.NewMemStore(), b), Invoker: inv})
 	if err := b.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -102,9 +123,13 @@ func newWorld(t *testing.T) *world {
 		Keys: func(context.Context) (map[string]*rsa.PublicKey, error) {
 			return map[string]*rsa.PublicKey{kid: pub}, nil
 		}})
+	x := executions.New(sc)
+	if o.overrides != "" {
+		x.Overrides = &override.Table{Client: db, Name: o.overrides}
+	}
 	h := console.New(support.Deps{Projection: proj, Audit: audit, Verifier: &console.Verifier{Tokens: tokens},
-		Executions: &console.SFNExecutions{X: executions.New(sc)}})
-	return &world{eng: eng, bus: b, audit: audit, lambda: h.Lambda(), idp: idp}
+		Executions: &console.SFNExecutions{X: x}})
+	return &world{cfg: cfg, gets: gets, eng: eng, bus: b, audit: audit, lambda: h.Lambda(), idp: idp}
 }
 
 // run starts an execution of a new machine and waits until it settled and

@@ -65,6 +65,7 @@ import (
 	"github.com/posluha/posluha/functions/internal/connector"
 	"github.com/posluha/posluha/functions/internal/dynamo"
 	"github.com/posluha/posluha/functions/internal/lambdaerr"
+	"github.com/posluha/posluha/functions/internal/override"
 	"github.com/posluha/posluha/functions/internal/stepevents"
 	"github.com/posluha/posluha/query/value"
 )
@@ -148,6 +149,9 @@ type Deps struct {
 	// Steps reports the step of each task to the console's projection
 	// (stepevents.FromEnv: STEP_EVENTS, AWS only); nil: off.
 	Steps stepevents.Notifier
+	// Overrides holds support's corrected arguments (override.FromEnv:
+	// OVERRIDES_TABLE, AWS only); nil: the payload's arguments are used.
+	Overrides override.Source
 }
 
 // Handler handles event.write tasks.
@@ -191,6 +195,9 @@ func (h *Handler) Handle(ctx context.Context, req posluha.TaskRequest) (json.Raw
 		return marshal(r)
 	}
 	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	if _, err := override.Apply(ctx, h.d.Overrides, h.d.Log, &req); err != nil {
 		return nil, err
 	}
 	if len(req.IdempotencyKey()) > maxKey || len(req.CorrelationKey) > maxKey {

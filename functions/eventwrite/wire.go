@@ -15,6 +15,7 @@ import (
 	"github.com/posluha/posluha/connectors"
 	"github.com/posluha/posluha/functions/internal/connector"
 	"github.com/posluha/posluha/functions/internal/dynamo"
+	"github.com/posluha/posluha/functions/internal/override"
 	"github.com/posluha/posluha/functions/internal/stepevents"
 )
 
@@ -47,7 +48,8 @@ func (o *ConnectorOutbox) Send(ctx context.Context, n *posluha.Notification) err
 // (names from APPLICATIONS_TABLE, … see dynamo.TablesFromEnv) and Step
 // Functions through cfg; registry limits shared through LIMITS_TABLE
 // (POSLUHA_LIMITER=local: in-process only); connector templates compiled into the binary (or
-// POSLUHA_CONNECTORS_DIR) with endpoint overrides from getenv; the outbox
+// POSLUHA_CONNECTORS_DIR) with endpoint overrides from getenv; support's
+// corrected arguments in OVERRIDES_TABLE when it is set; the outbox
 // through the connector POSLUHA_OUTBOX_CONNECTOR (default notify.send;
 // "none": inbox only). The local stack replaces Outbox with local/outbox
 // before calling New.
@@ -80,6 +82,7 @@ func WireDeps(ctx context.Context, cfg aws.Config, log *slog.Logger, getenv func
 		SFN:           NewStepFunctions(sfn.NewFromConfig(cfg)),
 		Log:           log,
 		Steps:         stepevents.FromEnv(cfg, getenv),
+		Overrides:     override.FromEnv(db, getenv),
 	}
 	switch id := getenv("POSLUHA_OUTBOX_CONNECTOR"); id {
 	case "none":

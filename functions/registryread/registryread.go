@@ -22,6 +22,7 @@ import (
 	"github.com/posluha/posluha/functions/internal/connector"
 	"github.com/posluha/posluha/functions/internal/dynamo"
 	"github.com/posluha/posluha/functions/internal/lambdaerr"
+	"github.com/posluha/posluha/functions/internal/override"
 	"github.com/posluha/posluha/functions/internal/stepevents"
 	"github.com/posluha/posluha/query/value"
 )
@@ -50,6 +51,9 @@ type Deps struct {
 	// Steps reports the step of each task to the console's projection
 	// (stepevents.FromEnv: STEP_EVENTS, AWS only); nil: off.
 	Steps stepevents.Notifier
+	// Overrides holds support's corrected arguments (override.FromEnv:
+	// OVERRIDES_TABLE, AWS only); nil: the payload's arguments are used.
+	Overrides override.Source
 }
 
 // Handler handles registry.read tasks.
@@ -81,6 +85,9 @@ func New(d Deps) *Handler {
 // the audit record cannot be written (retryable: a read repeats safely).
 func (h *Handler) Handle(ctx context.Context, req posluha.TaskRequest) (json.RawMessage, error) {
 	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	if _, err := override.Apply(ctx, h.d.Overrides, h.d.Log, &req); err != nil {
 		return nil, err
 	}
 	if req.Connector == "" {
@@ -143,6 +150,8 @@ func (h *Handler) Lambda() func(context.Context, posluha.TaskRequest) (json.RawM
 // DynamoDB table LIMITS_TABLE (POSLUHA_LIMITER=local: in-process only) and
 // audit records in READ_AUDIT_TABLE, both through cfg.
 // READ_AUDIT_RETENTION_DAYS, when set, makes records expire (TTL).
+// OVERRIDES_TABLE, when set, holds support's corrected arguments, read
+// at the start of every task.
 func Wire(ctx context.Context, cfg aws.Config, log *slog.Logger, getenv func(string) string) (*Handler, error) {
 	var fsys fs.FS = connectors.FS
 	if dir := getenv("POSLUHA_CONNECTORS_DIR"); dir != "" {
@@ -171,5 +180,5 @@ func Wire(ctx context.Context, cfg aws.Config, log *slog.Logger, getenv func(str
 	}
 	principal := getenv("AWS_LAMBDA_FUNCTION_NAME")
 	return New(Deps{Connectors: set, Audit: &DynamoAudit{Table: audit}, Log: log, Principal: principal,
-		Steps: stepevents.FromEnv(cfg, getenv)}), nil
+		Steps: stepevents.FromEnv(cfg, getenv), Overrides: override.FromEnv(db, getenv)}), nil
 }

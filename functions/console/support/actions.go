@@ -9,11 +9,20 @@ import (
 // input and the variables of the thread it failed in. Compiled services
 // pass data between steps mostly in variables (JSONata Assign), so the
 // input alone is often not where the wrong value is.
+//
+// In AWS (functions/console) Input is the failed task's payload
+// arguments, Step its BPMN element id and ApplicationID the payload's:
+// Step Functions' history has neither threads nor variables.
 type StepData struct {
-	Thread    string          `json:"thread"`
-	State     string          `json:"state"`
-	Input     json.RawMessage `json:"input"`
-	Variables json.RawMessage `json:"variables"`
+	Thread        string          `json:"thread"`
+	State         string          `json:"state"`
+	Input         json.RawMessage `json:"input"`
+	Variables     json.RawMessage `json:"variables"`
+	Step          string          `json:"step,omitempty"`
+	ApplicationID string          `json:"applicationId,omitempty"`
+	// By is the staff member who asks for a resend (the console sets it),
+	// recorded with the data where the executions keep it.
+	By string `json:"-"`
 }
 
 // Executions is what the console's actions need from Step Functions.

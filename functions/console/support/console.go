@@ -53,7 +53,8 @@
 // Actions go through Executions: the local engine (local/console
 // EngineExecutions, whose Resend replaces the failed thread's data and
 // redrives in one step) or Step Functions (functions/console, where Resend
-// is not offered). Their errors are *posluha.Error values named like Step
+// stores the failed task's corrected arguments for the task Lambda to
+// use, then redrives). Their errors are *posluha.Error values named like Step
 // Functions' errors, answered by name.
 package support
 
@@ -775,7 +776,8 @@ func (c *Console) resend(w http.ResponseWriter, r *http.Request, who Staff) {
 		if b.Thread == "" {
 			b.Thread = old.Thread
 		}
-		next := &StepData{Thread: b.Thread, State: old.State, Input: b.Input, Variables: b.Variables}
+		next := &StepData{Thread: b.Thread, State: old.State, Input: b.Input, Variables: b.Variables,
+			Step: old.Step, ApplicationID: old.ApplicationID, By: who.ID}
 		if err := c.d.Executions.Resend(r.Context(), a.ExecutionARN, next); err != nil {
 			return old, nil, err
 		}

@@ -4,6 +4,14 @@
 // allows that API about 20 calls a second per account, so the console
 // never polls it: its lists come from the projection table).
 //
+// Step Functions has no API that edits a failed execution, so "fix the
+// data and resend" works through the task Lambdas instead: FailedData
+// offers the failed task's payload arguments (posluha.TaskRequest) for
+// editing, and Resend stores the corrected ones as an override for
+// (applicationId, step) (functions/internal/override), then redrives. The
+// redriven Task state invokes the same Lambda with the same payload, and
+// the Lambda runs with the override's arguments.
+//
 // Errors are *posluha.Error values named with the Step Functions error
 // code (ExecutionDoesNotExist, ExecutionNotRedrivable, …), which the
 // console answers as HTTP statuses; the SDK's types stay here.
@@ -14,6 +22,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -21,6 +30,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/posluha/posluha"
+	"github.com/posluha/posluha/functions/internal/override"
 )
 
 // SFN is the part of the Step Functions API the adapter uses;
@@ -35,29 +45,49 @@ var _ SFN = (*sfn.Client)(nil)
 
 // Error names besides the Step Functions codes passed through.
 const (
-	// ErrNotSupported: the action has no Step Functions API (Resend).
+	// ErrNotSupported: Resend without an override table, or of a state
+	// that is not a task Lambda.
 	ErrNotSupported = "NotSupported"
+	// ErrInvalidInput: the corrected arguments are not a JSON object.
+	ErrInvalidInput = "InvalidExecutionInput"
 	// ErrNoFailedStep: the execution has not failed (or its failure is
 	// older than the history page read).
 	ErrNoFailedStep = "ExecutionNotRedrivable"
 )
 
+// Overrides stores support's corrected task arguments;
+// *override.Table implements it.
+type Overrides interface {
+	Put(ctx context.Context, o *override.Override) error
+}
+
+var _ Overrides = (*override.Table)(nil)
+
 // Executions runs the console's actions on Step Functions.
 type Executions struct {
 	c SFN
+	// Overrides, when set, makes Resend possible (OVERRIDES_TABLE).
+	Overrides Overrides
+	// Now stamps overrides; time.Now when nil.
+	Now func() time.Time
 }
 
 // New returns the adapter.
 func New(c SFN) *Executions { return &Executions{c: c} }
 
 // StepData is the failed step as the history shows it: the ASL state's
-// name and its input (JSON text). Thread and variables are the local
-// engine's; the history has neither in the StateEntered event.
+// name and its input (JSON text). When the state invoked a task Lambda
+// with a posluha.TaskRequest, Input is that payload's arguments (what
+// Resend replaces) and ApplicationID and Step come from the payload (the
+// step is the BPMN element id). Thread and variables are the local
+// engine's; the history has neither.
 type StepData struct {
-	State string
-	Input json.RawMessage
-	Error string
-	Cause string
+	State         string
+	Input         json.RawMessage
+	ApplicationID string
+	Step          string
+	Error         string
+	Cause         string
 }
 
 // Redrive restarts a FAILED, TIMED_OUT or ABORTED execution from the
@@ -80,7 +110,8 @@ const historyPage = 100
 
 // FailedData reads the newest page of the execution's history (one call)
 // and returns the state that was entered last before the execution
-// failed, timed out or was aborted, with its input. Errors:
+// failed, timed out or was aborted, with its input, or with the arguments
+// of the task payload it last scheduled (see StepData). Errors:
 // ExecutionDoesNotExist, ExecutionNotRedrivable (not failed, or no state
 // entered in that page).
 func (e *Executions) FailedData(ctx context.Context, arn string) (*StepData, error) {
@@ -90,6 +121,7 @@ func (e *Executions) FailedData(ctx context.Context, arn string) (*StepData, err
 		return nil, mapErr("history of "+arn, err)
 	}
 	var d StepData
+	var task *taskPayload
 	ended := false
 	for _, ev := range out.Events {
 		switch {
@@ -111,9 +143,22 @@ func (e *Executions) FailedData(ctx context.Context, arn string) (*StepData, err
 				return nil, &posluha.Error{Name: ErrNoFailedStep, Message: "the execution has no failed step: " + arn}
 			}
 			ended = true
+		case task == nil && ev.TaskScheduledEventDetails != nil:
+			// Newest first: the last attempt's payload.
+			if t := ev.TaskScheduledEventDetails; aws.ToString(t.ResourceType) == "lambda" {
+				var p struct{ Payload json.RawMessage }
+				if json.Unmarshal([]byte(aws.ToString(t.Parameters)), &p) == nil {
+					task = parseTask(p.Payload)
+				}
+			}
+		case task == nil && ev.LambdaFunctionScheduledEventDetails != nil:
+			task = parseTask([]byte(aws.ToString(ev.LambdaFunctionScheduledEventDetails.Input)))
 		case ev.StateEnteredEventDetails != nil:
 			d.State = aws.ToString(ev.StateEnteredEventDetails.Name)
 			d.Input = json.RawMessage(aws.ToString(ev.StateEnteredEventDetails.Input))
+			if task != nil {
+				d.Input, d.ApplicationID, d.Step = task.Arguments, task.ApplicationID, task.Step
+			}
 			if !json.Valid(d.Input) {
 				d.Input = json.RawMessage("null")
 			}
@@ -123,12 +168,60 @@ func (e *Executions) FailedData(ctx context.Context, arn string) (*StepData, err
 	return nil, &posluha.Error{Name: ErrNoFailedStep, Message: "no state entered in the last " + fmt.Sprint(historyPage) + " history events of " + arn}
 }
 
-// Resend is not offered in AWS: Step Functions has no API that changes
-// the data of a failed execution (RedriveExecution reruns the failed
-// state with the input it had). Errors: always NotSupported.
-func (e *Executions) Resend(_ context.Context, arn string) error {
-	return &posluha.Error{Name: ErrNotSupported, Message: "Step Functions cannot change a failed execution's data. " +
-		"Correct the data at its source (the registry, or the application record) and redrive, or cancel with a reason"}
+// taskPayload is the part of a posluha.TaskRequest Resend needs.
+type taskPayload struct {
+	ApplicationID string          `json:"applicationId"`
+	Step          string          `json:"step"`
+	Arguments     json.RawMessage `json:"arguments"`
+}
+
+// parseTask reads a Lambda payload as a task request, or returns nil when
+// it is not one (a hand-written state's input).
+func parseTask(payload []byte) *taskPayload {
+	var t taskPayload
+	if json.Unmarshal(payload, &t) != nil || t.ApplicationID == "" || t.Step == "" {
+		return nil
+	}
+	if len(t.Arguments) == 0 || string(t.Arguments) == "null" {
+		t.Arguments = json.RawMessage(`{}`)
+	}
+	return &t
+}
+
+// Resend stores arguments (a JSON object) as the override of the failed
+// task's step, who asked for it and when, and then redrives the
+// execution: the redriven task runs with them (see the package doc). A
+// failed redrive leaves the override stored; a later redrive or resend of
+// the step uses or replaces it.
+//
+// Errors: NotSupported (no override table, or failed is not a task
+// Lambda's data), InvalidExecutionInput (arguments not a JSON object),
+// the override table's error, and Redrive's.
+func (e *Executions) Resend(ctx context.Context, arn string, failed *StepData, arguments json.RawMessage, who string) error {
+	if e.Overrides == nil {
+		return &posluha.Error{Name: ErrNotSupported, Message: "fix the data and resend needs the overrides table (OVERRIDES_TABLE); " +
+			"redrive, or cancel with a reason"}
+	}
+	if failed == nil || failed.Step == "" || failed.ApplicationID == "" {
+		state := ""
+		if failed != nil {
+			state = failed.State
+		}
+		return &posluha.Error{Name: ErrNotSupported, Message: fmt.Sprintf("the failed state %q is not a task with arguments to correct; redrive, or cancel with a reason", state)}
+	}
+	var args map[string]any
+	if err := json.Unmarshal(arguments, &args); err != nil || args == nil {
+		return &posluha.Error{Name: ErrInvalidInput, Message: "the task's arguments must be a JSON object"}
+	}
+	now := time.Now
+	if e.Now != nil {
+		now = e.Now
+	}
+	if err := e.Overrides.Put(ctx, &override.Override{ApplicationID: failed.ApplicationID, Step: failed.Step,
+		Arguments: args, Who: who, When: now()}); err != nil {
+		return fmt.Errorf("resend %s: %w", arn, err)
+	}
+	return e.Redrive(ctx, arn)
 }
 
 // mapErr names an SDK error by its Step Functions code.
