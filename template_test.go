@@ -444,3 +444,58 @@ func TestTemplateStepEvents(t *testing.T) {
 		}
 	}
 }
+
+// TestTemplateOverrides checks the table of support's corrected task
+// arguments: the key the code uses (functions/internal/override, which
+// the root package may not import: its tests create the table with the
+// same "key" hash key), billing,
+// encryption and TTL; OVERRIDES_TABLE only on the functions that use it,
+// the console with PutItem only and the task functions with GetItem only,
+// and no other access to the table.
+func TestTemplateOverrides(t *testing.T) {
+	raw, err := os.ReadFile("template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := goformation.ParseYAMLWithOptions(regexp.MustCompile(`(?m)^\s+AutoPublishAlias:.*\n`).ReplaceAll(raw, nil),
+		&intrinsics.ProcessorOptions{IntrinsicHandlerOverrides: map[string]intrinsics.IntrinsicHandler{
+			"Ref": func(_ string, input interface{}, _ interface{}) interface{} { return fmt.Sprint("!Ref ", input) },
+		}})
+	if err != nil {
+		t.Fatalf("parse template.yaml: %v", err)
+	}
+	tbl, err := tmpl.GetDynamoDBTableWithName("OverridesTable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tbl.KeySchema) != 1 || tbl.KeySchema[0].AttributeName != "key" || tbl.KeySchema[0].KeyType != "HASH" ||
+		len(tbl.AttributeDefinitions) != 1 || tbl.AttributeDefinitions[0].AttributeType != "S" {
+		t.Errorf("OverridesTable keys %+v, want the code's \"key\" (S) hash key", tbl.KeySchema)
+	}
+	if tbl.BillingMode == nil || *tbl.BillingMode != "PAY_PER_REQUEST" || tbl.SSESpecification == nil || !tbl.SSESpecification.SSEEnabled {
+		t.Errorf("OverridesTable: want PAY_PER_REQUEST and SSE")
+	}
+	if tbl.TimeToLiveSpecification == nil || !tbl.TimeToLiveSpecification.Enabled || aws.ToString(tbl.TimeToLiveSpecification.AttributeName) != "expiresAt" {
+		t.Errorf("OverridesTable: want TTL on expiresAt (override.Table writes it)")
+	}
+	text := string(raw)
+	for fn, action := range map[string]string{
+		"RegistryReadFunction": "[dynamodb:GetItem]",
+		"EventWriteFunction":   "[dynamodb:GetItem]",
+		"ConsoleFunction":      "[dynamodb:PutItem]",
+	} {
+		res := rawResource(t, fn)
+		if !strings.Contains(res, "OVERRIDES_TABLE: !Ref OverridesTable") {
+			t.Errorf("%s: no OVERRIDES_TABLE", fn)
+		}
+		if !strings.Contains(res, "Action: "+action+"\n              Resource: !GetAtt OverridesTable.Arn") || strings.Count(res, "OverridesTable.Arn") != 1 {
+			t.Errorf("%s: want one statement %s on OverridesTable", fn, action)
+		}
+	}
+	if n := strings.Count(text, "OverridesTable.Arn"); n != 3 {
+		t.Errorf("OverridesTable.Arn is used %d times, want the three functions' statements", n)
+	}
+	if n := strings.Count(text, "OVERRIDES_TABLE:"); n != 3 || strings.Contains(text, "TableName: !Ref OverridesTable") {
+		t.Errorf("OVERRIDES_TABLE is set %d times (want 3) or a managed policy reaches the table", n)
+	}
+}
