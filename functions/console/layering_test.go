@@ -2,8 +2,6 @@ package console_test
 
 import (
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -12,8 +10,7 @@ import (
 // no package of the local stack (engine, bus, compiler, gateway…): what
 // they share with it lives outside local/.
 func TestLambdasLinkNothingLocal(t *testing.T) {
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	out, err := exec.Command(goBin, "list", "-deps",
+	out, err := exec.Command("go", "list", "-deps",
 		"github.com/posluha/posluha/functions/console", "github.com/posluha/posluha/functions/projection").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)
