@@ -16,5 +16,5 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the burst (the whole process) to this file")
 	fs.StringVar(&o.MemProfile, "memprofile", "", "write an allocation profile of the burst to this file")
 	fs.StringVar(&o.BlockProfile, "blockprofile", "", "write a profile of where goroutines waited during the burst to this file")
-	fs.IntVar(&o.GCPercent, "gc-percent", 400, "the garbage collector's GOGC during the burst unless GOGC is set (0: the runtime's default)")
+	fs.IntVar(&o.GCPercent, "gc-percent", 400, "the garbage collector's GOGC during the burst (the drain after it runs on the default) unless GOGC is set (0: the runtime's default)")
 }

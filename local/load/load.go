@@ -188,9 +188,15 @@ func Run(ctx context.Context, o Options, out io.Writer) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The GC setting is for the burst only: while executions drain after
+	// it, thousands of them are in flight, and a high GOGC would let the
+	// heap grow to several times what they hold.
+	restoreGC := func() {}
 	if o.GCPercent > 0 && os.Getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(o.GCPercent))
+		old := debug.SetGCPercent(o.GCPercent)
+		restoreGC = sync.OnceFunc(func() { debug.SetGCPercent(old) })
 	}
+	defer restoreGC()
 	stopProfile, err := startProfile(o.CPUProfile, o.MemProfile, o.BlockProfile)
 	if err != nil {
 		return nil, err
@@ -243,6 +249,7 @@ func Run(ctx context.Context, o Options, out io.Writer) (*Result, error) {
 	wg.Wait()
 	elapsed := time.Since(start)
 	cpu := processCPU() - cpu0
+	restoreGC()
 	if err := stopProfile(); err != nil {
 		return nil, err
 	}
