@@ -65,8 +65,8 @@ import (
 	"github.com/posluha/posluha/functions/console/support"
 	"github.com/posluha/posluha/functions/internal/dynamo"
 	"github.com/posluha/posluha/functions/internal/executions"
-	"github.com/posluha/posluha/functions/internal/jwks"
 	"github.com/posluha/posluha/functions/internal/override"
+	"github.com/posluha/posluha/jwks"
 	"github.com/posluha/posluha/statemachines"
 )
 

@@ -18,7 +18,9 @@ func TestVerifiedTokenCache(t *testing.T) {
 	}
 	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	g := New(nil, Options{Issuer: "http://idp", Audience: "posluha", Now: func() time.Time { return now }, CacheTokens: 2,
-		Keys: func(context.Context) (map[string]*rsa.PublicKey, error) { return map[string]*rsa.PublicKey{"k": &key.PublicKey}, nil }})
+		Keys: func(context.Context) (map[string]*rsa.PublicKey, error) {
+			return map[string]*rsa.PublicKey{"k": &key.PublicKey}, nil
+		}})
 	mint := func(sub string, exp time.Time) string {
 		tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"iss": "http://idp", "aud": "posluha", "sub": sub, "iat": now.Unix(), "exp": exp.Unix()})
 		tok.Header["kid"] = "k"

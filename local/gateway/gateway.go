@@ -18,12 +18,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"maps"
-	"math/big"
 	"net"
 	"net/http"
 	"strconv"
@@ -35,6 +33,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/posluha/posluha/jwks"
 )
 
 // Handler is the function behind the gateway (api.Handler.Lambda()).
@@ -72,13 +72,9 @@ type Options struct {
 
 // Gateway is an http.Handler.
 type Gateway struct {
-	o    Options
-	h    Handler
-	keys struct {
-		sync.Mutex
-		m       map[string]*rsa.PublicKey
-		fetched time.Time
-	}
+	o     Options
+	h     Handler
+	v     *jwks.Verifier
 	seq   atomic.Uint64
 	cache struct {
 		sync.Mutex
@@ -115,11 +111,13 @@ func New(h Handler, o Options) *Gateway {
 	if o.CacheTokens == 0 {
 		o.CacheTokens = 10000
 	}
-	return &Gateway{o: o, h: h}
+	v := &jwks.Verifier{Issuer: o.Issuer, Audience: o.Audience, URL: o.JWKSURL, Client: o.Client, Now: o.Now,
+		Keys: o.Keys, Algorithms: o.Algorithms, Leeway: o.Leeway}
+	return &Gateway{o: o, h: h, v: v}
 }
 
 // ErrUnauthorized wraps every token rejection.
-var ErrUnauthorized = errors.New("unauthorized")
+var ErrUnauthorized = jwks.ErrUnauthorized
 
 func (g *Gateway) public(r *http.Request) bool {
 	for _, p := range g.o.Public {
@@ -302,25 +300,9 @@ func (g *Gateway) Verify(ctx context.Context, authorization string) (jwt.MapClai
 	if c, ok := g.cached(sum); ok {
 		return c, nil
 	}
-	p := jwt.NewParser(
-		jwt.WithValidMethods(g.o.Algorithms),
-		jwt.WithIssuer(g.o.Issuer),
-		jwt.WithAudience(g.o.Audience),
-		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
-		jwt.WithLeeway(g.o.Leeway),
-		jwt.WithTimeFunc(g.o.Now),
-	)
-	claims := jwt.MapClaims{}
-	_, err := p.ParseWithClaims(tok, claims, func(t *jwt.Token) (any, error) {
-		if _, ok := t.Method.(*jwt.SigningMethodRSA); !ok {
-			return nil, fmt.Errorf("algorithm %s is not allowed", t.Method.Alg())
-		}
-		kid, _ := t.Header["kid"].(string)
-		return g.key(ctx, kid)
-	})
+	claims, err := g.v.Verify(ctx, authorization)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnauthorized, err)
+		return nil, err
 	}
 	g.remember(sum, claims)
 	return claims, nil
@@ -372,65 +354,4 @@ func (g *Gateway) remember(sum [sha256.Size]byte, claims jwt.MapClaims) {
 		}
 	}
 	g.cache.m[sum] = cachedToken{claims: maps.Clone(claims), exp: exp.Time}
-}
-
-// key finds the verification key by kid, fetching the JWKS when it is
-// unknown (at most every 10 s, so bad kids cannot hammer the provider).
-func (g *Gateway) key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
-	g.keys.Lock()
-	defer g.keys.Unlock()
-	if k := g.keys.m[kid]; k != nil {
-		return k, nil
-	}
-	if g.keys.m != nil && g.o.Now().Sub(g.keys.fetched) < 10*time.Second {
-		return nil, fmt.Errorf("unknown key %q", kid)
-	}
-	m, err := g.fetch(ctx)
-	if err != nil {
-		return nil, err
-	}
-	g.keys.m, g.keys.fetched = m, g.o.Now()
-	if k := m[kid]; k != nil {
-		return k, nil
-	}
-	return nil, fmt.Errorf("unknown key %q", kid)
-}
-
-func (g *Gateway) fetch(ctx context.Context) (map[string]*rsa.PublicKey, error) {
-	if g.o.Keys != nil {
-		return g.o.Keys(ctx)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.o.JWKSURL, nil)
-	if err != nil {
-		return nil, fmt.Errorf("jwks: %w", err)
-	}
-	resp, err := g.o.Client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("jwks: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("jwks: %s", resp.Status)
-	}
-	var set struct {
-		Keys []struct {
-			Kty, Kid, Alg, Use, N, E string
-		} `json:"keys"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&set); err != nil {
-		return nil, fmt.Errorf("jwks: %w", err)
-	}
-	out := map[string]*rsa.PublicKey{}
-	for _, k := range set.Keys {
-		if k.Kty != "RSA" || (k.Use != "" && k.Use != "sig") {
-			continue
-		}
-		n, err1 := base64.RawURLEncoding.DecodeString(k.N)
-		e, err2 := base64.RawURLEncoding.DecodeString(k.E)
-		if err1 != nil || err2 != nil || len(e) > 4 {
-			continue
-		}
-		out[k.Kid] = &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
-	}
-	return out, nil
 }

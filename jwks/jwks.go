@@ -1,8 +1,9 @@
 // Package jwks verifies bearer JWTs against an OIDC issuer's JSON Web Key
 // Set the way the HttpApi JWT authorizer does: RS256 only (none and HS*
-// never), issuer, audience, expiry required, keys by kid. Functions use it
-// where a route cannot sit behind the authorizer (the console keeps its
-// session in a cookie, which the authorizer does not read).
+// never), issuer, audience, expiry required, keys by kid. The local API
+// gateway checks every token with it, and functions use it where a route
+// cannot sit behind the authorizer (the console keeps its session in a
+// cookie, which the authorizer does not read).
 //
 // Keys are fetched when a token names an unknown kid, at most every 10
 // seconds, so that made-up kids cannot make the function hammer the
@@ -41,6 +42,13 @@ type Verifier struct {
 	URL    string
 	Client *http.Client // default: 5 s timeout
 	Now    func() time.Time
+	// Keys, when set, replaces the fetch from URL (kid → key).
+	Keys func(ctx context.Context) (map[string]*rsa.PublicKey, error)
+	// Algorithms allowed in the token header; default RS256 only. Keys are
+	// RSA, so only RS*/PS* can ever verify; none and HS* never do.
+	Algorithms []string
+	// Leeway tolerates clock skew on exp, nbf and iat; default 0.
+	Leeway time.Duration
 
 	mu      sync.Mutex
 	keys    map[string]*rsa.PublicKey
@@ -61,16 +69,24 @@ func (v *Verifier) Verify(ctx context.Context, authorization string) (jwt.MapCla
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
 		return nil, fmt.Errorf("%w: no bearer token", ErrUnauthorized)
 	}
+	algs := v.Algorithms
+	if len(algs) == 0 {
+		algs = []string{"RS256"}
+	}
 	p := jwt.NewParser(
-		jwt.WithValidMethods([]string{"RS256"}),
+		jwt.WithValidMethods(algs),
 		jwt.WithIssuer(v.Issuer),
 		jwt.WithAudience(v.Audience),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
+		jwt.WithLeeway(v.Leeway),
 		jwt.WithTimeFunc(v.now),
 	)
 	claims := jwt.MapClaims{}
 	if _, err := p.ParseWithClaims(strings.TrimSpace(tok), claims, func(t *jwt.Token) (any, error) {
+		if _, ok := t.Method.(*jwt.SigningMethodRSA); !ok {
+			return nil, fmt.Errorf("algorithm %s is not allowed", t.Method.Alg())
+		}
 		kid, _ := t.Header["kid"].(string)
 		return v.key(ctx, kid)
 	}); err != nil {
@@ -100,6 +116,9 @@ func (v *Verifier) key(ctx context.Context, kid string) (*rsa.PublicKey, error) 
 }
 
 func (v *Verifier) fetch(ctx context.Context) (map[string]*rsa.PublicKey, error) {
+	if v.Keys != nil {
+		return v.Keys(ctx)
+	}
 	u := v.URL
 	if u == "" {
 		u = strings.TrimSuffix(v.Issuer, "/") + "/jwks"

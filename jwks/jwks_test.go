@@ -12,7 +12,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/posluha/posluha/functions/internal/jwks"
+	"github.com/posluha/posluha/jwks"
 	"github.com/posluha/posluha/local/oidc"
 )
 
