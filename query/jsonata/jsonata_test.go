@@ -111,6 +111,9 @@ func TestErrors(t *testing.T) {
 		{`$parse("{")`, "D3030", "", 0},
 		{`$partition([1], 0)`, "D3030", "The size argument of $partition must be a positive integer", 0},
 		{`/a(?=b)/`, "S0303", "", 0},
+		// a lone surrogate inside the expression's own text, as WTF-8 (how
+		// query/value keeps a JSON "\ud800" of a {% %} template)
+		{"$encodeUrlComponent('\xed\xa0\x80')", "D3140", "", 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.expr, func(t *testing.T) {

@@ -226,15 +226,7 @@ func (l *lexer) scanString(quote rune) (*token, error) {
 						}
 					}
 				}
-				if utf16.IsSurrogate(r) {
-					// a lone surrogate: keep its WTF-8 bytes so that functions
-					// that reject it in JavaScript (encodeUrl...) can too
-					sb.WriteByte(byte(0xE0 | r>>12))
-					sb.WriteByte(byte(0x80 | (r>>6)&0x3F))
-					sb.WriteByte(byte(0x80 | r&0x3F))
-				} else {
-					sb.WriteRune(r)
-				}
+				writeWTF8(&sb, r)
 			default:
 				return nil, &Error{Code: "S0103", Position: l.pos, Token: string(c)}
 			}
@@ -242,11 +234,40 @@ func (l *lexer) scanString(quote rune) (*token, error) {
 			l.pos++
 			return &token{kind: tokString, str: sb.String(), value: sb.String(), pos: l.pos}, nil
 		} else {
-			sb.WriteRune(c)
+			writeWTF8(&sb, c)
 		}
 		l.pos++
 	}
 	return nil, &Error{Code: "S0101", Position: l.pos}
+}
+
+// writeWTF8 writes r as UTF-8, and a lone surrogate as its WTF-8 bytes, so
+// that functions that reject one in JavaScript (encodeUrl…) can too.
+func writeWTF8(sb *strings.Builder, r rune) {
+	if !utf16.IsSurrogate(r) {
+		sb.WriteRune(r)
+		return
+	}
+	sb.WriteByte(byte(0xE0 | r>>12))
+	sb.WriteByte(byte(0x80 | (r>>6)&0x3F))
+	sb.WriteByte(byte(0x80 | r&0x3F))
+}
+
+// wtf8Runes is []rune(s), except that a lone surrogate held as its WTF-8
+// bytes (as query/value keeps one read from a JSON "\ud800" escape, e.g.
+// inside a state machine's {% %} template) becomes that surrogate, not
+// three U+FFFD.
+func wtf8Runes(s string) []rune {
+	out := make([]rune, 0, len(s))
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 && i+2 < len(s) && s[i] == 0xED && s[i+1] >= 0xA0 && s[i+1] <= 0xBF && s[i+2] >= 0x80 && s[i+2] <= 0xBF {
+			r, size = rune(s[i]&0x0F)<<12|rune(s[i+1]&0x3F)<<6|rune(s[i+2]&0x3F), 3
+		}
+		out = append(out, r)
+		i += size
+	}
+	return out
 }
 
 func (l *lexer) scanNumber() (*token, error) {

@@ -457,7 +457,7 @@ func parse(src string) (root *node, err error) {
 			root, err = nil, e
 		}
 	}()
-	p := &parser{lex: lexer{src: []rune(src)}}
+	p := &parser{lex: lexer{src: wtf8Runes(src)}}
 	p.advance("", false)
 	raw := p.expression(0)
 	if p.sym != "(end)" {
