@@ -30,9 +30,9 @@ const (
 	throttledMaxAttempts = 60
 	throttledMaxDelay    = 120
 	defaultMaxAttempts   = 3
-	registryInterval   = 2
-	lambdaInterval     = 1
-	backoffRate        = 2.0
+	registryInterval     = 2
+	lambdaInterval       = 1
+	backoffRate          = 2.0
 )
 
 // activity emits an activity (or an event that behaves like one: message
