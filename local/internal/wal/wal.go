@@ -283,21 +283,7 @@ func (l *Log) Rewrite(dump func(emit func(rec []byte) error) error) error {
 	if err != nil {
 		return fmt.Errorf("compact wal: %w", err)
 	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	var size int64
-	var scratch []byte
-	err = dump(func(rec []byte) error {
-		if len(rec) == 0 || len(rec) > MaxRecord {
-			return fmt.Errorf("wal: record of %d bytes is empty or exceeds %d", len(rec), MaxRecord)
-		}
-		scratch = appendRecord(scratch[:0], rec)
-		size += int64(len(scratch))
-		_, err := w.Write(scratch)
-		return err
-	})
-	if err == nil {
-		err = w.Flush()
-	}
+	size, err := writeDump(f, dump)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -382,21 +368,7 @@ func (r *Rewriting) Finish(dump func(emit func(rec []byte) error) error) error {
 	if err != nil {
 		return fail(nil, err)
 	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	var size int64
-	var scratch []byte
-	err = dump(func(rec []byte) error {
-		if len(rec) == 0 || len(rec) > MaxRecord {
-			return fmt.Errorf("wal: record of %d bytes is empty or exceeds %d", len(rec), MaxRecord)
-		}
-		scratch = appendRecord(scratch[:0], rec)
-		size += int64(len(scratch))
-		_, err := w.Write(scratch)
-		return err
-	})
-	if err == nil {
-		err = w.Flush()
-	}
+	size, err := writeDump(f, dump)
 	if err != nil {
 		return fail(f, err)
 	}
@@ -509,4 +481,25 @@ func (l *Log) Abandon() {
 	l.mu.Unlock()
 	<-l.stopped
 	f.Close()
+}
+
+// writeDump writes the records dump emits to f, framed as the log frames
+// them, and returns how many bytes it wrote; both rewrites start with it.
+func writeDump(f *os.File, dump func(emit func(rec []byte) error) error) (int64, error) {
+	w := bufio.NewWriterSize(f, 1<<20)
+	var size int64
+	var scratch []byte
+	err := dump(func(rec []byte) error {
+		if len(rec) == 0 || len(rec) > MaxRecord {
+			return fmt.Errorf("wal: record of %d bytes is empty or exceeds %d", len(rec), MaxRecord)
+		}
+		scratch = appendRecord(scratch[:0], rec)
+		size += int64(len(scratch))
+		_, err := w.Write(scratch)
+		return err
+	})
+	if err == nil {
+		err = w.Flush()
+	}
+	return size, err
 }
